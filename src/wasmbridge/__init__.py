@@ -1,0 +1,92 @@
+"""wasmbridge: write fast code once in Rust, run it as WebAssembly everywhere.
+
+>>> import wasmbridge
+>>> m = wasmbridge.load("pkg/hello.wasm", imports={"alert": print})
+>>> m.add(5, 7)
+12
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    BuildFailed,
+    CacheError,
+    FuelExhausted,
+    GuestError,
+    GuestExit,
+    GuestPanic,
+    InterfaceError,
+    InvalidModule,
+    LimitExceeded,
+    LinkError,
+    ManifestError,
+    MemoryLimitExceeded,
+    MissingToolchain,
+    ModuleError,
+    ProtocolError,
+    ReturnedError,
+    StackLimitExceeded,
+    TimeLimitExceeded,
+    ToolchainError,
+    Trap,
+    WasmbridgeError,
+)
+
+__version__ = "0.1.0"
+
+# The runtime imports wasmtime (a large shared library); load it on first use
+# so `wasmbridge --help` and the build commands stay fast.
+_LAZY = {
+    "CompileCache": "wasmbridge.runtime.cache",
+    "GuestArray": "wasmbridge.runtime.arrays",
+    "Module": "wasmbridge.runtime.module",
+    "load": "wasmbridge.runtime.module",
+}
+
+if TYPE_CHECKING:
+    from .runtime.arrays import GuestArray
+    from .runtime.cache import CompileCache
+    from .runtime.module import Module, load
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wasmbridge' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "BuildFailed",
+    "CacheError",
+    "CompileCache",
+    "FuelExhausted",
+    "GuestArray",
+    "GuestError",
+    "GuestExit",
+    "GuestPanic",
+    "InterfaceError",
+    "InvalidModule",
+    "LimitExceeded",
+    "LinkError",
+    "ManifestError",
+    "MemoryLimitExceeded",
+    "MissingToolchain",
+    "Module",
+    "ModuleError",
+    "ProtocolError",
+    "ReturnedError",
+    "StackLimitExceeded",
+    "TimeLimitExceeded",
+    "ToolchainError",
+    "Trap",
+    "WasmbridgeError",
+    "__version__",
+    "load",
+]

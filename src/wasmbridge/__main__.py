@@ -1,0 +1,3 @@
+from wasmbridge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Every error wasmbridge raises, in one tree.
+
+    WasmbridgeError                 .hint says how to fix it
+      ├ ToolchainError
+      │   ├ MissingToolchain        no rustc/cargo/wasm-opt that can do the job
+      │   └ BuildFailed             cargo or a build step failed
+      ├ ModuleError
+      │   ├ InvalidModule           not WebAssembly, truncated, fails validation, too large
+      │   ├ InterfaceError          interface section unreadable or from another version
+      │   └ LinkError               a missing or wrongly typed import
+      ├ GuestError                  raised while guest code ran
+      │   ├ Trap                    a WebAssembly trap (kind + wasm backtrace)
+      │   ├ GuestPanic              a Rust panic: location and message
+      │   ├ ReturnedError           the export returned Err(message)
+      │   ├ ProtocolError           the guest broke the ABI (bad pointer, bad UTF-8)
+      │   ├ LimitExceeded           a resource limit was hit
+      │   │   ├ TimeLimitExceeded   epoch deadline or watchdog
+      │   │   ├ FuelExhausted       deterministic instruction budget
+      │   │   ├ MemoryLimitExceeded linear memory or table cap
+      │   │   └ StackLimitExceeded  wasm stack cap (runaway recursion)
+      │   └ GuestExit               a WASI program called exit(code)
+      ├ CacheError                  the compile cache cannot be used
+      └ ManifestError               a bad wasmbridge.toml
+
+Caller mistakes (wrong argument count, type or range) stay TypeError,
+ValueError and OverflowError, and name the function and parameter.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BuildFailed",
+    "CacheError",
+    "FuelExhausted",
+    "GuestError",
+    "GuestExit",
+    "GuestPanic",
+    "InterfaceError",
+    "InvalidModule",
+    "LimitExceeded",
+    "LinkError",
+    "ManifestError",
+    "MemoryLimitExceeded",
+    "MissingToolchain",
+    "ModuleError",
+    "ProtocolError",
+    "ReturnedError",
+    "StackLimitExceeded",
+    "TimeLimitExceeded",
+    "ToolchainError",
+    "Trap",
+    "WasmbridgeError",
+]
+
+
+class WasmbridgeError(Exception):
+    """Base of every error wasmbridge raises; ``hint`` says how to fix it."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ToolchainError(WasmbridgeError):
+    """A build tool is missing or failed."""
+
+
+class MissingToolchain(ToolchainError):
+    """No installed tool can do the job (e.g. no rustc with the wasm32 target)."""
+
+
+class BuildFailed(ToolchainError):
+    """cargo or another build step failed; its own output was already shown."""
+
+
+class ModuleError(WasmbridgeError):
+    """The WebAssembly module itself cannot be used."""
+
+
+class InvalidModule(ModuleError):
+    """The bytes are not a valid WebAssembly module (or are too large)."""
+
+
+class InterfaceError(ModuleError):
+    """The module's interface section is unreadable or from another version."""
+
+
+class LinkError(ModuleError):
+    """An import is missing, unknown, or has the wrong type."""
+
+
+class GuestError(WasmbridgeError):
+    """Something went wrong while guest code ran."""
+
+
+class Trap(GuestError):
+    """A WebAssembly trap: ``kind`` names it, ``frames`` is the wasm backtrace."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "trap",
+        frames: tuple[str, ...] = (),
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.kind = kind
+        self.frames = frames
+
+    def __str__(self) -> str:
+        if not self.frames:
+            return self.message
+        lines = "\n".join(f"  {i}: {frame}" for i, frame in enumerate(self.frames))
+        return f"{self.message}\nwasm backtrace:\n{lines}"
+
+
+class GuestPanic(GuestError):
+    """A Rust panic in the guest: ``file``, ``line``, ``column`` and ``panic_message``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        panic_message: str,
+        file: str,
+        line: int,
+        column: int,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.panic_message = panic_message
+        self.file = file
+        self.line = line
+        self.column = column
+
+
+class ReturnedError(GuestError):
+    """The export returned ``Err(e)``; ``error`` holds ``e.to_string()``."""
+
+    def __init__(self, message: str, *, error: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.error = error
+
+
+class ProtocolError(GuestError):
+    """The guest broke the ABI: a pointer outside its memory, text that is not UTF-8."""
+
+
+class LimitExceeded(GuestError):
+    """A resource limit was hit; ``limit`` names it."""
+
+    limit = "resource"
+
+
+class TimeLimitExceeded(LimitExceeded):
+    """The call ran past its time limit (epoch deadline or watchdog)."""
+
+    limit = "time"
+
+
+class FuelExhausted(LimitExceeded):
+    """The call used up its fuel (deterministic instruction budget)."""
+
+    limit = "fuel"
+
+
+class MemoryLimitExceeded(LimitExceeded):
+    """The module needs more linear memory (or table space) than allowed."""
+
+    limit = "memory"
+
+
+class StackLimitExceeded(LimitExceeded):
+    """The guest exhausted its WebAssembly stack (e.g. runaway recursion)."""
+
+    limit = "stack"
+
+
+class GuestExit(GuestError):
+    """A WASI program called ``exit(code)`` with a non-zero code."""
+
+    def __init__(self, message: str, *, code: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+
+
+class CacheError(WasmbridgeError):
+    """The compile cache cannot be used (e.g. an unwritable directory)."""
+
+
+class ManifestError(WasmbridgeError):
+    """A ``wasmbridge.toml`` is invalid: file, line, column and what to change."""

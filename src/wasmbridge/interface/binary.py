@@ -1,0 +1,389 @@
+"""A small reader of the WebAssembly binary format.
+
+It reads what wasmbridge needs without asking the engine: the header,
+section sizes, function types, imports, exports, code sizes, custom sections
+and the name section. Knowing signatures from the bytes lets the runtime
+refuse hazards (v128 exports) before wasmtime ever touches them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAGIC = b"\0asm"
+VERSION_1 = b"\x01\0\0\0"
+
+SECTION_NAMES = {
+    0: "custom",
+    1: "type",
+    2: "import",
+    3: "function",
+    4: "table",
+    5: "memory",
+    6: "global",
+    7: "export",
+    8: "start",
+    9: "element",
+    10: "code",
+    11: "data",
+    12: "datacount",
+    13: "tag",
+}
+
+VALTYPES = {
+    0x7F: "i32",
+    0x7E: "i64",
+    0x7D: "f32",
+    0x7C: "f64",
+    0x7B: "v128",
+    0x70: "funcref",
+    0x6F: "externref",
+    0x69: "exnref",
+}
+
+EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+
+
+class BinaryFormatError(ValueError):
+    """The bytes are not a well-formed module; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class FuncType:
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"({', '.join(self.params)}) -> ({', '.join(self.results)})"
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    name: str
+    kind: str  # func | table | memory | global | tag
+    type: FuncType | None = None  # for functions
+    limits: tuple[int, int | None] | None = None  # for memories and tables
+
+
+@dataclass(frozen=True)
+class Export:
+    name: str
+    kind: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Section:
+    id: int
+    name: str  # the custom section's own name, or the standard section's name
+    offset: int  # of the payload
+    size: int  # of the payload
+
+    @property
+    def total_size(self) -> int:
+        """Payload plus the id byte and size field, as the section occupies the file."""
+        return self.size + 1 + len(_uleb(self.size))
+
+
+@dataclass
+class WasmModule:
+    """What ``parse`` found in a module."""
+
+    sections: list[Section] = field(default_factory=list)
+    types: list[FuncType] = field(default_factory=list)
+    imports: list[Import] = field(default_factory=list)
+    func_types: list[int] = field(default_factory=list)  # type index per defined function
+    memories: list[tuple[int, int | None]] = field(default_factory=list)
+    tables: list[tuple[int, int | None]] = field(default_factory=list)
+    exports: list[Export] = field(default_factory=list)
+    start: int | None = None
+    code_sizes: list[int] = field(default_factory=list)  # body size per defined function
+    data_size: int = 0
+    custom: dict[str, list[bytes]] = field(default_factory=dict)
+    func_names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def imported_funcs(self) -> list[Import]:
+        return [i for i in self.imports if i.kind == "func"]
+
+    def func_type(self, index: int) -> FuncType:
+        """Type of a function by its index in the function index space."""
+        imported = self.imported_funcs
+        if index < len(imported):
+            t = imported[index].type
+            assert t is not None
+            return t
+        return self.types[self.func_types[index - len(imported)]]
+
+    def export_type(self, name: str) -> FuncType | None:
+        for export in self.exports:
+            if export.name == name and export.kind == "func":
+                return self.func_type(export.index)
+        return None
+
+    def func_name(self, index: int) -> str | None:
+        """Name from the name section, else an export name, else None."""
+        if index in self.func_names:
+            return self.func_names[index]
+        for export in self.exports:
+            if export.kind == "func" and export.index == index:
+                return export.name
+        return None
+
+    def custom_section(self, name: str) -> bytes | None:
+        """All same-named custom sections, concatenated (as a linker would)."""
+        parts = self.custom.get(name)
+        return b"".join(parts) if parts is not None else None
+
+
+def describe_header(data: bytes) -> str | None:
+    """Why ``data`` is not a WebAssembly binary, or None when the header is fine."""
+    if len(data) < 8:
+        if data[:4] == MAGIC[: len(data[:4])] and len(data) >= 4:
+            return f"truncated: only {len(data)} bytes"
+        if not data:
+            return "empty file"
+    head = data[:4]
+    if head != MAGIC:
+        shown = " ".join(f"{b:02x}" for b in head)
+        guess = _guess_format(data)
+        return f"is not WebAssembly (starts {shown}{': ' + guess if guess else ''})"
+    if len(data) < 8:
+        return f"truncated: only {len(data)} bytes"
+    if data[4:8] != VERSION_1:
+        version = int.from_bytes(data[4:8], "little")
+        if data[6:8] == b"\x01\x00":
+            return "is a WebAssembly component, not a core module"
+        return f"has WebAssembly version {version}, expected 1"
+    return None
+
+
+def _guess_format(data: bytes) -> str:
+    stripped = data.lstrip()
+    if data.startswith(b"\x7fELF"):
+        return "an ELF file?"
+    if data.startswith(b"MZ"):
+        return "a Windows executable?"
+    if data.startswith((b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf")):
+        return "a Mach-O file?"
+    if data.startswith(b"PK"):
+        return "a zip archive?"
+    if data.startswith(b"\x1f\x8b"):
+        return "a gzip file?"
+    if stripped.startswith((b"(module", b"(component", b";;")):
+        return "WebAssembly text; compile it with wat2wasm first"
+    if stripped.startswith((b"<!doctype", b"<!DOCTYPE", b"<html")):
+        return "an HTML page?"
+    return ""
+
+
+def parse(data: bytes) -> WasmModule:
+    """Parse a module's structure; raises BinaryFormatError on malformed input."""
+    problem = describe_header(data)
+    if problem is not None:
+        raise BinaryFormatError(problem)
+    module = WasmModule()
+    r = _Reader(data, 8)
+    while not r.at_end():
+        section_id = r.byte()
+        size = r.uleb()
+        start = r.pos
+        end = start + size
+        if end > len(data):
+            raise BinaryFormatError(
+                f"truncated: section {SECTION_NAMES.get(section_id, section_id)} at byte "
+                f"{start} claims {size} bytes, only {len(data) - start} remain"
+            )
+        body = _Reader(data, start, end)
+        name = SECTION_NAMES.get(section_id)
+        if name is None:
+            raise BinaryFormatError(f"unknown section id {section_id} at byte {start - 1}")
+        if section_id == 0:
+            name = body.name()
+            payload = data[body.pos : end]
+            module.custom.setdefault(name, []).append(payload)
+            if name == "name":
+                _read_names(module, payload)
+        else:
+            _read_section(module, section_id, body)
+        module.sections.append(Section(section_id, name, start, size))
+        r.pos = end
+    return module
+
+
+def _read_section(m: WasmModule, section_id: int, r: _Reader) -> None:
+    if section_id == 1:
+        m.types = [_read_functype(r) for _ in range(r.uleb())]
+    elif section_id == 2:
+        m.imports = [_read_import(m, r) for _ in range(r.uleb())]
+    elif section_id == 3:
+        m.func_types = [r.uleb() for _ in range(r.uleb())]
+    elif section_id == 4:
+        for _ in range(r.uleb()):
+            r.reftype()
+            m.tables.append(r.limits())
+    elif section_id == 5:
+        m.memories = [r.limits() for _ in range(r.uleb())]
+    elif section_id == 7:
+        for _ in range(r.uleb()):
+            name = r.name()
+            kind = EXTERN_KINDS.get(r.byte(), "unknown")
+            m.exports.append(Export(name, kind, r.uleb()))
+    elif section_id == 8:
+        m.start = r.uleb()
+    elif section_id == 10:
+        for _ in range(r.uleb()):
+            size = r.uleb()
+            m.code_sizes.append(size)
+            r.pos += size
+    elif section_id == 11:
+        m.data_size = r.end - r.pos
+
+
+def _read_functype(r: _Reader) -> FuncType:
+    form = r.byte()
+    if form != 0x60:
+        raise BinaryFormatError(f"unsupported type form 0x{form:02x} at byte {r.pos - 1}")
+    params = tuple(r.valtype() for _ in range(r.uleb()))
+    results = tuple(r.valtype() for _ in range(r.uleb()))
+    return FuncType(params, results)
+
+
+def _read_import(m: WasmModule, r: _Reader) -> Import:
+    module, name = r.name(), r.name()
+    kind_byte = r.byte()
+    kind = EXTERN_KINDS.get(kind_byte)
+    if kind == "func":
+        index = r.uleb()
+        if index >= len(m.types):
+            raise BinaryFormatError(f"import {module}.{name} uses unknown type {index}")
+        return Import(module, name, kind, type=m.types[index])
+    if kind == "table":
+        r.reftype()
+        return Import(module, name, kind, limits=r.limits())
+    if kind == "memory":
+        return Import(module, name, kind, limits=r.limits())
+    if kind == "global":
+        r.valtype()
+        r.byte()
+        return Import(module, name, kind)
+    if kind == "tag":
+        r.byte()
+        r.uleb()
+        return Import(module, name, kind)
+    raise BinaryFormatError(f"import {module}.{name} has unknown kind {kind_byte}")
+
+
+def _read_names(m: WasmModule, payload: bytes) -> None:
+    r = _Reader(payload, 0)
+    try:
+        while not r.at_end():
+            sub_id = r.byte()
+            size = r.uleb()
+            end = r.pos + size
+            if sub_id == 1:
+                for _ in range(r.uleb()):
+                    index = r.uleb()
+                    m.func_names[index] = r.name()
+            r.pos = end
+    except BinaryFormatError:
+        pass  # a damaged name section only costs us names
+
+
+def rewrite_exports(data: bytes, keep: set[str]) -> bytes:
+    """Return ``data`` with its export section reduced to the names in ``keep``."""
+    module = parse(data)
+    section = next((s for s in module.sections if s.id == 7), None)
+    if section is None:
+        return data
+    body = bytearray(_uleb(sum(1 for e in module.exports if e.name in keep)))
+    for export in module.exports:
+        if export.name in keep:
+            raw = export.name.encode("utf-8")
+            kind = {v: k for k, v in EXTERN_KINDS.items()}[export.kind]
+            body += _uleb(len(raw)) + raw + bytes([kind]) + _uleb(export.index)
+    start = section.offset - len(_uleb(section.size)) - 1
+    end = section.offset + section.size
+    return data[:start] + bytes([7]) + _uleb(len(body)) + bytes(body) + data[end:]
+
+
+def _uleb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        out.append(b | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+class _Reader:
+    def __init__(self, data: bytes, offset: int, end: int | None = None) -> None:
+        self.data = data
+        self.pos = offset
+        self.end = len(data) if end is None else end
+
+    def at_end(self) -> bool:
+        return self.pos >= self.end
+
+    def byte(self) -> int:
+        if self.pos >= self.end:
+            raise BinaryFormatError(f"truncated: unexpected end at byte {self.pos}")
+        value = self.data[self.pos]
+        self.pos += 1
+        return value
+
+    def uleb(self) -> int:
+        result = shift = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result
+            shift += 7
+            if shift > 63:
+                raise BinaryFormatError(f"malformed LEB128 number at byte {self.pos}")
+
+    def name(self) -> str:
+        size = self.uleb()
+        if self.pos + size > self.end:
+            raise BinaryFormatError(f"truncated: name of {size} bytes at byte {self.pos}")
+        raw = self.data[self.pos : self.pos + size]
+        self.pos += size
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BinaryFormatError(f"name at byte {self.pos - size} is not UTF-8") from None
+
+    def valtype(self) -> str:
+        code = self.byte()
+        if code in (0x63, 0x64):  # (ref null? heaptype)
+            self.sleb()
+            return "ref"
+        name = VALTYPES.get(code)
+        if name is None:
+            raise BinaryFormatError(f"unknown value type 0x{code:02x} at byte {self.pos - 1}")
+        return name
+
+    def reftype(self) -> str:
+        return self.valtype()
+
+    def sleb(self) -> int:
+        result = shift = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                if b & 0x40:
+                    result -= 1 << shift
+                return result
+            if shift > 70:
+                raise BinaryFormatError(f"malformed LEB128 number at byte {self.pos}")
+
+    def limits(self) -> tuple[int, int | None]:
+        flags = self.byte()
+        minimum = self.uleb()
+        maximum = self.uleb() if flags & 1 else None
+        return (minimum, maximum)

@@ -1,0 +1,161 @@
+"""Codec of the ``wasmbridge`` custom section (format in docs/abi.md).
+
+The guest macros write one self-delimiting record per function; the linker
+concatenates them. Each record starts with its format version, so a reader
+can refuse a newer format before it misreads anything.
+"""
+
+from __future__ import annotations
+
+from .types import SEQUENCES, Function, Interface, Kind, Param, Type
+
+SECTION_NAME = "wasmbridge"
+VERSION = 1
+
+RECORD_EXPORT = 0x01
+RECORD_IMPORT = 0x02
+
+_WITH_INNER = SEQUENCES | {Kind.OPTION, Kind.RESULT}
+
+
+class SectionFormatError(ValueError):
+    """The section's bytes do not follow the format; the message says where."""
+
+
+class SectionVersionError(SectionFormatError):
+    """A record uses a newer format version than this reader knows."""
+
+    def __init__(self, found: int) -> None:
+        super().__init__(f"interface v{found}, this reader knows v{VERSION}")
+        self.found = found
+
+
+class _Reader:
+    def __init__(self, data: bytes, offset: int = 0, end: int | None = None) -> None:
+        self.data = data
+        self.pos = offset
+        self.end = len(data) if end is None else end
+
+    def at_end(self) -> bool:
+        return self.pos >= self.end
+
+    def byte(self) -> int:
+        if self.pos >= self.end:
+            raise SectionFormatError(f"unexpected end of data at byte {self.pos}")
+        value = self.data[self.pos]
+        self.pos += 1
+        return value
+
+    def uleb(self) -> int:
+        result = shift = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result
+            shift += 7
+            if shift > 35:
+                raise SectionFormatError(f"length too long at byte {self.pos}")
+
+    def text(self) -> str:
+        size = self.uleb()
+        if self.pos + size > self.end:
+            raise SectionFormatError(f"string of {size} bytes runs past the record end")
+        raw = self.data[self.pos : self.pos + size]
+        self.pos += size
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SectionFormatError(f"string at byte {self.pos - size} is not UTF-8") from exc
+
+    def type(self) -> Type:
+        tag = self.byte()
+        try:
+            kind = Kind(tag)
+        except ValueError:
+            raise SectionFormatError(
+                f"unknown type tag 0x{tag:02x} at byte {self.pos - 1}"
+            ) from None
+        inner = self.type() if kind in _WITH_INNER else None
+        try:
+            return Type(kind, inner)
+        except ValueError as exc:
+            raise SectionFormatError(str(exc)) from None
+
+
+def decode(data: bytes) -> Interface:
+    """Decode a section's payload; raises SectionFormatError or SectionVersionError."""
+    reader = _Reader(data)
+    exports: list[Function] = []
+    imports: list[Function] = []
+    unknown = 0
+    while not reader.at_end():
+        version = reader.byte()
+        if version != VERSION:
+            raise SectionVersionError(version)
+        kind = reader.byte()
+        size = reader.uleb()
+        end = reader.pos + size
+        if end > len(data):
+            raise SectionFormatError(f"record at byte {reader.pos} runs past the section end")
+        body = _Reader(data, reader.pos, end)
+        if kind == RECORD_EXPORT:
+            exports.append(_function(body, module=""))
+        elif kind == RECORD_IMPORT:
+            module = body.text()
+            imports.append(_function(body, module=module))
+        else:
+            unknown += 1  # a newer minor record kind: skip it, it is self-delimiting
+        reader.pos = end
+    return Interface(VERSION, tuple(exports), tuple(imports), unknown)
+
+
+def _function(body: _Reader, *, module: str) -> Function:
+    name = body.text()
+    doc = body.text()
+    count = body.byte()
+    params = tuple(Param(body.text(), body.type()) for _ in range(count))
+    result = body.type()
+    return Function(name, params, result, doc, module)
+
+
+def encode(interface: Interface) -> bytes:
+    """Encode an interface as the macros would (used by tests and other tools)."""
+    out = bytearray()
+    for func in interface.exports:
+        out += _record(RECORD_EXPORT, _encode_function(func))
+    for func in interface.imports:
+        out += _record(RECORD_IMPORT, _text(func.module) + _encode_function(func))
+    return bytes(out)
+
+
+def _record(kind: int, body: bytes) -> bytes:
+    return bytes([VERSION, kind]) + _uleb(len(body)) + body
+
+
+def _encode_function(func: Function) -> bytes:
+    out = bytearray(_text(func.name) + _text(func.doc))
+    out.append(len(func.params))
+    for param in func.params:
+        out += _text(param.name) + _encode_type(param.type)
+    out += _encode_type(func.result)
+    return bytes(out)
+
+
+def _encode_type(t: Type) -> bytes:
+    return bytes([t.kind]) + (_encode_type(t.inner) if t.inner is not None else b"")
+
+
+def _text(value: str) -> bytes:
+    raw = value.encode("utf-8")
+    return _uleb(len(raw)) + raw
+
+
+def _uleb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        out.append(b | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
