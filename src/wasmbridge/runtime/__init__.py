@@ -1,0 +1,1 @@
+"""The Python host on wasmtime."""

@@ -1,0 +1,125 @@
+"""Arrays that live in a module's linear memory: the zero-copy path.
+
+``Module.array("f32", n)`` allocates ``n`` elements with the guest's own
+allocator. Fill it through ``.view`` (a typed memoryview) or ``.numpy()``
+(a numpy array over the same bytes), pass it to any export taking
+``&[f32]`` or ``&mut [f32]``, and the call hands the guest its address
+directly: no copy in, no copy out. Linear memory never moves (the engine
+is configured so), so views stay valid when the guest grows its memory;
+``.view`` re-checks the bounds each time it is taken.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ..interface.types import ELEMENT_SIZE, Kind
+
+if TYPE_CHECKING:
+    from .instance import Instance
+
+_TYPECODES = {
+    Kind.I8: "b",
+    Kind.U8: "B",
+    Kind.I16: "h",
+    Kind.U16: "H",
+    Kind.I32: "i",
+    Kind.U32: "I",
+    Kind.I64: "q",
+    Kind.U64: "Q",
+    Kind.F32: "f",
+    Kind.F64: "d",
+}
+KINDS_BY_NAME = {kind.name.lower(): kind for kind in _TYPECODES}
+_NUMPY_NAMES = {
+    "int8": Kind.I8,
+    "uint8": Kind.U8,
+    "int16": Kind.I16,
+    "uint16": Kind.U16,
+    "int32": Kind.I32,
+    "uint32": Kind.U32,
+    "int64": Kind.I64,
+    "uint64": Kind.U64,
+    "float32": Kind.F32,
+    "float64": Kind.F64,
+}
+
+
+def element_kind(dtype: object) -> Kind:
+    """Accept 'f32', 'float32', numpy dtypes and scalar types."""
+    name = str(getattr(dtype, "name", None) or getattr(dtype, "__name__", None) or dtype).lower()
+    kind = KINDS_BY_NAME.get(name) or _NUMPY_NAMES.get(name)
+    if kind is None:
+        known = ", ".join(KINDS_BY_NAME)
+        raise ValueError(f"unknown element type {dtype!r}; use one of {known} (or a numpy dtype)")
+    return kind
+
+
+class GuestArray:
+    """A typed array allocated in guest memory; free it with ``free()`` or ``with``."""
+
+    def __init__(self, instance: Instance, kind: Kind, count: int) -> None:
+        if count < 0:
+            raise ValueError(f"array length must be >= 0, got {count}")
+        marshal = instance.marshal
+        if marshal is None or instance.memory is None:
+            raise ValueError(f"{instance.name} exports no allocator; arrays need one")
+        self.kind = kind
+        self.count = count
+        self.itemsize = ELEMENT_SIZE[kind]
+        self.nbytes = count * self.itemsize
+        self._instance: Instance | None = instance
+        self._free = marshal.free
+        self.address = (
+            marshal._alloc_or_raise(self.nbytes, self.itemsize) if self.nbytes else self.itemsize
+        )
+        self._memory: Any = instance.memory
+
+    @property
+    def view(self) -> memoryview:
+        """A typed, writable memoryview of the elements (no copy)."""
+        memory = self._memory
+        if memory is None:
+            raise ValueError("this GuestArray was freed")
+        if not self.nbytes:
+            return memoryview(bytearray()).cast(_TYPECODES[self.kind])
+        memory.check(self.address, self.nbytes)
+        return memory.view[self.address : self.address + self.nbytes].cast(_TYPECODES[self.kind])
+
+    def numpy(self) -> Any:
+        """A numpy array sharing the guest's bytes (requires numpy)."""
+        import numpy
+
+        return numpy.frombuffer(self.view, dtype=numpy.dtype(_TYPECODES[self.kind]))
+
+    def free(self) -> None:
+        """Return the memory to the guest; the array (and its views) must not be used after."""
+        if self._memory is not None and self.nbytes:
+            self._free(self.address, self.nbytes, self.itemsize)
+        self._memory = None
+        self._instance = None
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.view[index]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.view[index] = value
+
+    def __iter__(self) -> Any:
+        return iter(self.view)
+
+    def __enter__(self) -> GuestArray:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.free()
+
+    def __repr__(self) -> str:
+        state = "freed" if self._memory is None else f"at 0x{self.address:x}"
+        return f"<GuestArray {self.kind.name.lower()}[{self.count}] {state}>"

@@ -1,0 +1,236 @@
+"""The compile cache: compiled modules in memory and on disk.
+
+A second ``load`` of the same bytes in one process reuses the compiled
+module from memory; in another process it deserializes the engine's
+artifact from disk instead of compiling. Entries are content-addressed by
+the wasm bytes' SHA-256 and the engine fingerprint (wasmtime version and
+settings), written atomically (safe under concurrent processes), bounded in
+size (least recently used first out), and never trusted blindly: wasmtime's
+deserialize trusts its input, so each artifact is stored with an HMAC under
+a per-cache secret key and rebuilt when the MAC does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import wasmtime
+
+from ..errors import CacheError
+from .engine import EngineSettings, get_engine
+
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+MEMORY_ENTRIES = 128
+_MAC_SIZE = 32
+
+
+def default_directory() -> Path:
+    """``$WASMBRIDGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/wasmbridge``, else ``~/.cache/wasmbridge``."""
+    explicit = os.environ.get("WASMBRIDGE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "wasmbridge"
+
+
+@dataclass
+class CacheStats:
+    memory_hits: int = 0
+    disk_hits: int = 0
+    compiles: int = 0
+    rejected: int = 0  # entries whose MAC did not verify, rebuilt
+
+
+class CompileCache:
+    """Compiled modules keyed by content hash and engine fingerprint."""
+
+    def __init__(
+        self,
+        directory: Path | str | None = None,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        disk: bool = True,
+    ) -> None:
+        self.explicit = directory is not None
+        self.directory = Path(directory) if directory is not None else default_directory()
+        self.max_bytes = max_bytes
+        self.disk = disk
+        self.stats = CacheStats()
+        self._memory: OrderedDict[str, wasmtime.Module] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key: bytes | None = None
+
+    def module(self, wasm: bytes, settings: EngineSettings) -> wasmtime.Module:
+        """The compiled module for ``wasm``, from memory, disk, or a fresh compile."""
+        key = self.key(wasm, settings)
+        with self._lock:
+            cached = self._memory.get(key)
+            if cached is not None:
+                self._memory.move_to_end(key)
+                self.stats.memory_hits += 1
+                return cached
+        engine = get_engine(settings)
+        compiled = self._from_disk(engine, key) if self.disk else None
+        if compiled is None:
+            compiled = wasmtime.Module(engine, wasm)
+            self.stats.compiles += 1
+            if self.disk:
+                self._store(key, compiled)
+        with self._lock:
+            self._memory[key] = compiled
+            while len(self._memory) > MEMORY_ENTRIES:
+                self._memory.popitem(last=False)
+        return compiled
+
+    @staticmethod
+    def key(wasm: bytes, settings: EngineSettings) -> str:
+        digest = hashlib.sha256(wasm).hexdigest()
+        return hashlib.sha256(f"{settings.fingerprint()};{digest}".encode()).hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.directory / "modules" / key[:2] / f"{key}.cwasm"
+
+    def clear_memory(self) -> None:
+        with self._lock:
+            self._memory.clear()
+
+    # -- disk -----------------------------------------------------------------
+
+    def _from_disk(self, engine: wasmtime.Engine, key: str) -> wasmtime.Module | None:
+        path = self.path(key)
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            return None
+        secret = self._secret()
+        if secret is None or len(blob) <= _MAC_SIZE:
+            return None
+        mac, artifact = blob[:_MAC_SIZE], blob[_MAC_SIZE:]
+        if not hmac.compare_digest(mac, hmac.new(secret, artifact, "sha256").digest()):
+            self.stats.rejected += 1
+            _unlink(path)
+            return None
+        try:
+            module = wasmtime.Module.deserialize(engine, artifact)
+        except wasmtime.WasmtimeError:
+            self.stats.rejected += 1
+            _unlink(path)
+            return None
+        self.stats.disk_hits += 1
+        _touch(path)
+        return module
+
+    def _store(self, key: str, module: wasmtime.Module) -> None:
+        secret = self._secret()
+        if secret is None:
+            return
+        artifact = bytes(module.serialize())
+        mac = hmac.new(secret, artifact, "sha256").digest()
+        path = self.path(key)
+        try:
+            _atomic_write(path, mac + artifact)
+        except OSError as exc:
+            if self.explicit:
+                raise CacheError(
+                    f"cannot write the compile cache at {self.directory}: {exc.strerror}",
+                    hint="pass a writable directory (cache_dir=... or WASMBRIDGE_CACHE_DIR) "
+                    "or disable the disk cache with cache=False",
+                ) from None
+            return
+        self._evict()
+
+    def _secret(self) -> bytes | None:
+        if self._key is not None:
+            return self._key
+        path = self.directory / "secret.key"
+        try:
+            key = path.read_bytes()
+            if len(key) == 32:
+                self._key = key
+                return key
+        except OSError:
+            pass
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(path, secrets.token_bytes(32), mode=0o600, replace=False)
+            key = path.read_bytes()
+        except OSError as exc:
+            if self.explicit:
+                raise CacheError(
+                    f"cannot use the compile cache at {self.directory}: {exc.strerror}",
+                    hint="pass a writable directory or disable the disk cache with cache=False",
+                ) from None
+            return None
+        self._key = key if len(key) == 32 else None
+        return self._key
+
+    def _evict(self) -> None:
+        entries = []
+        total = 0
+        for path in (self.directory / "modules").glob("*/*.cwasm"):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            entries.append((st.st_mtime, st.st_size, path))
+            total += st.st_size
+        entries.sort()
+        for _, size, path in entries:
+            if total <= self.max_bytes:
+                break
+            _unlink(path)
+            total -= size
+
+
+def _atomic_write(path: Path, data: bytes, *, mode: int = 0o644, replace: bool = True) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # first writer wins; others read its key
+            except FileExistsError:
+                pass
+            os.unlink(tmp)
+    except BaseException:
+        _unlink(Path(tmp))
+        raise
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+_default: CompileCache | None = None
+
+
+def default_cache() -> CompileCache:
+    """The process-wide cache in the default directory."""
+    global _default
+    if _default is None:
+        _default = CompileCache()
+    return _default

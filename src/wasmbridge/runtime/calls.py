@@ -1,0 +1,416 @@
+"""Export callables, generated once per function at load time.
+
+For each export we write a small Python function specialised to its
+signature (like ``dataclasses`` does for ``__init__``): arguments are
+stored straight into the raw value buffer through memoryview casts (which
+range- and type-check them), buffers are copied into guest memory once,
+the raw unchecked call runs, and the result is read back. Nothing is
+planned or looked up per call. The generated source is kept on the
+function as ``__wasmbridge_source__`` for the curious.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..interface import abi
+from ..interface.types import INT_RANGE, Function, Kind, Type
+from . import _capi
+from .marshal import check_scalar
+
+# memoryview format of the raw value buffer used to store/load each scalar kind,
+# and the index multiplier from a 16-byte slot number to an item index.
+_SLOT_VIEW = {
+    Kind.BOOL: ("i", 4),
+    Kind.I8: ("i", 4),
+    Kind.U8: ("i", 4),
+    Kind.I16: ("i", 4),
+    Kind.U16: ("i", 4),
+    Kind.I32: ("i", 4),
+    Kind.U32: ("I", 4),
+    Kind.I64: ("q", 2),
+    Kind.U64: ("Q", 2),
+    Kind.F32: ("f", 4),
+    Kind.F64: ("d", 2),
+}
+_VIEW_NAME = {
+    "i": "_wb_vi",
+    "I": "_wb_vu",
+    "q": "_wb_vq",
+    "Q": "_wb_vuq",
+    "f": "_wb_vf",
+    "d": "_wb_vd",
+}
+_NARROW = {Kind.I8, Kind.U8, Kind.I16, Kind.U16}
+
+PYTHON_TYPES: dict[Kind, Any] = {
+    Kind.BOOL: bool,
+    Kind.F32: float,
+    Kind.F64: float,
+    Kind.STR: str,
+    Kind.STRING: str,
+}
+
+
+@dataclass
+class CallSite:
+    """What generated code needs from the instance it calls into."""
+
+    ctx: int
+    func: _capi.RawFunc
+    module_name: str
+    fail: Callable[[str, tuple[Any, ...], Any, int], BaseException]  # (func, args, err, trap)
+    enter: Callable[[], Any]  # slow path when the instance is busy; returns a token
+    tokens: list[object]
+    marshal: Any  # marshal.Marshal, or None for modules without memory
+    guest_array: type  # memory.GuestArray, passed through without copying
+    guarded: bool = True  # False for the allocator, called while a guarded call runs
+
+
+def build_export(
+    func: Function, site: CallSite, raw_results: Sequence[str] = ()
+) -> Callable[..., Any]:
+    """Generate, compile and return the Python callable for one export."""
+    writer = _Writer(func, site, raw_results)
+    source = writer.source()
+    namespace = writer.namespace()
+    code = compile(source, f"<wasmbridge {site.module_name}:{func.name}>", "exec")
+    exec(code, namespace)  # noqa: S102 - our own generated source, see module docstring
+    callable_ = namespace[writer.py_name]
+    callable_.__doc__ = func.doc or None
+    callable_.__qualname__ = func.name
+    callable_.__module__ = "wasmbridge.exports"
+    callable_.__signature__ = _signature(func, writer.param_names)
+    callable_.__wasmbridge_source__ = source
+    callable_.__wasmbridge_function__ = func
+    return callable_
+
+
+def python_annotation(t: Type) -> Any:
+    """The annotation shown in signatures for a parameter or result type."""
+    if t.kind in INT_RANGE:
+        return int
+    if t.kind in PYTHON_TYPES:
+        return PYTHON_TYPES[t.kind]
+    if t.kind is Kind.UNIT:
+        return None
+    assert t.inner is not None
+    if t.kind is Kind.OPTION:
+        return python_annotation(t.inner) | None
+    if t.kind is Kind.RESULT:
+        return python_annotation(t.inner)
+    if t.inner.kind is Kind.U8:
+        return bytes
+    return "array.array"
+
+
+def _signature(func: Function, names: list[str]) -> inspect.Signature:
+    params = [
+        inspect.Parameter(
+            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=python_annotation(p.type)
+        )
+        for name, p in zip(names, func.params, strict=True)
+    ]
+    return inspect.Signature(params, return_annotation=python_annotation(func.result))
+
+
+def _py_name(name: str, taken: set[str]) -> str:
+    candidate = name if name.isidentifier() else "".join(c if c.isalnum() else "_" for c in name)
+    if not candidate or candidate[0].isdigit():
+        candidate = "_" + candidate
+    if keyword.iskeyword(candidate) or candidate.startswith("_wb_"):
+        candidate += "_"
+    while candidate in taken:
+        candidate += "_"
+    taken.add(candidate)
+    return candidate
+
+
+class _Writer:
+    """Writes the source of one export's callable."""
+
+    def __init__(self, func: Function, site: CallSite, raw_results: Sequence[str]) -> None:
+        self.func = func
+        self.site = site
+        self.raw_results = tuple(raw_results)
+        taken: set[str] = set()
+        self.py_name = _py_name(func.name, taken)
+        self.param_names = [_py_name(p.name, taken) for p in func.params]
+        self.signature = abi.signature(func)
+        self.retptr = abi.uses_retptr(func.result)
+        self.uses_memory = abi.needs_memory(func)
+        self.nslots = max(
+            len(self.signature.params), len(self.signature.results), len(self.raw_results)
+        )
+        self.buffer = _capi.CallBuffer(self.nslots)
+        self.consts: dict[str, Any] = {}
+        self.lines: list[str] = []
+        self.after: list[str] = []  # copy-backs, run after a successful call
+        self.slot = 1 if self.retptr else 0
+        self.temp = 0
+
+    # -- namespace ------------------------------------------------------------------
+
+    def const(self, name: str, value: Any) -> str:
+        self.consts[name] = value
+        return name
+
+    def namespace(self) -> dict[str, Any]:
+        site = self.site
+        call, ctx, fn, buf, trap = _capi.call_parts(site.ctx, site.func, self.buffer)
+        ns: dict[str, Any] = {
+            "_wb_call": call,
+            "_wb_ctx": ctx,
+            "_wb_fn": fn,
+            "_wb_buf": buf,
+            "_wb_trap": trap,
+            "_wb_trap_view": self.buffer.view("Q"),
+            "_wb_fail": site.fail,
+            "_wb_pop": site.tokens.pop,
+            "_wb_push": site.tokens.append,
+            "_wb_enter": site.enter,
+            "_wb_args_error": self._args_error,
+            "_wb_keep": (self.buffer, site.func, site),
+        }
+        for fmt, name in _VIEW_NAME.items():
+            ns[name] = self.buffer.view(fmt)
+        if site.marshal is not None:
+            m = site.marshal
+            ns.update(
+                _wb_m=m,
+                _wb_arena=m.arena,
+                _wb_text=m.text,
+                _wb_elems=m.elements,
+                _wb_place_b=m.place_borrowed,
+                _wb_place_o=m.place_owned,
+                _wb_copy_back=m.copy_back,
+                _wb_free_pending=m.free_pending,
+                _wb_pending=m.pending_frees,
+                _wb_lift=m.lift,
+                _wb_take=m.take_buffer,
+                _wb_pair=m.memory.pair,
+                _wb_errmsg=m.error_message,
+                _wb_ga=site.guest_array,
+                _wb_mem=m.memory,
+            )
+        ns.update(self.consts)
+        return ns
+
+    def _args_error(self, exc: BaseException, args: tuple[Any, ...]) -> BaseException:
+        """Turn a store failure into a TypeError naming the parameter."""
+        prefix = f"{self.func.name}() argument"
+        if str(exc).startswith(prefix):
+            return exc
+        for param, value in zip(self.func.params, args, strict=True):
+            problem = _check_param(self.func.name, param.name, param.type, value)
+            if problem is not None:
+                return problem
+        return exc
+
+    # -- source -----------------------------------------------------------------------
+
+    def source(self) -> str:
+        self._lower_params()
+        params = ", ".join(self.param_names)
+        args = "(" + "".join(f"{n}, " for n in self.param_names) + ")"
+        body = [f"def {self.py_name}({params}):"]
+        if self.site.guarded:
+            body += [
+                "    try:",
+                "        _wb_tok = _wb_pop()",
+                "    except IndexError:",
+                "        _wb_tok = _wb_enter()",
+            ]
+        body += ["    try:"]
+        if self.uses_memory:
+            body += ["        _wb_mark = _wb_arena.mark()", "        _wb_fmark = len(_wb_pending)"]
+        body += ["        try:"]
+        body += [f"            {line}" for line in self.lines or ["pass"]]
+        body += [
+            "        except (TypeError, ValueError, OverflowError) as _wb_exc:",
+            f"            raise _wb_args_error(_wb_exc, {args}) from None",
+        ]
+        if self.retptr:
+            body += ["        _wb_ret = _wb_arena.retptr", "        _wb_vi[0] = _wb_ret"]
+        body += [
+            f"        _wb_err = _wb_call(_wb_ctx, _wb_fn, _wb_buf, {self.nslots}, _wb_trap)",
+            f"        if _wb_err or _wb_trap_view[{self.buffer.trap_index}]:",
+            f"            raise _wb_fail({self.func.name!r}, {args}, _wb_err, "
+            f"{self.buffer.trap_address})",
+        ]
+        body += [f"        {line}" for line in self.after]
+        body += [f"        {line}" for line in self._lift_result()]
+        cleanup = []
+        if self.uses_memory:
+            cleanup += [
+                "        if len(_wb_pending) > _wb_fmark:",
+                "            _wb_free_pending(_wb_fmark)",
+                "        _wb_arena.release(_wb_mark)",
+            ]
+        if self.site.guarded:
+            cleanup += ["        if _wb_tok is not None:", "            _wb_push(_wb_tok)"]
+        body += ["    finally:", *cleanup] if cleanup else ["    finally:", "        pass"]
+        return "\n".join(body) + "\n"
+
+    def _lower_params(self) -> None:
+        for index, (name, param) in enumerate(zip(self.param_names, self.func.params, strict=True)):
+            self._lower(name, param.type, index, indent="")
+
+    def _store(self, kind: Kind, expr: str, indent: str) -> None:
+        fmt, mult = _SLOT_VIEW[kind]
+        self.lines.append(f"{indent}{_VIEW_NAME[fmt]}[{mult * self.slot}] = {expr}")
+        self.slot += 1
+
+    def _lower(self, name: str, t: Type, index: int, indent: str) -> None:
+        kind = t.kind
+        tname = self.const(f"_wb_t{index}", t)
+        if kind in _SLOT_VIEW:
+            if kind is Kind.BOOL:
+                self.lines.append(f"{indent}if {name}.__class__ is not bool: raise TypeError()")
+            self._store(kind, name, indent)
+            if kind in _NARROW:
+                low, high = INT_RANGE[kind]
+                self.lines.append(
+                    f"{indent}if not {low} <= {name} <= {high}: raise OverflowError()"
+                )
+            return
+        if kind is Kind.OPTION:
+            assert t.inner is not None
+            start = self.slot
+            self.lines.append(f"{indent}if {name} is None:")
+            self._store(Kind.I32, "0", indent + "    ")
+            for wire_index, wire in enumerate(abi.param_wire(t.inner)):
+                self.lines.append(f"{indent}    {_zero_store(wire, start + 1 + wire_index)}")
+            self.lines.append(f"{indent}else:")
+            self.slot = start
+            self._store(Kind.I32, "1", indent + "    ")
+            self._lower(name, t.inner, index, indent + "    ")
+            return
+        self._lower_buffer(name, t, tname, indent)
+
+    def _lower_buffer(self, name: str, t: Type, tname: str, indent: str) -> None:
+        n = self.temp
+        self.temp += 1
+        data, ptr, length = f"_wb_d{n}", f"_wb_p{n}", f"_wb_l{n}"
+        size = abi.element_size(t)
+        fname = self.func.name
+        pname = name
+        place = "_wb_place_o" if abi.is_owned(t) else "_wb_place_b"
+        if t.kind in (Kind.STR, Kind.STRING):
+            self.lines.append(f"{indent}{data} = _wb_text({name}, {fname!r}, {pname!r}, {tname})")
+            self.lines.append(f"{indent}{ptr} = {place}({data}, 1)")
+            self.lines.append(f"{indent}{length} = {data}.nbytes")
+        else:
+            zero_copy = t.kind in (Kind.SLICE, Kind.MUT_SLICE)
+            inner = indent
+            if zero_copy:
+                assert t.inner is not None
+                kind = self.const(f"_wb_k{n}", t.inner.kind)
+                self.lines.append(
+                    f"{indent}if {name}.__class__ is _wb_ga and {name}._memory is _wb_mem "
+                    f"and {name}.kind is {kind}:"
+                )
+                self.lines.append(f"{indent}    {ptr} = {name}.address")
+                self.lines.append(f"{indent}    {length} = {name}.nbytes // {size}")
+                self.lines.append(f"{indent}    {data} = None")
+                self.lines.append(f"{indent}else:")
+                inner = indent + "    "
+            self.lines.append(f"{inner}{data} = _wb_elems({name}, {fname!r}, {pname!r}, {tname})")
+            self.lines.append(f"{inner}{ptr} = {place}({data}, {size})")
+            self.lines.append(f"{inner}{length} = {data}.nbytes // {size}")
+            if t.kind is Kind.MUT_SLICE:
+                self.after.append(f"if {data} is not None: _wb_copy_back({data}, {ptr})")
+        self._store(Kind.I32, ptr, indent)
+        self._store(Kind.I32, length, indent)
+
+    def _lift_result(self) -> list[str]:
+        result = self.func.result
+        if self.raw_results and len(self.raw_results) > 1:
+            reads = ", ".join(_raw_read(v, i) for i, v in enumerate(self.raw_results))
+            return [f"return ({reads})"]
+        kind = result.kind
+        if kind is Kind.UNIT:
+            return ["return None"]
+        if kind in _SLOT_VIEW:
+            fmt, _ = _SLOT_VIEW[kind]
+            read = f"{_VIEW_NAME[fmt]}[0]"
+            if kind is Kind.BOOL:
+                return [f"return {read} != 0"]
+            if kind in _NARROW:
+                self.const("_wb_narrow", _narrow_fn(kind))
+                return [f"return _wb_narrow({read})"]
+            return [f"return {read}"]
+        tname = self.const("_wb_tr", result)
+        if kind in (Kind.STR, Kind.STRING, Kind.VEC):
+            return [f"return _wb_take({tname}, *_wb_pair(_wb_ret))"]
+        if kind is Kind.OPTION:
+            return [f"return _wb_lift({tname}, _wb_ret)"]
+        assert kind is Kind.RESULT and result.inner is not None
+        self.const("_wb_tok_inner", result.inner)
+        self.const("_wb_returned_error", self._returned_error)
+        lines = [
+            "if _wb_mem.pair(_wb_ret)[0] == 1:",
+            f"    raise _wb_returned_error(_wb_errmsg(_wb_ret + 8), {_args_tuple(self.param_names)})",
+        ]
+        if result.inner.kind is Kind.UNIT:
+            return [*lines, "return None"]
+        if result.inner.kind in (Kind.STR, Kind.STRING, Kind.VEC):
+            return [*lines, "return _wb_take(_wb_tok_inner, *_wb_pair(_wb_ret + 8))"]
+        return [*lines, "return _wb_lift(_wb_tok_inner, _wb_ret + 8)"]
+
+    def _returned_error(self, message: str, args: tuple[Any, ...]) -> BaseException:
+        from ..errors import ReturnedError
+
+        call = _describe_call(self.func.name, args)
+        return ReturnedError(
+            f"{call} in {self.site.module_name} returned an error: {message}", error=message
+        )
+
+
+def _args_tuple(names: list[str]) -> str:
+    return "(" + "".join(f"{n}, " for n in names) + ")"
+
+
+def _zero_store(wire: str, slot: int) -> str:
+    fmt = {"i32": "i", "i64": "q", "f32": "f", "f64": "d"}[wire]
+    mult = 4 if fmt in "if" else 2
+    return f"{_VIEW_NAME[fmt]}[{mult * slot}] = 0"
+
+
+def _raw_read(valtype: str, slot: int) -> str:
+    fmt = {"i32": "i", "i64": "q", "f32": "f", "f64": "d"}[valtype]
+    mult = 4 if fmt in "if" else 2
+    return f"{_VIEW_NAME[fmt]}[{mult * slot}]"
+
+
+def _narrow_fn(kind: Kind) -> Callable[[int], int]:
+    from .marshal import narrow
+
+    return lambda value: narrow(kind, value)
+
+
+def _check_param(func: str, param: str, t: Type, value: Any) -> BaseException | None:
+    if t.kind is Kind.OPTION:
+        return (
+            None if value is None or t.inner is None else _check_param(func, param, t.inner, value)
+        )
+    if t.kind in _SLOT_VIEW:
+        return check_scalar(func, param, t, value)
+    return None
+
+
+def _describe_call(name: str, args: tuple[Any, ...]) -> str:
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxstring = 24
+    short.maxother = 24
+    short.maxlist = short.maxtuple = 4
+    return f"`{name}({', '.join(short.repr(a) for a in args)})`"
+
+
+describe_call = _describe_call

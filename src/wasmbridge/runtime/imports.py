@@ -1,0 +1,238 @@
+"""Host functions a guest imports: Python callables behind raw callbacks.
+
+Each import becomes a wasmtime host function with an unchecked callback
+that lifts the guest's arguments (numbers from the raw value array, text
+and buffers from guest memory), calls the Python function, and lowers its
+result back (docs/abi.md, "Imports"). A Python exception is kept and the
+guest is trapped; the export call that led here re-raises it unchanged.
+"""
+
+from __future__ import annotations
+
+import array
+import struct
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..interface import abi
+from ..interface.types import Function, Kind, Type
+from . import _capi
+from .marshal import TYPECODES, Marshal, check_scalar, decode_text, narrow
+from .memory import GuestMemory
+from .traps import FailureContext, PanicReport
+
+_SLOT = _capi.VALRAW_SIZE
+_SCALAR_FORMAT = {
+    Kind.I64: "<q",
+    Kind.U64: "<Q",
+    Kind.F32: "<f",
+    Kind.F64: "<d",
+}
+
+
+class HostState(Protocol):
+    """What callbacks need from their instance."""
+
+    failure: FailureContext
+    callback_thread: int | None
+
+    def memory_for(self, caller: int) -> GuestMemory: ...
+
+    def marshal_for(self, caller: int) -> Marshal: ...
+
+
+def host_callback(
+    state: HostState, func: Function, target: Callable[..., Any]
+) -> _capi.HostCallback:
+    """The raw callback for an import described by the interface."""
+    label = f"{func.module}.{func.name}" if func.module else func.name
+    retptr = abi.uses_retptr(func.result)
+
+    def callback(env: int, caller: int, values: int, count: int) -> int:
+        previous = state.callback_thread
+        state.callback_thread = threading.get_ident()
+        try:
+            raw = _capi.read_raw(values, _SLOT * count) if count else b""
+            reader = _ArgReader(raw, 1 if retptr else 0, state, caller)
+            args = [reader.value(p.type) for p in func.params]
+            result = target(*args)
+            for writeback in reader.writebacks:
+                writeback()
+            _lower_result(state, caller, func, label, result, values, raw)
+            return 0
+        except BaseException as exc:  # noqa: BLE001 - re-raised out of the export call
+            state.failure.host_exception = exc
+            state.failure.host_import = label
+            return _capi.new_trap(f"host import {label} raised {type(exc).__name__}")
+        finally:
+            state.callback_thread = previous
+
+    return callback
+
+
+def raw_callback(
+    state: HostState,
+    label: str,
+    params: tuple[str, ...],
+    results: tuple[str, ...],
+    target: Callable[..., Any],
+) -> _capi.HostCallback:
+    """The callback for an import known only by its wasm signature (numbers in, out)."""
+    formats = {"i32": "<i", "i64": "<q", "f32": "<f", "f64": "<d"}
+
+    def callback(env: int, caller: int, values: int, count: int) -> int:
+        previous = state.callback_thread
+        state.callback_thread = threading.get_ident()
+        try:
+            raw = _capi.read_raw(values, _SLOT * count) if count else b""
+            args = [struct.unpack_from(formats[p], raw, _SLOT * i)[0] for i, p in enumerate(params)]
+            out = target(*args)
+            outs = () if not results else (out,) if len(results) == 1 else tuple(out)
+            if len(outs) != len(results):
+                raise TypeError(
+                    f"host import {label} returned {len(outs)} values, expected {len(results)}"
+                )
+            for i, (valtype, value) in enumerate(zip(results, outs, strict=True)):
+                _capi.write_raw(values + _SLOT * i, _pack(formats[valtype], value, label))
+            return 0
+        except BaseException as exc:  # noqa: BLE001 - re-raised out of the export call
+            state.failure.host_exception = exc
+            state.failure.host_import = label
+            return _capi.new_trap(f"host import {label} raised {type(exc).__name__}")
+        finally:
+            state.callback_thread = previous
+
+    return callback
+
+
+def panic_callback(state: HostState) -> _capi.HostCallback:
+    """``wasmbridge.panic``: remember the report, then trap the guest."""
+
+    def callback(env: int, caller: int, values: int, count: int) -> int:
+        try:
+            raw = _capi.read_raw(values, _SLOT * count)
+            msg_ptr, msg_len, file_ptr, file_len, line, column = (
+                struct.unpack_from("<I", raw, _SLOT * i)[0] for i in range(6)
+            )
+            memory = state.memory_for(caller)
+            message = _text_or_empty(memory, msg_ptr, msg_len)
+            file = _text_or_empty(memory, file_ptr, file_len) or "<unknown>"
+            state.failure.panic = PanicReport(message, file, line, column)
+        except BaseException:  # noqa: BLE001 - a malformed report still traps
+            state.failure.panic = PanicReport("", "<unreadable panic report>", 0, 0)
+        return _capi.new_trap("guest panicked")
+
+    return callback
+
+
+def _text_or_empty(memory: GuestMemory, ptr: int, length: int) -> str:
+    if not length:
+        return ""
+    return memory.read(ptr, length).decode("utf-8", errors="replace")
+
+
+def _pack(fmt: str, value: Any, label: str) -> bytes:
+    try:
+        return struct.pack(fmt, value)
+    except struct.error as exc:
+        raise TypeError(f"host import {label} returned {value!r}: {exc}") from None
+
+
+class _ArgReader:
+    """Lifts one import call's arguments, slot by slot."""
+
+    def __init__(self, raw: bytes, first_slot: int, state: HostState, caller: int) -> None:
+        self.raw = raw
+        self.slot = first_slot
+        self.state = state
+        self.caller = caller
+        self.writebacks: list[Callable[[], None]] = []
+
+    def _next(self, fmt: str) -> Any:
+        value = struct.unpack_from(fmt, self.raw, _SLOT * self.slot)[0]
+        self.slot += 1
+        return value
+
+    def value(self, t: Type) -> Any:
+        kind = t.kind
+        if kind is Kind.BOOL:
+            return self._next("<i") != 0
+        if kind in _SCALAR_FORMAT:
+            return self._next(_SCALAR_FORMAT[kind])
+        if kind in TYPECODES:
+            return narrow(kind, self._next("<i"))
+        if kind is Kind.OPTION:
+            assert t.inner is not None
+            present = self._next("<i")
+            value = self.value(t.inner)
+            return value if present else None
+        ptr, length = self._next("<I"), self._next("<I")
+        return self._buffer(t, ptr, length)
+
+    def _buffer(self, t: Type, ptr: int, length: int) -> Any:
+        memory = self.state.memory_for(self.caller)
+        size = abi.element_size(t)
+        data = memory.read(ptr, length * size) if length else b""
+        if t.kind in (Kind.STR, Kind.STRING):
+            return decode_text(data, "the guest")
+        assert t.inner is not None
+        if t.kind is Kind.MUT_SLICE:
+            buf: Any = bytearray(data) if t.inner.kind is Kind.U8 else _array(t.inner.kind, data)
+            if length:
+                self.writebacks.append(lambda: memory.write(ptr, memoryview(buf).cast("B")))
+            return buf
+        return data if t.inner.kind is Kind.U8 else _array(t.inner.kind, data)
+
+
+def _array(kind: Kind, data: bytes) -> array.array[Any]:
+    out = array.array(TYPECODES[kind])
+    out.frombytes(data)
+    return out
+
+
+def _lower_result(
+    state: HostState, caller: int, func: Function, label: str, result: Any, values: int, raw: bytes
+) -> None:
+    t = func.result
+    if t.kind is Kind.UNIT:
+        return
+    if not abi.uses_retptr(t):
+        _capi.write_raw(values, _scalar_bytes(t, result, label))
+        return
+    retptr = struct.unpack_from("<I", raw, 0)[0]
+    marshal = state.marshal_for(caller)
+    _write_retarea(marshal, t, result, retptr, label)
+
+
+def _scalar_bytes(t: Type, value: Any, label: str) -> bytes:
+    problem = check_scalar(f"host import {label}", "return", t, value)
+    if problem is not None:
+        raise TypeError(f"host import {label} returned {type(value).__name__}, expected {t}")
+    if t.kind is Kind.BOOL:
+        return struct.pack("<i", 1 if value else 0)
+    if t.kind in _SCALAR_FORMAT:
+        return struct.pack(_SCALAR_FORMAT[t.kind], value)
+    return struct.pack("<I", value & 0xFFFFFFFF)
+
+
+def _write_retarea(marshal: Marshal, t: Type, value: Any, at: int, label: str) -> None:
+    memory = marshal.memory
+    if t.kind is Kind.OPTION:
+        assert t.inner is not None
+        memory.write(at, memoryview(struct.pack("<I", 0 if value is None else 1)))
+        if value is not None:
+            _write_retarea(marshal, t.inner, value, at + 8, label)
+        return
+    if t.kind in (Kind.STRING, Kind.STR, Kind.VEC):
+        where = f"host import {label}"
+        data = (
+            marshal.text(value, where, "return", t)
+            if t.kind is not Kind.VEC
+            else marshal.elements(value, where, "return", t)
+        )
+        ptr = marshal.place_owned(data, abi.element_size(t))
+        length = data.nbytes // abi.element_size(t)
+        memory.write(at, memoryview(struct.pack("<II", ptr, length)))
+        return
+    memory.write(at, memoryview(_scalar_bytes(t, value, label).ljust(8, b"\0")))

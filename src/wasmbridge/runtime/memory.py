@@ -1,0 +1,155 @@
+"""Linear memory seen from the host: bounds-checked views and a scratch arena.
+
+The engine never moves a memory (see engine.MEMORY_MAY_MOVE), so the base
+address is fixed; only the size grows. ``view`` covers the size last seen
+and is refreshed whenever an access reaches past it, so a guest's
+``memory.grow`` is picked up lazily, and no pointer a guest hands back is
+ever followed outside its memory.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+from ..errors import MemoryLimitExceeded, ProtocolError
+from . import _capi
+
+_U32X2 = struct.Struct("<II")
+
+
+class GuestMemory:
+    """Bounds-checked access to one instance's exported memory."""
+
+    def __init__(self, raw: _capi.Memory, owner: object, name: str) -> None:
+        self._raw: _capi.Memory | None = raw
+        self._owner = owner  # keeps the store alive while views exist
+        self._name = name
+        self.base = raw.base()
+        self.size = 0
+        self.view = memoryview(b"")
+        self.refresh()
+
+    @classmethod
+    def fixed(cls, base: int, size: int, owner: object, name: str) -> GuestMemory:
+        """A view of a memory known only by address (inside a host call)."""
+        memory = cls.__new__(cls)
+        memory._raw = None
+        memory._owner = owner
+        memory._name = name
+        memory.base = base
+        memory.size = size
+        memory.view = _capi.view_at(base, size, owner) if size else memoryview(b"")
+        return memory
+
+    def refresh(self) -> None:
+        """Pick up growth; the base address never changes."""
+        if self._raw is None:
+            return
+        size = self._raw.size()
+        if size != self.size or not self.view:
+            self.size = size
+            self.view = _capi.view_at(self.base, size, self._owner) if size else memoryview(b"")
+
+    def check(self, ptr: int, nbytes: int) -> None:
+        """Raise unless ``[ptr, ptr + nbytes)`` lies inside the memory."""
+        end = ptr + nbytes
+        if end > self.size or ptr < 0:
+            self.refresh()
+            if end > self.size or ptr < 0:
+                raise ProtocolError(
+                    f"{self._name} returned a buffer outside its memory "
+                    f"(bytes {ptr}..{end} of {self.size})",
+                    hint="this is a bug in the guest module or a mismatched interface",
+                )
+
+    def read(self, ptr: int, nbytes: int) -> bytes:
+        self.check(ptr, nbytes)
+        return self.view[ptr : ptr + nbytes].tobytes()
+
+    def write(self, ptr: int, data: memoryview) -> None:
+        """Copy a byte-format view into memory (one memcpy)."""
+        nbytes = data.nbytes
+        self.check(ptr, nbytes)
+        self.view[ptr : ptr + nbytes] = data
+
+    def pair(self, ptr: int) -> tuple[int, int]:
+        """Two little-endian u32 at ``ptr`` (a (pointer, length) in a return area)."""
+        self.check(ptr, 8)
+        return _U32X2.unpack_from(self.view, ptr)
+
+
+Alloc = Callable[[int, int], int]
+Free = Callable[[int, int, int], None]
+
+
+class Arena:
+    """Scratch space in guest memory for borrowed arguments and return areas.
+
+    Calls take space with stack discipline (``mark``/``release``), so a
+    nested call from inside a host import uses the space above its caller's.
+    Space is obtained once from the guest's ``__wb_alloc`` and grown (when
+    no call is using it) up to ``MAX_SIZE``; larger buffers get their own
+    allocation per call.
+    """
+
+    INITIAL_SIZE = 64 * 1024
+    MAX_SIZE = 4 * 1024 * 1024
+    RETAREA = 32  # bytes reserved at the start for the return area
+
+    def __init__(self, alloc: Alloc, free: Free, name: str) -> None:
+        self._alloc = alloc
+        self._free = free
+        self._name = name
+        self.start = 0
+        self.end = 0
+        self.top = 0
+        self.depth = 0  # calls in progress; the arena only moves when one is
+
+    @property
+    def retptr(self) -> int:
+        if not self.start:
+            self._grow(self.INITIAL_SIZE)
+        return self.start
+
+    def mark(self) -> int:
+        """Enter a call; returns the mark to ``release`` when it ends."""
+        if not self.start:
+            self._grow(self.INITIAL_SIZE)
+        self.depth += 1
+        return self.top
+
+    def release(self, mark: int) -> None:
+        self.top = mark
+        self.depth -= 1
+
+    def take(self, nbytes: int, align: int) -> int:
+        """Space for ``nbytes`` until the current call's mark is released, or 0."""
+        ptr = self._fit(nbytes, align)
+        idle = self.depth == 1 and self.top == self.start + self.RETAREA
+        if not ptr and idle and nbytes + align <= self.MAX_SIZE - self.RETAREA:
+            self._grow(max(nbytes + align + self.RETAREA, 2 * (self.end - self.start)))
+            ptr = self._fit(nbytes, align)
+        return ptr
+
+    def _fit(self, nbytes: int, align: int) -> int:
+        top = (self.top + align - 1) & ~(align - 1)
+        if top + nbytes > self.end:
+            return 0
+        self.top = top + nbytes
+        return top
+
+    def _grow(self, size: int) -> None:
+        size = min(max(size, self.INITIAL_SIZE), self.MAX_SIZE)
+        if self.start:
+            self._free(self.start, self.end - self.start, 8)
+            self.start = self.end = self.top = 0
+        ptr = self._alloc(size, 8)
+        if not ptr:
+            raise MemoryLimitExceeded(
+                f"{self._name}: the guest could not allocate {size} bytes of scratch memory",
+                hint="raise the memory limit (Limits(memory_mb=...)) or pass smaller buffers",
+            )
+        self.start = ptr
+        self.end = ptr + size
+        self.top = ptr + self.RETAREA

@@ -1,0 +1,210 @@
+"""``load()`` and ``Module``: from bytes on disk to Python callables.
+
+Loading checks the bytes before the engine sees them (the ``\\0asm``
+header, size, structure, interface version), compiles through the cache,
+links the host imports and instantiates. The resulting ``Module`` has one
+attribute per export with a real signature and the Rust doc comment.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+
+from ..errors import InterfaceError, InvalidModule
+from ..interface import (
+    BinaryFormatError,
+    Interface,
+    SectionFormatError,
+    SectionVersionError,
+    WasmModule,
+    parse,
+    read_interface,
+)
+from ..interface.section import VERSION
+from .arrays import GuestArray, element_kind
+from .cache import CompileCache, default_cache
+from .engine import EngineSettings
+from .instance import WASI_MODULES, Instance
+
+DEFAULT_MAX_MODULE_BYTES = 256 * 1024 * 1024
+
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview
+
+
+def read_source(source: Source, name: str | None = None) -> tuple[bytes, str]:
+    """The module's bytes and the name used in messages (the file name)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), name or "<bytes>"
+    path = Path(source)
+    try:
+        return path.read_bytes(), name or path.name
+    except FileNotFoundError:
+        raise InvalidModule(
+            f"{path}: no such file",
+            hint="build it first with `wasmbridge build`, or check the path",
+        ) from None
+    except IsADirectoryError:
+        raise InvalidModule(f"{path} is a directory, not a .wasm file") from None
+    except OSError as exc:
+        raise InvalidModule(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def inspect_bytes(data: bytes, name: str, max_bytes: int) -> tuple[WasmModule, Interface | None]:
+    """Structure and interface of a module, or the error explaining why not."""
+    if len(data) > max_bytes:
+        raise InvalidModule(
+            f"{name} is {len(data):,} bytes, over the {max_bytes:,}-byte module limit",
+            hint="pass max_module_bytes=... to load() if this module is expected",
+        )
+    try:
+        wasm = parse(data)
+    except BinaryFormatError as exc:
+        raise InvalidModule(f"{name} {_phrase(str(exc))}") from None
+    try:
+        interface = read_interface(wasm)
+    except SectionVersionError as exc:
+        raise InterfaceError(
+            f"{name} has interface v{exc.found}, this wasmbridge reads v{VERSION}",
+            hint="upgrade wasmbridge (pip install -U wasmbridge) or rebuild with this version",
+        ) from None
+    except SectionFormatError as exc:
+        raise InterfaceError(
+            f"{name}: its wasmbridge interface section is damaged: {exc}",
+            hint="rebuild it with `wasmbridge build`",
+        ) from None
+    return wasm, interface
+
+
+def _phrase(problem: str) -> str:
+    starts = ("is ", "has ", "truncated", "empty")
+    return problem if problem.startswith(starts) else f"is malformed: {problem}"
+
+
+def compile_module(
+    data: bytes, name: str, settings: EngineSettings, cache: CompileCache
+) -> wasmtime.Module:
+    try:
+        return cache.module(data, settings)
+    except wasmtime.WasmtimeError as exc:
+        text = str(exc).strip()
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        detail = lines[-1] if lines else "invalid module"
+        raise InvalidModule(
+            f"{name} is not a valid WebAssembly module: {detail}",
+            hint="rebuild it; `wasmbridge inspect` shows what the file contains",
+        ) from None
+
+
+class Module:
+    """A loaded module: one attribute per export, each a typed Python callable.
+
+    Exports whose names clash with the few attributes below are always
+    reachable through ``exports``.
+    """
+
+    def __init__(self, instance: Instance) -> None:
+        self._instance = instance
+        self.exports: dict[str, Callable[..., Any]] = dict(instance.functions)
+        self.__dict__.update(self.exports)
+
+    @property
+    def name(self) -> str:
+        return self._instance.name
+
+    @property
+    def interface(self) -> Interface | None:
+        """The decoded interface section, or None for modules built without the SDK."""
+        return self._instance.interface
+
+    def array(self, dtype: object, length: int) -> GuestArray:
+        """Allocate ``length`` elements in guest memory (zero-copy arguments)."""
+        return GuestArray(self._instance, element_kind(dtype), length)
+
+    def memory_view(self) -> memoryview:
+        """A writable view of the whole linear memory as it is now."""
+        memory = self._instance.memory
+        if memory is None:
+            raise AttributeError(f"{self.name} exports no memory")
+        memory.refresh()
+        return memory.view
+
+    def __getattr__(self, attr: str) -> Any:
+        unsupported = self.__dict__.get("_instance")
+        if unsupported is not None and attr in unsupported.unsupported:
+            raise InterfaceError(
+                f"{self.name}: export `{attr}` cannot be called from Python: "
+                f"{unsupported.unsupported[attr]}",
+                hint="wrap it in an export with supported types (docs/abi.md)",
+            )
+        names = list(self.__dict__.get("exports", {}))
+        close = difflib.get_close_matches(attr, names, n=1)
+        suggestion = f"; did you mean `{close[0]}`?" if close else ""
+        raise AttributeError(
+            f"{self.__dict__.get('_instance').name if unsupported else 'module'} has no export "
+            f"`{attr}`{suggestion} (exports: {', '.join(sorted(names)) or 'none'})"
+        )
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.exports))
+
+    def __repr__(self) -> str:
+        return f"<wasmbridge.Module {self.name}: {', '.join(sorted(self.exports))}>"
+
+
+def load(
+    source: Source,
+    *,
+    imports: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    cache: CompileCache | bool = True,
+    max_module_bytes: int = DEFAULT_MAX_MODULE_BYTES,
+) -> Module:
+    """Load a ``.wasm`` file (or bytes) and return its exports as Python callables.
+
+    ``imports`` maps host function names (``{"alert": print}``) or
+    namespaces (``{"env": {"alert": print}}``) to Python callables.
+    Compiled code is cached on disk, so a second load skips compilation.
+
+    >>> m = wasmbridge.load("pkg/hello.wasm", imports={"alert": print})
+    >>> m.add(5, 7)
+    12
+    """
+    data, label = read_source(source, name)
+    wasm, interface = inspect_bytes(data, label, max_module_bytes)
+    settings = EngineSettings()
+    compiled = compile_module(data, label, settings, _cache(cache))
+    instance = Instance(
+        compiled,
+        wasm,
+        interface,
+        label,
+        imports or {},
+        settings,
+        configure_store=_default_wasi if _uses_wasi(wasm) else None,
+    )
+    return Module(instance)
+
+
+def _cache(cache: CompileCache | bool) -> CompileCache:
+    if isinstance(cache, CompileCache):
+        return cache
+    return default_cache() if cache else CompileCache(disk=False)
+
+
+def _uses_wasi(wasm: WasmModule) -> bool:
+    return any(i.module in WASI_MODULES for i in wasm.imports)
+
+
+def _default_wasi(store: wasmtime.Store, linker: wasmtime.Linker) -> None:
+    """WASI with nothing granted: no files, no environment, no arguments."""
+    config = wasmtime.WasiConfig()
+    config.inherit_stdout()
+    config.inherit_stderr()
+    store.set_wasi(config)
+    linker.define_wasi()
