@@ -1,0 +1,1 @@
+"""Build: toolchain discovery, cargo, wasm-opt, validation, size report."""

@@ -1,0 +1,247 @@
+"""Run cargo for wasm32-unknown-unknown and find what it produced.
+
+The size profile (opt-level z, LTO, one codegen unit, panic=abort, strip)
+is applied through cargo's ``CARGO_PROFILE_RELEASE_*`` variables, so the
+user's ``Cargo.toml`` stays untouched and still wins for everything else.
+cargo writes straight to the user's stderr, colours and all.
+
+    crate = read_crate(toolchain, find_manifest(Path(".")))
+    wasm = run_cargo(toolchain, crate, Profile(), color=True, quiet=False)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import BuildFailed, MissingToolchain
+from .toolchain import WASM_TARGET, Toolchain, display_path
+
+SIZE_PROFILE = {
+    "CARGO_PROFILE_RELEASE_OPT_LEVEL": "z",
+    "CARGO_PROFILE_RELEASE_LTO": "true",
+    "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "1",
+    "CARGO_PROFILE_RELEASE_PANIC": "abort",
+    "CARGO_PROFILE_RELEASE_STRIP": "true",
+}
+# The SDK uses unstable APIs on rustc < 1.81 for panic messages and the
+# allocation error handler; this value enables them for the SDK crate only.
+RUSTC_BOOTSTRAP = "wasmbridge"
+SDK_DEPENDENCY = "wasmbridge"
+PANIC_FEATURE = "wasmbridge/panic-messages"
+CDYLIB_LINES = '[lib]\ncrate-type = ["cdylib"]'
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How to compile: the release size profile (default) or ``--dev``."""
+
+    dev: bool = False
+    panic_messages: bool = False
+
+    @property
+    def directory(self) -> str:
+        """cargo's output directory under ``target/<triple>/``."""
+        return "debug" if self.dev else "release"
+
+    def describe(self) -> str:
+        """``release, size profile`` — as shown in the Compiling step."""
+        if self.dev:
+            return "dev, unoptimized, panic messages"
+        return "release, size profile" + (", panic messages" if self.panic_messages else "")
+
+
+@dataclass(frozen=True)
+class Crate:
+    """The package ``build`` compiles, as ``cargo metadata`` describes it."""
+
+    name: str
+    lib_name: str
+    manifest: Path
+    target_dir: Path
+    uses_sdk: bool
+
+    @property
+    def directory(self) -> Path:
+        return self.manifest.parent
+
+    def artifact(self, profile: Profile) -> Path:
+        return self.target_dir / WASM_TARGET / profile.directory / f"{self.lib_name}.wasm"
+
+
+def find_manifest(path: Path) -> Path:
+    """The Cargo.toml of the crate at ``path`` (a directory or the manifest itself)."""
+    manifest = path if path.name == "Cargo.toml" else path / "Cargo.toml"
+    if not manifest.is_file():
+        raise BuildFailed(
+            f"no Cargo.toml in {path}",
+            hint="run `wasmbridge build` in a crate's directory or pass it: "
+            "`wasmbridge build path/to/crate`; `wasmbridge new NAME` creates one",
+        )
+    return manifest.resolve()
+
+
+def check_sdk_dependency(manifest: Path, sdk: Path | None) -> None:
+    """Refuse a ``wasmbridge = { path = ... }`` dependency that points nowhere.
+
+    It happens when wasmbridge was reinstalled elsewhere; cargo's own error
+    would not say where the SDK is now.
+    """
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # cargo reports a broken manifest better than we could
+    dep = data.get("dependencies", {}).get(SDK_DEPENDENCY)
+    if not isinstance(dep, dict) or not isinstance(dep.get("path"), str):
+        return
+    dep_path = (manifest.parent / dep["path"]).resolve()
+    if (dep_path / "Cargo.toml").is_file():
+        return
+    fix = (
+        f"point it at this wasmbridge's SDK: wasmbridge = {{ path = {json.dumps(sdk.as_posix())} }}"
+        if sdk is not None
+        else "reinstall wasmbridge, then point the dependency at its SDK"
+    )
+    raise MissingToolchain(
+        f"{display_path(manifest)} depends on the wasmbridge SDK at {dep['path']}, "
+        "which does not exist",
+        hint=fix,
+    )
+
+
+def read_crate(toolchain: Toolchain, manifest: Path, environ: Mapping[str, str]) -> Crate:
+    """Ask ``cargo metadata`` for the package's library name and target directory."""
+    argv = [str(toolchain.cargo), "metadata", "--no-deps", "--format-version", "1"]
+    argv += ["--manifest-path", str(manifest)]
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, env=cargo_env(toolchain, None, environ), check=False
+    )
+    if proc.returncode != 0:
+        raise BuildFailed(
+            f"cargo cannot read {display_path(manifest)}\n{proc.stderr.strip()}",
+            hint="fix the manifest as cargo says above",
+        )
+    return crate_from_metadata(json.loads(proc.stdout), manifest)
+
+
+def crate_from_metadata(metadata: dict[str, Any], manifest: Path) -> Crate:
+    """The Crate for ``manifest`` out of ``cargo metadata`` JSON."""
+    package = next(
+        (p for p in metadata["packages"] if Path(p["manifest_path"]).resolve() == manifest), None
+    )
+    if package is None:
+        raise BuildFailed(
+            f"{display_path(manifest)} is a workspace manifest, not a package",
+            hint="build one member: `wasmbridge build path/to/member`",
+        )
+    name = package["name"]
+    lib = next((t for t in package["targets"] if _is_library(t)), None)
+    if lib is None or "cdylib" not in lib.get("crate_types", lib["kind"]):
+        raise BuildFailed(
+            f"{name} builds no cdylib library, so cargo makes no .wasm\n"
+            f"where: {display_path(manifest)}",
+            hint=f"add these lines to Cargo.toml:\n{CDYLIB_LINES}",
+        )
+    uses_sdk = any(d["name"] == SDK_DEPENDENCY for d in package.get("dependencies", []))
+    return Crate(
+        name=name,
+        lib_name=lib["name"].replace("-", "_"),
+        manifest=manifest,
+        target_dir=Path(metadata["target_directory"]),
+        uses_sdk=uses_sdk,
+    )
+
+
+def _is_library(target: dict[str, Any]) -> bool:
+    kinds = set(target["kind"])
+    return bool(kinds & {"lib", "rlib", "dylib", "cdylib", "staticlib"})
+
+
+def cargo_env(
+    toolchain: Toolchain, profile: Profile | None, environ: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment cargo runs in: our rustc, and the size profile for release."""
+    env = dict(environ)
+    env["RUSTC"] = str(toolchain.rustc)
+    env["RUSTC_BOOTSTRAP"] = _bootstrap_value(env.get("RUSTC_BOOTSTRAP", ""))
+    if profile is not None and not profile.dev:
+        env.update(SIZE_PROFILE)
+    return env
+
+
+def _bootstrap_value(current: str) -> str:
+    """Add the SDK to a ``RUSTC_BOOTSTRAP`` crate list the user may already have."""
+    names = [n.strip() for n in current.split(",") if n.strip()]
+    if current.strip() == "1" or RUSTC_BOOTSTRAP in names:
+        return current
+    return ",".join([*names, RUSTC_BOOTSTRAP])
+
+
+def cargo_command(
+    toolchain: Toolchain, crate: Crate, profile: Profile, *, color: bool, quiet: bool
+) -> list[str]:
+    """``cargo build --lib --target wasm32-unknown-unknown ...`` for this crate."""
+    argv = [str(toolchain.cargo), "build", "--lib", "--target", WASM_TARGET]
+    argv += ["--manifest-path", str(crate.manifest), "--color", "always" if color else "never"]
+    if not profile.dev:
+        argv.append("--release")
+    if crate.uses_sdk and (profile.dev or profile.panic_messages):
+        argv += ["--features", PANIC_FEATURE]
+    if quiet:
+        argv.append("--quiet")
+    return argv
+
+
+def run_cargo(
+    toolchain: Toolchain,
+    crate: Crate,
+    profile: Profile,
+    *,
+    color: bool,
+    quiet: bool,
+    stderr: IO[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    on_output: Callable[[str], None] | None = None,
+) -> Path:
+    """Compile the crate; cargo's output goes to ``stderr`` as cargo prints it.
+
+    When ``stderr`` has no file descriptor (a StringIO under a test), the
+    output is captured and handed to ``on_output`` instead.
+    Returns the path of the .wasm cargo wrote.
+    """
+    stream = sys.stderr if stderr is None else stderr
+    env = cargo_env(toolchain, profile, os.environ if environ is None else environ)
+    argv = cargo_command(toolchain, crate, profile, color=color, quiet=quiet)
+    fd = _fileno(stream)
+    stream.flush()
+    # Without a descriptor, capture both streams in order in one pipe.
+    out, err = (fd, fd) if fd is not None else (subprocess.PIPE, subprocess.STDOUT)
+    proc = subprocess.run(argv, stdout=out, stderr=err, env=env, check=False, cwd=crate.directory)
+    if fd is None and on_output is not None:
+        on_output((proc.stdout or b"").decode("utf-8", "replace"))
+    if proc.returncode != 0:
+        raise BuildFailed(
+            f"cargo build failed for {crate.name} (exit status {proc.returncode})",
+            hint="fix the errors cargo printed above; `wasmbridge build -v` shows the command",
+        )
+    artifact = crate.artifact(profile)
+    if not artifact.is_file():
+        raise BuildFailed(
+            f"cargo succeeded but wrote no {display_path(artifact)}",
+            hint='check [lib] crate-type in Cargo.toml includes "cdylib"',
+        )
+    return artifact
+
+
+def _fileno(stream: IO[str]) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None

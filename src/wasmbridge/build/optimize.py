@@ -1,0 +1,116 @@
+"""Shrink a freshly compiled module: drop unused exports, then ``wasm-opt -Oz``.
+
+rustc exports ``__data_end`` and ``__heap_base`` from every cdylib, and
+``#[no_mangle]`` C routines such as ``memcpy``; no host needs them. The
+allocator pair ``__wb_alloc``/``__wb_free`` is needed only when some call
+moves data through memory, which the interface tells; once its exports are
+gone, wasm-opt removes the allocator's code as well.
+
+    data = strip_exports(data, interface)
+    data = run_wasm_opt(Path("/usr/bin/wasm-opt"), data)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..errors import BuildFailed
+from ..interface import SECTION_NAME, Interface, parse
+from ..interface.abi import ALLOC_EXPORT, FREE_EXPORT, is_owned, needs_memory
+from ..interface.binary import rewrite_exports
+from ..interface.types import Function, Type
+
+ALWAYS_STRIPPED = frozenset({"__data_end", "__heap_base"})
+# C memory routines a #![no_std] crate (or the SDK) defines #[no_mangle] end up
+# exported from a cdylib; with an interface we know no host calls them.
+LIBC_EXPORTS = frozenset({"memcpy", "memmove", "memset", "memcmp", "bcmp"})
+ALLOCATOR_EXPORTS = frozenset({ALLOC_EXPORT, FREE_EXPORT})
+# Tried when wasm-opt rejects a module with its default (MVP) features: what
+# newer rustc versions emit by default, all supported by wasmtime and browsers.
+FEATURE_FLAGS = (
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-bulk-memory",
+    "--enable-multivalue",
+    "--enable-reference-types",
+    "--enable-simd",
+)
+WASM_OPT_TIMEOUT = 300.0
+
+
+def allocator_needed(interface: Interface | None) -> bool:
+    """Whether a host may call ``__wb_alloc``/``__wb_free`` on this module.
+
+    Without an interface nothing is known, so the allocator stays.
+    """
+    if interface is None:
+        return True
+    if any(needs_memory(f) for f in interface.exports):
+        return True
+    return any(_moves_owned_data(f) for f in interface.imports)
+
+
+def _moves_owned_data(func: Function) -> bool:
+    """An import that takes or returns String/Vec: the host frees or allocates it."""
+    return any(_contains_owned(t) for t in (*(p.type for p in func.params), func.result))
+
+
+def _contains_owned(t: Type) -> bool:
+    if is_owned(t):
+        return True
+    return t.inner is not None and _contains_owned(t.inner)
+
+
+def exports_to_strip(data: bytes, interface: Interface | None) -> set[str]:
+    """The export names that ``strip_exports`` removes from ``data``."""
+    strip = set(ALWAYS_STRIPPED)
+    if interface is not None:
+        strip |= LIBC_EXPORTS - {f.name for f in interface.exports}
+    if not allocator_needed(interface):
+        strip |= ALLOCATOR_EXPORTS
+    return {e.name for e in parse(data).exports if e.name in strip}
+
+
+def strip_exports(data: bytes, interface: Interface | None) -> bytes:
+    """``data`` without the exports no host needs."""
+    strip = exports_to_strip(data, interface)
+    if not strip:
+        return data
+    keep = {e.name for e in parse(data).exports} - strip
+    return rewrite_exports(data, keep)
+
+
+def run_wasm_opt(wasm_opt: Path, data: bytes) -> bytes:
+    """``wasm-opt -Oz`` over ``data``; raises BuildFailed saying why it could not.
+
+    The interface section must come out byte for byte: hosts read it.
+    """
+    with tempfile.TemporaryDirectory(prefix="wasmbridge-opt-") as tmp:
+        source, target = Path(tmp) / "in.wasm", Path(tmp) / "out.wasm"
+        source.write_bytes(data)
+        base = [str(wasm_opt), "-Oz", str(source), "-o", str(target)]
+        proc = _run(base)
+        if proc.returncode != 0:
+            proc = _run([*base, *FEATURE_FLAGS])
+        if proc.returncode != 0:
+            first = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise BuildFailed(f"wasm-opt failed: {first}", hint=_REPORT_HINT)
+        optimized = target.read_bytes()
+    if parse(optimized).custom_section(SECTION_NAME) != parse(data).custom_section(SECTION_NAME):
+        raise BuildFailed("wasm-opt changed the wasmbridge interface section", hint=_REPORT_HINT)
+    return optimized
+
+
+_REPORT_HINT = "the unoptimized module was kept; please report this with the crate"
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            argv, capture_output=True, text=True, timeout=WASM_OPT_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return subprocess.CompletedProcess(argv, 1, "", str(exc))

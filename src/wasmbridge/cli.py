@@ -1,0 +1,287 @@
+"""The ``wasmbridge`` command: parse arguments, call one layer function, render.
+
+Each subcommand is a ``register_*`` function that adds its parser and a
+``cmd_*`` handler ``(args, term) -> exit code``. Library errors
+(``WasmbridgeError``) are rendered once, in ``main``, as ``error:`` and
+``hint:`` lines with exit code 1; anything else is a bug: exit 70 with a
+"please report" banner and the traceback.
+
+Heavy imports (wasmtime, the build layer) happen inside the handlers, so
+``wasmbridge --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ._term import COLOR_CHOICES, Terminal
+from .errors import WasmbridgeError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BUG = 70
+
+Handler = Callable[[argparse.Namespace, Terminal], int]
+
+
+# -- commands ---------------------------------------------------------------------
+
+
+def cmd_new(args: argparse.Namespace, term: Terminal) -> int:
+    from .build.scaffold import create_crate, lib_name
+    from .build.sdk import require_sdk
+
+    directory = create_crate(Path(args.path), require_sdk(), name=args.name)
+    name = args.name or directory.resolve().name
+    term.step("Created", f"crate `{name}` in {directory}")
+    term.info(f"next: cd {directory} && wasmbridge build  (writes pkg/{lib_name(name)}.wasm)")
+    term.result(str(directory))
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace, term: Terminal) -> int:
+    from .build.pipeline import BuildOptions, build, finished_line, show_path
+    from .build.report import render_sizes
+
+    options = BuildOptions(
+        crate_dir=Path(args.path),
+        out_dir=Path(args.out_dir),
+        dev=args.dev,
+        panic_messages=args.panic_messages,
+        color=term.color_err,
+        quiet=term.quiet,
+    )
+    result = build(options, term)
+    term.info("\n".join(render_sizes(result.sizes, top=10)))
+    term.step("Finished", finished_line(result))
+    for path in result.outputs:
+        term.result(show_path(path))
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, term: Terminal) -> int:
+    from .build.doctor import render_doctor, run_doctor
+
+    report = run_doctor()
+    term.results(render_doctor(report, term.symbol))
+    error = report.error()
+    if error is not None:
+        term.error(str(error), hints=_hints(error))
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def cmd_inspect(args: argparse.Namespace, term: Terminal) -> int:
+    from .build.report import describe_module, module_json, read_module_file, render_module
+
+    path = Path(args.file)
+    report = describe_module(read_module_file(path), str(path))
+    if args.json:
+        term.result(json.dumps(module_json(report), indent=2, ensure_ascii=False))
+    else:
+        term.results(render_module(report, top=args.top))
+    return EXIT_OK
+
+
+# -- parsers ----------------------------------------------------------------------
+
+
+def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """-v/-q/--color, accepted before and after the subcommand."""
+    parser = argparse.ArgumentParser(add_help=False)
+    default = argparse.SUPPRESS if suppress else None  # main parser: set_defaults wins
+    group = parser.add_argument_group("output options")
+    group.add_argument(
+        "-v", "--verbose", action="count", help="more detail (repeatable)", default=default
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        help="less output: -q hides steps, -qq warnings",
+        default=default,
+    )
+    group.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        metavar="WHEN",
+        help="colour output: auto, always or never (default: auto) [env: NO_COLOR, FORCE_COLOR]",
+        default=default,
+    )
+    return parser
+
+
+def register_new(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: list[argparse.ArgumentParser]
+) -> None:
+    p = sub.add_parser(
+        "new",
+        parents=common,
+        help="create a Rust crate to build with wasmbridge",
+        description="Create a crate with add(a, b) and greet(name); greet calls the host's alert.",
+        epilog="example:\n  wasmbridge new hello && cd hello && wasmbridge build",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("path", metavar="PATH", help="directory to create (missing or empty)")
+    p.add_argument("--name", help="crate name (default: the directory's name)")
+    p.set_defaults(handler=cmd_new)
+
+
+def register_build(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: list[argparse.ArgumentParser]
+) -> None:
+    p = sub.add_parser(
+        "build",
+        parents=common,
+        help="compile a crate to pkg/NAME.wasm plus a typed Python stub",
+        description=(
+            "Compile the crate for wasm32-unknown-unknown with a size profile (opt-level z, LTO,\n"
+            "one codegen unit, panic=abort, strip; Cargo.toml is left untouched), run\n"
+            "wasm-opt -Oz when installed, validate, and write NAME.wasm, NAME.py and NAME.pyi.\n"
+            "Progress goes to stderr, the written paths to stdout."
+        ),
+        epilog="examples:\n  wasmbridge build\n  wasmbridge build examples/hello --dev",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        default=".",
+        help="crate directory or its Cargo.toml (default: .)",
+    )
+    p.add_argument(
+        "--dev", action="store_true", help="debug build: fast, unoptimized, full panic messages"
+    )
+    p.add_argument(
+        "--panic-messages",
+        action="store_true",
+        help="release build with formatted panic messages (costs ~3.5 KB)",
+    )
+    p.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        default="pkg",
+        help="output directory, relative to the crate (default: pkg)",
+    )
+    p.set_defaults(handler=cmd_build)
+
+
+def register_doctor(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: list[argparse.ArgumentParser]
+) -> None:
+    p = sub.add_parser(
+        "doctor",
+        parents=common,
+        help="check the toolchain pieces and say how to fix missing ones",
+        description=(
+            "Check every toolchain piece (each rustc and its wasm32 target, cargo, wasm-opt,\n"
+            "wat2wasm, node, chromium, wasmtime-py, the Rust SDK) and print the fix for\n"
+            "each missing one. Exits 1 when `wasmbridge build` cannot work."
+        ),
+        epilog="example:\n  wasmbridge doctor",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.set_defaults(handler=cmd_doctor)
+
+
+def register_inspect(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: list[argparse.ArgumentParser]
+) -> None:
+    p = sub.add_parser(
+        "inspect",
+        parents=common,
+        help="show a module's interface, wasm imports/exports and sizes",
+        description=(
+            "Show a module's interface (exports and imports with signatures and docs), its\n"
+            "wasm imports and exports with their wasm types, and its size by section and\n"
+            "by function (names from the name section or the exports)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  wasmbridge inspect pkg/hello.wasm\n"
+            "  wasmbridge inspect --json pkg/hello.wasm"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", metavar="FILE", help="a .wasm module")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument(
+        "--top", type=int, default=20, metavar="N", help="functions listed by size (default: 20)"
+    )
+    p.set_defaults(handler=cmd_inspect)
+
+
+# Later subcommands (run, serve, serve-pkg) add a register_* function here.
+COMMANDS = (register_new, register_build, register_doctor, register_inspect)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    parser = argparse.ArgumentParser(
+        prog="wasmbridge",
+        description="Turn a Rust crate into a small self-describing .wasm and call it from Python.",
+        parents=[_common_options(suppress=False)],
+        epilog="Run `wasmbridge COMMAND --help` for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.set_defaults(verbose=0, quiet=0, color="auto", handler=None)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    common = [_common_options(suppress=True)]
+    for register in COMMANDS:
+        register(sub, common)
+    return parser
+
+
+# -- the boundary -----------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (tests call this directly)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.handler is None:
+        parser.print_usage(sys.stderr)
+        return EXIT_USAGE
+    term = Terminal.from_env(verbosity=(args.verbose or 0) - (args.quiet or 0), color=args.color)
+    return run(args.handler, args, term)
+
+
+def run(handler: Handler, args: argparse.Namespace, term: Terminal) -> int:
+    """Call ``handler``, turning exceptions into messages and exit codes."""
+    try:
+        return handler(args, term)
+    except WasmbridgeError as exc:
+        if term.verbosity >= 1:
+            term.traceback(traceback.format_exc())
+        term.error(str(exc), hints=_hints(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        term.error("interrupted")
+        return 130
+    except Exception:  # a bug: say so, with everything needed to report it
+        term.error(
+            "wasmbridge crashed; this is a bug, please report it",
+            hints=["include the command you ran and the traceback below"],
+        )
+        term.traceback(traceback.format_exc())
+        return EXIT_BUG
+
+
+def _hints(exc: WasmbridgeError) -> list[str]:
+    return [exc.hint] if exc.hint else []
+
+
+def _version() -> str:
+    from .codegen._writer import tool_version
+
+    return tool_version()

@@ -1,0 +1,1 @@
+"""Static outputs generated from a module interface: Python stubs, JS glue."""
