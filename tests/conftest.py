@@ -62,3 +62,52 @@ def hello_build(sdk_ready: None, tmp_path_factory: pytest.TempPathFactory) -> He
 
 
 # --- end of build / CLI fixtures ------------------------------------------------------
+
+
+# --- runtime fixtures (runtime engineer) ------------------------------------------------
+# Fixture crates from tests/fixtures/crates built once per session with the real
+# pipeline (`wasmbridge build`), sharing one cargo target directory outside the repo.
+
+FIXTURE_CRATES = Path(__file__).parent / "fixtures" / "crates"
+VECTORS = Path(__file__).parent / "vectors"
+
+BuildFixture = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def build_fixture(sdk_ready: None, tmp_path_factory: pytest.TempPathFactory) -> BuildFixture:
+    """``build_fixture("types", "--panic-messages") -> Path`` of the built .wasm."""
+    target = tmp_path_factory.mktemp("cargo-target")
+    built: dict[tuple[str, ...], Path] = {}
+
+    def build(name: str, *flags: str) -> Path:
+        key = (name, *flags)
+        if key not in built:
+            out = tmp_path_factory.mktemp(f"pkg-{name}")
+            previous = os.environ.get("CARGO_TARGET_DIR")
+            os.environ["CARGO_TARGET_DIR"] = str(target)
+            try:
+                result = run_cli("build", str(FIXTURE_CRATES / name), "--out-dir", str(out), *flags)
+            finally:
+                if previous is None:
+                    del os.environ["CARGO_TARGET_DIR"]
+                else:
+                    os.environ["CARGO_TARGET_DIR"] = previous
+            assert result.code == 0, f"building fixture {name} failed:\n{result.err}"
+            built[key] = out / f"{name}.wasm"
+        return built[key]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def types_wasm(build_fixture: BuildFixture) -> Path:
+    return build_fixture("types")
+
+
+@pytest.fixture(scope="session")
+def imports_wasm(build_fixture: BuildFixture) -> Path:
+    return build_fixture("imports")
+
+
+# --- end of runtime fixtures ------------------------------------------------------------

@@ -11,11 +11,12 @@ function as ``__wasmbridge_source__`` for the curious.
 
 from __future__ import annotations
 
+import array
 import inspect
 import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional, Union
 
 from ..interface import abi
 from ..interface.types import INT_RANGE, Function, Kind, Type
@@ -90,8 +91,8 @@ def build_export(
     return callable_
 
 
-def python_annotation(t: Type) -> Any:
-    """The annotation shown in signatures for a parameter or result type."""
+def python_annotation(t: Type, *, param: bool = False) -> Any:
+    """The annotation shown in signatures for a parameter (``param``) or result type."""
     if t.kind in INT_RANGE:
         return int
     if t.kind in PYTHON_TYPES:
@@ -100,18 +101,23 @@ def python_annotation(t: Type) -> Any:
         return None
     assert t.inner is not None
     if t.kind is Kind.OPTION:
-        return python_annotation(t.inner) | None
+        return Optional[python_annotation(t.inner, param=param)]  # noqa: UP007 - runtime object
     if t.kind is Kind.RESULT:
-        return python_annotation(t.inner)
+        return python_annotation(t.inner, param=param)
+    if not param:
+        return bytes if t.inner.kind is Kind.U8 else array.array
+    if t.kind is Kind.MUT_SLICE:
+        return Union[bytearray, memoryview, array.array]  # noqa: UP007
     if t.inner.kind is Kind.U8:
-        return bytes
-    return "array.array"
+        return Union[bytes, bytearray, memoryview]  # noqa: UP007
+    element = float if t.inner.kind in (Kind.F32, Kind.F64) else int
+    return Union[array.array, memoryview, Sequence[element]]  # type: ignore[valid-type]  # noqa: UP007
 
 
 def _signature(func: Function, names: list[str]) -> inspect.Signature:
     params = [
         inspect.Parameter(
-            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=python_annotation(p.type)
+            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=python_annotation(p.type, param=True)
         )
         for name, p in zip(names, func.params, strict=True)
     ]
@@ -323,6 +329,8 @@ class _Writer:
             self.lines.append(f"{inner}{ptr} = {place}({data}, {size})")
             self.lines.append(f"{inner}{length} = {data}.nbytes // {size}")
             if t.kind is Kind.MUT_SLICE:
+                # Bound up front: under an Option the assignment may not run.
+                self.lines.insert(0, f"{data} = None")
                 self.after.append(f"if {data} is not None: _wb_copy_back({data}, {ptr})")
         self._store(Kind.I32, ptr, indent)
         self._store(Kind.I32, length, indent)
