@@ -1,0 +1,168 @@
+//! `#[wasmbridge::export]`: keeps the function and adds, beside it, an
+//! `extern "C"` wrapper exported under the function's name, plus the
+//! function's interface record.
+//!
+//! For `pub fn greet(name: &str) -> String` the wrapper reads:
+//!
+//! ```text
+//! #[cfg_attr(target_arch = "wasm32", export_name = "greet")]
+//! extern "C" fn __wb_export_greet(
+//!     __wb_ret: *mut u8, __wb_arg_name_ptr: *const u8, __wb_arg_name_len: usize,
+//! ) {
+//!     ::wasmbridge::__rt::enter();
+//!     unsafe {
+//!         ::wasmbridge::__rt::IntoRet::into_ret(
+//!             greet(::wasmbridge::__rt::str_ref(__wb_arg_name_ptr, __wb_arg_name_len)),
+//!             __wb_ret,
+//!         )
+//!     }
+//! }
+//! ```
+//!
+//! Off wasm32 the wrapper is not exported, so a crate still type-checks
+//! and unit-tests natively.
+
+use proc_macro::{Delimiter, Span, TokenStream, TokenTree};
+
+use crate::emit::{quote, scalar_result, wire_list, wires, Wire, RT};
+use crate::error::{to_compile_errors, Error, Result};
+use crate::parse::{parse_fn, string_arg, FnItem, Mode};
+use crate::record::{export_record, section_item, Signature};
+use crate::types::{fn_types, FnTypes, Ty};
+
+pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = item.clone().into_iter().collect();
+    let extra = generate(attr, &tokens).unwrap_or_else(|errors| to_compile_errors(&errors));
+    // The user's function stays as written, whatever happens to the glue.
+    item.into_iter().chain(extra).collect()
+}
+
+fn generate(
+    attr: TokenStream,
+    tokens: &[TokenTree],
+) -> std::result::Result<TokenStream, Vec<Error>> {
+    let export_name = parse_args(attr).map_err(|e| vec![e])?;
+    let f = parse_fn(tokens, Mode::Export).map_err(|e| vec![e])?;
+    if !matches!(tokens.last(), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace) {
+        return Err(vec![Error::spanning(
+            tokens,
+            "#[wasmbridge::export] needs a function with a body",
+        )]);
+    }
+    let FnTypes { params, result } = fn_types(&f, false)?;
+    let name = export_name.unwrap_or_else(|| f.plain_name());
+    let doc = f.doc();
+    let sig = Signature { name: &name, doc: &doc, params: &params, result: &result };
+    let record = export_record(&sig, f.name.span()).map_err(|e| vec![e])?;
+    let cfgs = f.cfgs().to_string();
+    let code = format!("{}\n{}", wrapper(&f, &sig, &cfgs), section_item(&record, &cfgs));
+    let mut out: TokenStream =
+        code.parse().expect("wasmbridge generated invalid code; please report");
+    if let Ty::Result(_, err) = &result {
+        out.extend(assert_display(err, &cfgs));
+    }
+    Ok(out)
+}
+
+/// `name = "other"`: the export's name when it differs from the function's.
+fn parse_args(attr: TokenStream) -> Result<Option<String>> {
+    string_arg(
+        attr,
+        "name",
+        "#[wasmbridge::export] takes no argument or `name = \"...\"` (the export's name)",
+    )
+}
+
+fn wrapper(f: &FnItem, sig: &Signature, cfgs: &str) -> String {
+    let mut wire_params: Vec<Wire> = Vec::new();
+    if sig.result.uses_retptr() {
+        wire_params.push(Wire { name: "__wb_ret".to_string(), ty: "*mut u8".to_string() });
+    }
+    let mut args = Vec::new();
+    for (name, ty) in sig.params {
+        let base = format!("__wb_arg_{}", name);
+        wire_params.extend(wires(ty, &base));
+        args.push(lift_param(ty, &base));
+    }
+    let call = format!("{}({})", f.name, args.join(", "));
+    format!(
+        "{cfgs}
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code, unused_unsafe, clippy::all)]
+        #[cfg_attr(target_arch = \"wasm32\", export_name = {export})]
+        extern \"C\" fn __wb_export_{ident}({params}) {result} {{
+            {RT}::enter();
+            unsafe {{ {body} }}
+        }}",
+        cfgs = cfgs,
+        export = quote(sig.name),
+        ident = f.plain_name(),
+        params = wire_list(&wire_params),
+        result = scalar_result(sig.result),
+        RT = RT,
+        body = lower_result(sig.result, &call),
+    )
+}
+
+/// The Rust value of a parameter, from its wasm parameters named `base*`.
+fn lift_param(ty: &Ty, base: &str) -> String {
+    let buffer = |f: &str| format!("{}::{}({b}_ptr, {b}_len)", RT, f, b = base);
+    match ty {
+        Ty::Bool => format!("({} != 0)", base),
+        Ty::Num(n) if n.is_narrow() => format!("({} as {})", base, n.name()),
+        Ty::Num(_) => base.to_string(),
+        Ty::Str => buffer("str_ref"),
+        Ty::String => buffer("string"),
+        Ty::Slice(_) => buffer("slice_ref"),
+        Ty::MutSlice(_) => buffer("slice_mut"),
+        Ty::Vec(_) => buffer("vec"),
+        Ty::Option(inner) => format!(
+            "if {b}_some != 0 {{ ::core::option::Option::Some({v}) }} \
+             else {{ ::core::option::Option::None }}",
+            b = base,
+            v = lift_param(inner, base)
+        ),
+        Ty::Unit | Ty::Result(..) => unreachable!("not a parameter type"),
+    }
+}
+
+/// The wrapper's body: the call, and its result handed to the host.
+fn lower_result(result: &Ty, call: &str) -> String {
+    match result {
+        Ty::Unit => format!("{};", call),
+        Ty::Bool => format!("{} as i32", call),
+        Ty::Num(n) if n.is_narrow() => format!("{} as i32", call),
+        Ty::Num(_) => call.to_string(),
+        Ty::Result(..) => format!(
+            "match {call} {{
+                ::core::result::Result::Ok(__wb_ok) => {RT}::ok_into_ret(__wb_ok, __wb_ret),
+                ::core::result::Result::Err(__wb_err) => {{
+                    // Autoref specialization: String and &str errors move or
+                    // copy their text; other errors go through Display.
+                    use {RT}::{{ErrText as _, ErrDisplay as _, ErrNotDisplay as _}};
+                    {RT}::err_into_ret((&&{RT}::ErrSlot::new(__wb_err)).wb_err_text(), __wb_ret)
+                }}
+            }}",
+            call = call,
+            RT = RT
+        ),
+        _ => format!("{}::IntoRet::into_ret({}, __wb_ret)", RT, call),
+    }
+}
+
+/// `const _: fn() = assert_display::<E>;` spanned at `E`, so a missing
+/// `Display` is reported at the error type itself.
+fn assert_display(err: &[TokenTree], cfgs: &str) -> TokenStream {
+    let span = err.first().map_or_else(Span::call_site, TokenTree::span);
+    let head: TokenStream =
+        format!("{} const _: fn() = {}::assert_display::<", cfgs, RT).parse().expect("valid");
+    let tail: TokenStream = ">;".parse().expect("valid");
+    let end = err.last().map_or(span, TokenTree::span);
+    let head = head.into_iter().map(|t| respan(t, span));
+    head.chain(err.iter().cloned()).chain(tail.into_iter().map(|t| respan(t, end))).collect()
+}
+
+fn respan(mut token: TokenTree, span: Span) -> TokenTree {
+    token.set_span(span);
+    token
+}
