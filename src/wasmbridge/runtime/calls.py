@@ -14,6 +14,7 @@ from __future__ import annotations
 import array
 import inspect
 import keyword
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, Union
@@ -21,7 +22,7 @@ from typing import Any, Optional, Union
 from ..interface import abi
 from ..interface.types import INT_RANGE, Function, Kind, Type
 from . import _capi
-from .marshal import check_scalar
+from .marshal import ParamInfo, check_scalar
 
 # memoryview format of the raw value buffer used to store/load each scalar kind,
 # and the index multiplier from a 16-byte slot number to an item index.
@@ -189,17 +190,17 @@ class _Writer:
             ns.update(
                 _wb_m=m,
                 _wb_arena=m.arena,
-                _wb_text=m.text,
-                _wb_elems=m.elements,
-                _wb_place_b=m.place_borrowed,
-                _wb_place_o=m.place_owned,
+                _wb_lower_text=m.lower_text,
+                _wb_lower_bytes=m.lower_bytes,
+                _wb_lower_elems=m.lower_elements,
+                _wb_lower_mut=m.lower_mut,
                 _wb_copy_back=m.copy_back,
                 _wb_free_pending=m.free_pending,
                 _wb_pending=m.pending_frees,
                 _wb_lift=m.lift,
-                _wb_take=m.take_buffer,
-                _wb_pair=m.memory.pair,
-                _wb_errmsg=m.error_message,
+                _wb_lift_bytes=m.lift_bytes,
+                _wb_lift_text=m.lift_text,
+                _wb_u32=struct.Struct("<I").unpack_from,
                 _wb_ga=site.guest_array,
                 _wb_mem=m.memory,
             )
@@ -233,7 +234,7 @@ class _Writer:
             ]
         body += ["    try:"]
         if self.uses_memory:
-            body += ["        _wb_mark = _wb_arena.mark()", "        _wb_fmark = len(_wb_pending)"]
+            body += ["        _wb_mark = _wb_arena.top", "        _wb_fmark = len(_wb_pending)"]
         body += ["        try:"]
         body += [f"            {line}" for line in self.lines or ["pass"]]
         body += [
@@ -241,7 +242,8 @@ class _Writer:
             f"            raise _wb_args_error(_wb_exc, {args}) from None",
         ]
         if self.retptr:
-            body += ["        _wb_ret = _wb_arena.retptr", "        _wb_vi[0] = _wb_ret"]
+            # Read after lowering: a large argument may have moved the arena.
+            body += ["        _wb_ret = _wb_arena.start", "        _wb_vi[0] = _wb_ret"]
         body += [
             f"        _wb_err = _wb_call(_wb_ctx, _wb_fn, _wb_buf, {self.nslots}, _wb_trap)",
             f"        if _wb_err or _wb_trap_view[{self.buffer.trap_index}]:",
@@ -255,7 +257,7 @@ class _Writer:
             cleanup += [
                 "        if len(_wb_pending) > _wb_fmark:",
                 "            _wb_free_pending(_wb_fmark)",
-                "        _wb_arena.release(_wb_mark)",
+                "        _wb_arena.top = _wb_mark",
             ]
         if self.site.guarded:
             cleanup += ["        if _wb_tok is not None:", "            _wb_push(_wb_tok)"]
@@ -273,7 +275,6 @@ class _Writer:
 
     def _lower(self, name: str, t: Type, index: int, indent: str) -> None:
         kind = t.kind
-        tname = self.const(f"_wb_t{index}", t)
         if kind in _SLOT_VIEW:
             if kind is Kind.BOOL:
                 self.lines.append(f"{indent}if {name}.__class__ is not bool: raise TypeError()")
@@ -296,42 +297,36 @@ class _Writer:
             self._store(Kind.I32, "1", indent + "    ")
             self._lower(name, t.inner, index, indent + "    ")
             return
-        self._lower_buffer(name, t, tname, indent)
+        self._lower_buffer(name, t, index, indent)
 
-    def _lower_buffer(self, name: str, t: Type, tname: str, indent: str) -> None:
+    def _lower_buffer(self, name: str, t: Type, index: int, indent: str) -> None:
         n = self.temp
         self.temp += 1
-        data, ptr, length = f"_wb_d{n}", f"_wb_p{n}", f"_wb_l{n}"
-        size = abi.element_size(t)
-        fname = self.func.name
-        pname = name
-        place = "_wb_place_o" if abi.is_owned(t) else "_wb_place_b"
+        ptr, length, data = f"_wb_p{n}", f"_wb_l{n}", f"_wb_d{n}"
+        info = self.const(f"_wb_i{n}", ParamInfo(self.func.name, self.func.params[index].name, t))
         if t.kind in (Kind.STR, Kind.STRING):
-            self.lines.append(f"{indent}{data} = _wb_text({name}, {fname!r}, {pname!r}, {tname})")
-            self.lines.append(f"{indent}{ptr} = {place}({data}, 1)")
-            self.lines.append(f"{indent}{length} = {data}.nbytes")
+            self.lines.append(f"{indent}{ptr}, {length} = _wb_lower_text({name}, {info})")
         else:
-            zero_copy = t.kind in (Kind.SLICE, Kind.MUT_SLICE)
+            assert t.inner is not None
             inner = indent
-            if zero_copy:
-                assert t.inner is not None
+            if t.kind in (Kind.SLICE, Kind.MUT_SLICE):  # a GuestArray passes without a copy
                 kind = self.const(f"_wb_k{n}", t.inner.kind)
-                self.lines.append(
+                self.lines += [
                     f"{indent}if {name}.__class__ is _wb_ga and {name}._memory is _wb_mem "
-                    f"and {name}.kind is {kind}:"
-                )
-                self.lines.append(f"{indent}    {ptr} = {name}.address")
-                self.lines.append(f"{indent}    {length} = {name}.nbytes // {size}")
-                self.lines.append(f"{indent}    {data} = None")
-                self.lines.append(f"{indent}else:")
+                    f"and {name}.kind is {kind}:",
+                    f"{indent}    {ptr}, {length} = {name}.address, {name}.count",
+                    f"{indent}else:",
+                ]
                 inner = indent + "    "
-            self.lines.append(f"{inner}{data} = _wb_elems({name}, {fname!r}, {pname!r}, {tname})")
-            self.lines.append(f"{inner}{ptr} = {place}({data}, {size})")
-            self.lines.append(f"{inner}{length} = {data}.nbytes // {size}")
             if t.kind is Kind.MUT_SLICE:
-                # Bound up front: under an Option the assignment may not run.
+                # Bound up front: under an Option or for a GuestArray it stays None.
                 self.lines.insert(0, f"{data} = None")
+                self.lines.append(f"{inner}{ptr}, {length}, {data} = _wb_lower_mut({name}, {info})")
                 self.after.append(f"if {data} is not None: _wb_copy_back({data}, {ptr})")
+            elif t.inner.kind is Kind.U8:
+                self.lines.append(f"{inner}{ptr}, {length} = _wb_lower_bytes({name}, {info})")
+            else:
+                self.lines.append(f"{inner}{ptr}, {length} = _wb_lower_elems({name}, {info})")
         self._store(Kind.I32, ptr, indent)
         self._store(Kind.I32, length, indent)
 
@@ -353,22 +348,18 @@ class _Writer:
                 return [f"return _wb_narrow({read})"]
             return [f"return {read}"]
         tname = self.const("_wb_tr", result)
-        if kind in (Kind.STR, Kind.STRING, Kind.VEC):
-            return [f"return _wb_take({tname}, *_wb_pair(_wb_ret))"]
-        if kind is Kind.OPTION:
-            return [f"return _wb_lift({tname}, _wb_ret)"]
-        assert kind is Kind.RESULT and result.inner is not None
-        self.const("_wb_tok_inner", result.inner)
+        if kind is not Kind.RESULT:
+            return [f"return {_lift_expr(result, tname, '_wb_ret')}"]
+        assert result.inner is not None
+        inner = self.const("_wb_tr_inner", result.inner)
         self.const("_wb_returned_error", self._returned_error)
         lines = [
-            "if _wb_mem.pair(_wb_ret)[0] == 1:",
-            f"    raise _wb_returned_error(_wb_errmsg(_wb_ret + 8), {_args_tuple(self.param_names)})",
+            "if _wb_u32(_wb_mem.view, _wb_ret)[0]:",
+            f"    raise _wb_returned_error(_wb_lift_text(_wb_ret + 8), {_args_tuple(self.param_names)})",
         ]
         if result.inner.kind is Kind.UNIT:
             return [*lines, "return None"]
-        if result.inner.kind in (Kind.STR, Kind.STRING, Kind.VEC):
-            return [*lines, "return _wb_take(_wb_tok_inner, *_wb_pair(_wb_ret + 8))"]
-        return [*lines, "return _wb_lift(_wb_tok_inner, _wb_ret + 8)"]
+        return [*lines, f"return {_lift_expr(result.inner, inner, '_wb_ret + 8')}"]
 
     def _returned_error(self, message: str, args: tuple[Any, ...]) -> BaseException:
         from ..errors import ReturnedError
@@ -377,6 +368,15 @@ class _Writer:
         return ReturnedError(
             f"{call} in {self.site.module_name} returned an error: {message}", error=message
         )
+
+
+def _lift_expr(t: Type, tname: str, at: str) -> str:
+    """The expression reading a return-area value of type ``t`` at ``at``."""
+    if t.kind in (Kind.STR, Kind.STRING):
+        return f"_wb_lift_text({at})"
+    if t.kind is Kind.VEC and t.inner is not None and t.inner.kind is Kind.U8:
+        return f"_wb_lift_bytes({at})"
+    return f"_wb_lift({tname}, {at})"
 
 
 def _args_tuple(names: list[str]) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from ..interface import abi
 from ..interface.types import Function, Kind, Type
 from . import _capi
-from .marshal import TYPECODES, Marshal, check_scalar, decode_text, narrow
+from .marshal import TYPECODES, Marshal, ParamInfo, check_scalar, decode_text, narrow
 from .memory import GuestMemory
 from .traps import FailureContext, PanicReport
 
@@ -36,6 +36,7 @@ class HostState(Protocol):
 
     failure: FailureContext
     callback_thread: int | None
+    marshal: Marshal | None
 
     def memory_for(self, caller: int) -> GuestMemory: ...
 
@@ -52,6 +53,9 @@ def host_callback(
     def callback(env: int, caller: int, values: int, count: int) -> int:
         previous = state.callback_thread
         state.callback_thread = threading.get_ident()
+        arena = state.marshal.arena if state.marshal is not None else None
+        if arena is not None:
+            arena.busy += 1
         try:
             raw = _capi.read_raw(values, _SLOT * count) if count else b""
             reader = _ArgReader(raw, 1 if retptr else 0, state, caller)
@@ -67,6 +71,8 @@ def host_callback(
             return _capi.new_trap(f"host import {label} raised {type(exc).__name__}")
         finally:
             state.callback_thread = previous
+            if arena is not None:
+                arena.busy -= 1
 
     return callback
 
@@ -225,14 +231,14 @@ def _write_retarea(marshal: Marshal, t: Type, value: Any, at: int, label: str) -
             _write_retarea(marshal, t.inner, value, at + 8, label)
         return
     if t.kind in (Kind.STRING, Kind.STR, Kind.VEC):
-        where = f"host import {label}"
-        data = (
-            marshal.text(value, where, "return", t)
-            if t.kind is not Kind.VEC
-            else marshal.elements(value, where, "return", t)
-        )
-        ptr = marshal.place_owned(data, abi.element_size(t))
-        length = data.nbytes // abi.element_size(t)
+        info = ParamInfo(f"host import {label}", "result", t)
+        if t.kind is Kind.VEC:
+            data: bytes | memoryview = marshal.elements(value, info)
+        else:
+            data = marshal.encode_text(value, info)
+        size = abi.element_size(t)
+        ptr = marshal.place_owned(data, size)
+        length = (data.nbytes if isinstance(data, memoryview) else len(data)) // size
         memory.write(at, memoryview(struct.pack("<II", ptr, length)))
         return
     memory.write(at, memoryview(_scalar_bytes(t, value, label).ljust(8, b"\0")))

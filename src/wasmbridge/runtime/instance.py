@@ -23,7 +23,7 @@ from ..interface.types import Function, Interface, Kind, Param, Type
 from . import _capi, calls, imports, traps
 from .engine import EngineSettings, get_engine
 from .marshal import Marshal
-from .memory import Arena, GuestMemory
+from .memory import GuestMemory
 
 NO_DEADLINE = 2**62  # epoch ticks: never, for stores without a time limit
 WASI_MODULES = ("wasi_snapshot_preview1", "wasi_unstable")
@@ -180,8 +180,7 @@ class Instance:
         def alloc_unsigned(size: int, align: int) -> int:
             return int(alloc(size, align)) & 0xFFFFFFFF
 
-        arena = Arena(alloc_unsigned, free, self.name)
-        self.marshal = Marshal(self.memory, arena, alloc_unsigned, free, self.name)
+        self.marshal = Marshal(self.memory, alloc_unsigned, free, self.name)
 
     def _internal(
         self, name: str, params: tuple[str, ...], results: tuple[str, ...]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import array
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MemoryLimitExceeded, ProtocolError
@@ -125,90 +126,147 @@ def check_scalar(func: str, param: str, t: Type, value: object) -> Exception | N
     return None
 
 
+@dataclass(frozen=True)
+class ParamInfo:
+    """What lowering needs to know about one parameter (and to word its errors)."""
+
+    func: str
+    name: str
+    type: Type
+
+    @property
+    def owned(self) -> bool:
+        return abi.is_owned(self.type)
+
+    @property
+    def align(self) -> int:
+        return abi.element_size(self.type)
+
+
+Bytes = bytes | bytearray | memoryview
+
+
 class Marshal:
-    """Lowering and lifting for one instance; methods are bound into call code."""
+    """Lowering and lifting for one instance; methods are bound into call code.
+
+    The lowering methods return ``(ptr, len)`` ready for the wasm call; the
+    lifting methods take the return area's address. Borrowed data goes into
+    the arena when it fits (one memcpy, no call into the guest).
+    """
 
     def __init__(
         self,
         memory: GuestMemory,
-        arena: Arena,
         alloc: Callable[[int, int], int],
         free: Callable[[int, int, int], None],
         name: str,
     ) -> None:
         self.memory = memory
-        self.arena = arena
         self.alloc = alloc
         self.free = free
         self.name = name
+        self.arena = Arena(alloc, free, memory, name)
         self.pending_frees: list[tuple[int, int, int]] = []
 
     # -- lowering: Python -> guest ------------------------------------------------
 
-    def text(self, value: object, func: str, param: str, t: Type) -> memoryview:
-        if type(value) is not str:
-            if isinstance(value, str):
-                value = str(value)
-            else:
-                raise arg_error(func, param, t, value)
+    def lower_text(self, value: object, info: ParamInfo) -> tuple[int, int]:
+        """``&str`` / ``String`` parameters."""
+        data = self.encode_text(value, info)
+        n = len(data)
+        return self._place(data, n, 1, info.owned), n
+
+    def lower_bytes(self, value: object, info: ParamInfo) -> tuple[int, int]:
+        """``&[u8]`` / ``Vec<u8>`` parameters: any bytes-like object."""
+        cls = value.__class__
+        if cls is bytes or cls is bytearray:
+            data: Bytes = value  # type: ignore[assignment]
+            n = len(data)
+        else:
+            data = self.elements(value, info)
+            n = data.nbytes
+        return self._place(data, n, 1, info.owned), n
+
+    def lower_elements(self, value: object, info: ParamInfo) -> tuple[int, int]:
+        """``&[T]`` / ``Vec<T>`` of wider numbers: a matching buffer or a sequence."""
+        data = self.elements(value, info)
+        n = data.nbytes
+        return self._place(data, n, info.align, info.owned), n // info.align
+
+    def lower_mut(self, value: object, info: ParamInfo) -> tuple[int, int, memoryview]:
+        """``&mut [T]``: also returns the caller's view, to copy the result back."""
+        data = self.elements(value, info)
+        n = data.nbytes
+        return self._place(data, n, info.align, False), n // info.align, data
+
+    def encode_text(self, value: object, info: ParamInfo) -> bytes:
+        if value.__class__ is not str:
+            if not isinstance(value, str):
+                raise arg_error(info.func, info.name, info.type, value)
+            value = str(value)
         try:
-            return memoryview(value.encode("utf-8"))
+            return value.encode()  # type: ignore[attr-defined, no-any-return]
         except UnicodeEncodeError as exc:
             raise ValueError(
-                f"{func}() argument '{param}': text is not encodable as UTF-8 "
+                f"{info.func}() argument '{info.name}': text is not encodable as UTF-8 "
                 f"({exc.reason} at index {exc.start})"
             ) from None
 
-    def elements(self, value: object, func: str, param: str, t: Type) -> memoryview:
+    def elements(self, value: object, info: ParamInfo) -> memoryview:
         """A C-contiguous byte view of a slice/vec argument (no copy for buffers)."""
+        t = info.type
         assert t.inner is not None
         kind = t.inner.kind
         try:
             view = memoryview(value)  # type: ignore[arg-type]
         except TypeError:
-            view = self._from_sequence(value, func, param, t)
+            view = self._from_sequence(value, info)
         else:
-            if kind is not Kind.U8 or t.kind is Kind.MUT_SLICE:
-                fmt = view.format.lstrip("@=<")
-                if kind is not Kind.U8 and fmt not in FORMATS[kind]:
-                    raise arg_error(func, param, t, value, f"buffer of format '{view.format}'")
+            if kind is not Kind.U8 and view.format.lstrip("@=<") not in FORMATS[kind]:
+                raise arg_error(info.func, info.name, t, value, f"buffer of format '{view.format}'")
             if t.kind is Kind.MUT_SLICE and view.readonly:
-                raise arg_error(func, param, t, value, "read-only")
+                raise arg_error(info.func, info.name, t, value, "read-only")
         if not view.c_contiguous:
             if t.kind is Kind.MUT_SLICE:
-                raise arg_error(func, param, t, value, "not contiguous")
+                raise arg_error(info.func, info.name, t, value, "not contiguous")
             view = memoryview(view.tobytes())
         return view.cast("B") if view.format != "B" or view.ndim != 1 else view
 
-    def _from_sequence(self, value: object, func: str, param: str, t: Type) -> memoryview:
+    def _from_sequence(self, value: object, info: ParamInfo) -> memoryview:
+        t = info.type
         assert t.inner is not None
         if t.kind is Kind.MUT_SLICE or isinstance(value, str) or not hasattr(value, "__iter__"):
-            raise arg_error(func, param, t, value)
+            raise arg_error(info.func, info.name, t, value)
         try:
             return memoryview(array.array(TYPECODES[t.inner.kind], value))  # type: ignore[call-overload]
         except (TypeError, OverflowError) as exc:
-            raise type(exc)(f"{func}() argument '{param}': {exc}") from None
+            raise type(exc)(f"{info.func}() argument '{info.name}': {exc}") from None
 
-    def place_borrowed(self, data: memoryview, align: int) -> int:
-        """Copy ``data`` into scratch space for one call; returns its address."""
-        nbytes = data.nbytes
-        if not nbytes:
+    def _place(self, data: Bytes, n: int, align: int, owned: bool) -> int:
+        """Copy ``n`` bytes into guest memory; returns the address."""
+        if not n:
             return align
-        ptr = self.arena.take(nbytes, align)
-        if not ptr:
-            ptr = self._alloc_or_raise(nbytes, align)
-            self.pending_frees.append((ptr, nbytes, align))
-        self.memory.write(ptr, data)
+        if not owned:
+            arena = self.arena
+            top = (arena.top + align - 1) & -align
+            if top + n <= arena.end:  # the common case: no call into the guest
+                arena.top = top + n
+                self.memory.view[top : top + n] = data
+                return top
+            ptr = arena.take(n, align)
+            if not ptr:
+                ptr = self._alloc_or_raise(n, align)
+                self.pending_frees.append((ptr, n, align))
+        else:
+            ptr = self._alloc_or_raise(n, align)
+        self.memory.check(ptr, n)
+        self.memory.view[ptr : ptr + n] = data
         return ptr
 
-    def place_owned(self, data: memoryview, align: int) -> int:
+    def place_owned(self, data: Bytes, align: int) -> int:
         """Copy ``data`` into a fresh allocation the guest will own and free."""
-        nbytes = data.nbytes
-        if not nbytes:
-            return align
-        ptr = self._alloc_or_raise(nbytes, align)
-        self.memory.write(ptr, data)
-        return ptr
+        n = data.nbytes if isinstance(data, memoryview) else len(data)
+        return self._place(data, n, align, True)
 
     def _alloc_or_raise(self, nbytes: int, align: int) -> int:
         ptr = self.alloc(nbytes, align)
@@ -234,18 +292,43 @@ class Marshal:
 
     # -- lifting: guest -> Python -------------------------------------------------
 
+    def lift_bytes(self, at: int, itemsize: int = 1) -> bytes:
+        """The bytes of a buffer result whose (ptr, len) is at ``at`` in the arena."""
+        memory = self.memory
+        ptr, n = _U32X2.unpack_from(memory.view, at)
+        if not n:
+            return b""
+        n *= itemsize
+        if ptr + n > memory.size:
+            memory.check(ptr, n)
+        return memory.view[ptr : ptr + n].tobytes()
+
+    def lift_text(self, at: int) -> str:
+        """A ``String`` / ``&'static str`` result whose (ptr, len) is at ``at``."""
+        data = self.lift_bytes(at)
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            return decode_text(data, self.name)
+
     def lift(self, t: Type, at: int) -> Any:
         """Read the return-area encoding of ``t`` at address ``at``."""
         kind = t.kind
         mem = self.memory
-        if kind in TYPECODES or kind is Kind.BOOL:
-            mem.check(at, 8)
-            return self._scalar(t, at)
-        if kind in (Kind.STR, Kind.STRING, Kind.VEC):
-            ptr, length = mem.pair(at)
-            return self.take_buffer(t, ptr, length)
-        assert t.inner is not None
         mem.check(at, 8)
+        if kind in TYPECODES or kind is Kind.BOOL:
+            return self._scalar(t, at)
+        if kind in (Kind.STR, Kind.STRING):
+            return self.lift_text(at)
+        if kind is Kind.VEC:
+            assert t.inner is not None
+            data = self.lift_bytes(at, ELEMENT_SIZE[t.inner.kind])
+            if t.inner.kind is Kind.U8:
+                return data
+            out = array.array(TYPECODES[t.inner.kind])
+            out.frombytes(data)
+            return out
+        assert t.inner is not None
         tag = struct.unpack_from("<I", mem.view, at)[0]
         if kind is Kind.OPTION:
             return None if tag == 0 else self.lift(t.inner, at + 8)
@@ -259,29 +342,12 @@ class Marshal:
             return struct.unpack_from("<" + TYPECODES[t.kind], view, at)[0]
         return narrow(t.kind, struct.unpack_from("<i", view, at)[0])
 
-    def take_buffer(self, t: Type, ptr: int, length: int) -> Any:
-        """Copy a (ptr, len) result out; free it when the guest handed it over."""
-        size = abi.element_size(t)
-        nbytes = length * size
-        data = self.memory.read(ptr, nbytes) if nbytes else b""
-        if nbytes and abi.is_owned(t):
-            self.free(ptr, nbytes, size)
-        if t.kind in (Kind.STR, Kind.STRING):
-            return decode_text(data, self.name)
-        assert t.inner is not None
-        if t.inner.kind is Kind.U8:
-            return data
-        out = array.array(TYPECODES[t.inner.kind])
-        out.frombytes(data)
-        return out
-
     def error_message(self, at: int) -> str:
-        """The owned UTF-8 message of an ``Err`` at ``at`` (freed after reading)."""
-        ptr, length = self.memory.pair(at)
-        data = self.memory.read(ptr, length) if length else b""
-        if length:
-            self.free(ptr, length, 1)
-        return decode_text(data, self.name)
+        """The UTF-8 message of an ``Err`` whose (ptr, len) is at ``at``."""
+        return self.lift_text(at)
+
+
+_U32X2 = struct.Struct("<II")
 
 
 def narrow(kind: Kind, value: int) -> int:

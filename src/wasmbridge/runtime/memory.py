@@ -84,60 +84,42 @@ Free = Callable[[int, int, int], None]
 
 
 class Arena:
-    """Scratch space in guest memory for borrowed arguments and return areas.
+    """Scratch space in guest memory for borrowed arguments and the return area.
 
-    Calls take space with stack discipline (``mark``/``release``), so a
-    nested call from inside a host import uses the space above its caller's.
-    Space is obtained once from the guest's ``__wb_alloc`` and grown (when
-    no call is using it) up to ``MAX_SIZE``; larger buffers get their own
-    allocation per call.
+    A call records ``top`` on entry and restores it on exit (stack
+    discipline), so a nested call from inside a host import uses the space
+    above its caller's. The space comes from the guest's ``__wb_alloc``
+    when the instance starts and is regrown (up to ``MAX_SIZE``) only when
+    no call holds any of it and no host import is running (``busy``);
+    larger buffers get their own allocation for the call.
     """
 
     INITIAL_SIZE = 64 * 1024
     MAX_SIZE = 4 * 1024 * 1024
     RETAREA = 32  # bytes reserved at the start for the return area
 
-    def __init__(self, alloc: Alloc, free: Free, name: str) -> None:
+    def __init__(self, alloc: Alloc, free: Free, memory: GuestMemory, name: str) -> None:
         self._alloc = alloc
         self._free = free
+        self._memory = memory
         self._name = name
         self.start = 0
         self.end = 0
         self.top = 0
-        self.depth = 0  # calls in progress; the arena only moves when one is
-
-    @property
-    def retptr(self) -> int:
-        if not self.start:
-            self._grow(self.INITIAL_SIZE)
-        return self.start
-
-    def mark(self) -> int:
-        """Enter a call; returns the mark to ``release`` when it ends."""
-        if not self.start:
-            self._grow(self.INITIAL_SIZE)
-        self.depth += 1
-        return self.top
-
-    def release(self, mark: int) -> None:
-        self.top = mark
-        self.depth -= 1
+        self.busy = 0  # host imports running: an outer call may hold the return area
+        self._grow(self.INITIAL_SIZE)
 
     def take(self, nbytes: int, align: int) -> int:
-        """Space for ``nbytes`` until the current call's mark is released, or 0."""
-        ptr = self._fit(nbytes, align)
-        idle = self.depth == 1 and self.top == self.start + self.RETAREA
-        if not ptr and idle and nbytes + align <= self.MAX_SIZE - self.RETAREA:
-            self._grow(max(nbytes + align + self.RETAREA, 2 * (self.end - self.start)))
-            ptr = self._fit(nbytes, align)
-        return ptr
-
-    def _fit(self, nbytes: int, align: int) -> int:
+        """Space for ``nbytes`` until the current call restores ``top``, or 0."""
         top = (self.top + align - 1) & ~(align - 1)
-        if top + nbytes > self.end:
-            return 0
-        self.top = top + nbytes
-        return top
+        if top + nbytes <= self.end:
+            self.top = top + nbytes
+            return top
+        idle = not self.busy and self.top == self.start + self.RETAREA
+        if idle and nbytes + align <= self.MAX_SIZE - self.RETAREA:
+            self._grow(max(nbytes + align + self.RETAREA, 2 * (self.end - self.start)))
+            return self.take(nbytes, align)
+        return 0
 
     def _grow(self, size: int) -> None:
         size = min(max(size, self.INITIAL_SIZE), self.MAX_SIZE)
@@ -147,9 +129,12 @@ class Arena:
         ptr = self._alloc(size, 8)
         if not ptr:
             raise MemoryLimitExceeded(
-                f"{self._name}: the guest could not allocate {size} bytes of scratch memory",
+                f"{self._name}: the guest could not allocate {size:,} bytes of scratch memory",
                 hint="raise the memory limit (Limits(memory_mb=...)) or pass smaller buffers",
             )
         self.start = ptr
         self.end = ptr + size
         self.top = ptr + self.RETAREA
+        # Allocating may have grown the memory: make the view cover the arena,
+        # so writes into it need no bounds check afterwards.
+        self._memory.check(ptr, size)
