@@ -1,0 +1,200 @@
+"""The cost of crossing the bridge, side by side in one process.
+
+    python bench/bridge.py
+
+Builds its crates with the real toolchain (`wasmbridge build`), then times
+the scalar call and buffer transfers through wasmbridge next to wasmtime-py's
+own call path and the raw C entry point, and reports module sizes. Prints a
+table and saves it to bench/results/bridge.md (+ .json). Anchor numbers from
+../shared/perf-anchors.md (same machine type) are listed for comparison;
+"anchor-scaled" converts a time measured here to the anchor machine's speed
+using the raw C entry point measured in both runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import Report, Row, human, measure, verdict  # noqa: E402
+
+import wasmbridge  # noqa: E402
+from wasmbridge import cli  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_DIR = Path(tempfile.gettempdir()) / "wasmbridge-bench-target"
+
+# ../shared/perf-anchors.md, medians.
+ANCHOR = {
+    "wasmtime_py_call": 24.0e-6,
+    "raw_lean": 0.625e-6,
+    "pywasm3": 0.106e-6,
+    "python_call": 0.040e-6,
+    "memcpy_1mib": 22.6e-6,
+}
+
+
+def build(crate: Path, out: Path, *flags: str) -> Path:
+    """Build ``crate`` with the CLI, quietly; returns the .wasm path."""
+    os.environ["CARGO_TARGET_DIR"] = str(TARGET_DIR)
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["-q", "build", str(crate), "--out-dir", str(out), *flags])
+    if code != 0:
+        sys.exit(f"building {crate.name} failed:\n{err.getvalue()}")
+    return out / f"{crate.name}.wasm"
+
+
+def lean_raw_call(wasm: bytes) -> Any:
+    """The anchor's floor: the unchecked C entry point over CFUNCTYPE(c_void_p ints)."""
+    from wasmtime import _ffi as ffi
+
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    instance = wasmtime.Instance(store, wasmtime.Module(engine, wasm), [])
+    func = instance.exports(store)["add"]
+    assert isinstance(func, wasmtime.Func)
+    proto = ctypes.CFUNCTYPE(
+        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+        ctypes.c_void_p,
+    )
+    call = proto(ctypes.cast(ffi.dll.wasmtime_func_call_unchecked, ctypes.c_void_p).value)
+    values = (ffi.wasmtime_val_raw_t * 2)()
+    trap = ctypes.c_void_p()
+    ctx = ctypes.cast(store._context(), ctypes.c_void_p).value
+    fptr, vptr, tptr = ctypes.addressof(func._func), ctypes.addressof(values), ctypes.addressof(trap)
+
+    def add(a: int, b: int) -> int:
+        values[0].i32 = a
+        values[1].i32 = b
+        call(ctx, fptr, vptr, 2, tptr)
+        return int(values[0].i32)
+
+    keep = (store, instance, func, values, trap)
+    add.keep = keep  # type: ignore[attr-defined]
+    return add
+
+
+def pywasm3_add(wasm: bytes) -> Any:
+    try:
+        import wasm3  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    env = wasm3.Environment()
+    runtime = env.new_runtime(1024)
+    runtime.load(env.parse_module(wasm))
+    return runtime.find_function("add")
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="wasmbridge-bench-"))
+    print("building bench crates ...", file=sys.stderr)
+    add_wasm = build(REPO / "tests/fixtures/crates/add", work / "add")
+    bridge_wasm = build(REPO / "bench/crates/bridge", work / "bridge")
+    hello = build(REPO / "tests/fixtures/crates/hello", work / "hello")
+    hello_full = build(REPO / "tests/fixtures/crates/hello", work / "hello-full", "--panic-messages")
+
+    report = Report("Bridge: Python → wasm call cost (bench/bridge.py)")
+    add_bytes = add_wasm.read_bytes()
+
+    def plain(a: int, b: int) -> int:
+        return a + b
+
+    python_call = report.add(Row("python: plain def add(a, b)", measure(lambda: plain(1, 2))))
+
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    w_add = wasmtime.Instance(store, wasmtime.Module(engine, add_bytes), []).exports(store)["add"]
+    assert isinstance(w_add, wasmtime.Func)
+    wpy = report.add(Row("wasmtime-py Func.__call__ add", measure(lambda: w_add(store, 1, 2))))
+
+    raw = lean_raw_call(add_bytes)
+    assert raw(5, 7) == 12
+    lean = report.add(Row("raw unchecked C call, CFUNCTYPE over ints (anchor floor)", measure(lambda: raw(1, 2))))
+    scale = ANCHOR["raw_lean"] / lean.timing.median_s  # type: ignore[union-attr]
+
+    m = wasmbridge.load(add_bytes, name="add.wasm")
+    assert m.add(5, 7) == 12
+    ours = report.add(Row("wasmbridge m.add(1, 2)", measure(lambda: m.add(1, 2))))
+    t = ours.timing
+    assert t is not None and wpy.timing is not None
+    speedup = wpy.timing.median_s / t.median_s
+    ours.target = "≤ 0.8 µs; ≥ 25x wasmtime-py"
+    ours.verdict = f"{verdict(t.median_s <= 0.8e-6)} / {verdict(speedup >= 25)}"
+    ours.note = (
+        f"{speedup:.0f}x faster than wasmtime-py; {t.median_s / lean.timing.median_s:.2f}x the raw floor; "  # type: ignore[union-attr]
+        f"anchor-scaled {human(t.median_s * scale)}"
+    )
+
+    w3 = pywasm3_add(add_bytes)
+    if w3 is not None:
+        report.add(Row("pywasm3 add (interpreter, the floor to aim at)", measure(lambda: w3(1, 2))))
+    else:
+        report.add(Row("pywasm3 add", value="not installed", note="pip install pywasm3"))
+
+    bridge = wasmbridge.load(bridge_wasm)
+    kib = bytes(range(256)) * 4
+    assert bridge.edges32(kib) == kib[:16] + kib[-16:]
+    row = report.add(Row("wasmbridge edges32(1 KiB bytes) -> 32 B", measure(lambda: bridge.edges32(kib))))
+    assert row.timing is not None
+    row.target = "≤ 2.5 µs"
+    row.verdict = verdict(row.timing.median_s <= 2.5e-6)
+    row.note = f"anchor-scaled {human(row.timing.median_s * scale)}"
+
+    mib = bytes(range(256)) * 4096
+    dst = memoryview(bytearray(len(mib)))
+
+    def copy() -> None:
+        dst[:] = mib  # the same memoryview slice copy the bridge does into linear memory
+
+    memcpy = report.add(Row("reference: plain 1 MiB memcpy (memoryview slice copy)", measure(copy)))
+    big = report.add(Row("wasmbridge edges32(1 MiB bytes) -> 32 B", measure(lambda: bridge.edges32(mib))))
+    assert big.timing is not None and memcpy.timing is not None
+    budget = 1.3 * (memcpy.timing.median_s + t.median_s)
+    big.target = "≤ 1.3x (memcpy + call)"
+    big.verdict = verdict(big.timing.median_s <= budget)
+    big.note = f"{big.timing.median_s / (memcpy.timing.median_s + t.median_s):.2f}x memcpy + call"
+
+    with bridge.array("u8", len(mib)) as zero_copy:
+        zero_copy.view[:] = mib
+        report.add(Row("wasmbridge edges32(GuestArray 1 MiB), zero copy", measure(lambda: bridge.edges32(zero_copy)),
+                       note="the array already lives in linear memory"))
+    text = "é" * 512
+    report.add(Row("wasmbridge echo_str(1 KiB text) round trip", measure(lambda: bridge.echo_str(text))))
+
+    sizes = [
+        ("add alone (tests/fixtures/crates/add)", add_wasm, 120),
+        ("hello scaffold: add + greet (default build)", hello, 2048),
+        ("hello scaffold with --panic-messages", hello_full, None),
+    ]
+    for label, path, limit in sizes:
+        size = path.stat().st_size
+        report.add(Row(f"size: {label}", value=f"{size:,} B",
+                       target=f"≤ {limit:,} B" if limit else "report",
+                       verdict=verdict(size <= limit) if limit else ""))
+
+    report.notes += [
+        f"Anchors (perf-anchors.md medians): wasmtime-py {human(ANCHOR['wasmtime_py_call'])}, raw floor "
+        f"{human(ANCHOR['raw_lean'])}, pywasm3 {human(ANCHOR['pywasm3'])}, plain call {human(ANCHOR['python_call'])}.",
+        f"This run vs the anchor machine: plain call {python_call.timing.median_s / ANCHOR['python_call']:.2f}x, "  # type: ignore[union-attr]
+        f"raw floor {lean.timing.median_s / ANCHOR['raw_lean']:.2f}x, "  # type: ignore[union-attr]
+        f"wasmtime-py {wpy.timing.median_s / ANCHOR['wasmtime_py_call']:.2f}x the anchor times; "
+        "'anchor-scaled' divides by the raw-floor factor.",
+    ]
+    path = report.save("bridge")
+    print(report.markdown())
+    print(f"saved {path.relative_to(REPO)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
