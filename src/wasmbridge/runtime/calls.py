@@ -71,6 +71,8 @@ class CallSite:
     marshal: Any  # marshal.Marshal, or None for modules without memory
     guest_array: type  # memory.GuestArray, passed through without copying
     guarded: bool = True  # False for the allocator, called while a guarded call runs
+    # Runs right before each guarded call (per-call limits: epoch deadline, fuel).
+    before_call: Callable[[], None] | None = None
 
 
 def build_export(
@@ -181,6 +183,7 @@ class _Writer:
             "_wb_push": site.tokens.append,
             "_wb_enter": site.enter,
             "_wb_args_error": self._args_error,
+            "_wb_before": site.before_call,
             "_wb_keep": (self.buffer, site.func, site),
         }
         for fmt, name in _VIEW_NAME.items():
@@ -245,6 +248,7 @@ class _Writer:
             # Read after lowering: a large argument may have moved the arena.
             body += ["        _wb_ret = _wb_arena.start", "        _wb_vi[0] = _wb_ret"]
         body += [
+            *(["        _wb_before()"] if self.site.before_call and self.site.guarded else []),
             f"        _wb_err = _wb_call(_wb_ctx, _wb_fn, _wb_buf, {self.nslots}, _wb_trap)",
             f"        if _wb_err or _wb_trap_view[{self.buffer.trap_index}]:",
             f"            raise _wb_fail({self.func.name!r}, {args}, _wb_err, "
