@@ -29,6 +29,9 @@ from .toolchain import BINARYEN_FIX, Toolchain, diagnose, display_path
 from .validate import validate_module
 
 WasmOpt = Literal["ran", "absent", "failed", "skipped"]
+Target = Literal["python", "web", "node"]
+TARGETS: tuple[Target, ...] = ("python", "web", "node")
+DEFAULT_TARGETS: frozenset[Target] = frozenset({"python", "web"})
 
 
 class Reporter(Protocol):
@@ -58,6 +61,7 @@ class BuildOptions:
     panic_messages: bool = False
     color: bool = False  # cargo's colours
     quiet: bool = False  # cargo --quiet
+    targets: frozenset[Target] = DEFAULT_TARGETS  # which glue to write beside the .wasm
 
     @property
     def profile(self) -> Profile:
@@ -78,10 +82,11 @@ class BuildResult:
     before_opt: int  # bytes going into wasm-opt (after dropping unused exports)
     wasm_opt: WasmOpt
     elapsed: float
+    glue: tuple[Path, ...] = ()  # the JS glue, .d.ts and package.json, when asked for
 
     @property
     def outputs(self) -> tuple[Path, ...]:
-        return (self.wasm, *self.stubs)
+        return (self.wasm, *self.stubs, *self.glue)
 
 
 @dataclass
@@ -98,6 +103,7 @@ class _State:
     before_opt: int = 0
     wasm_opt: WasmOpt = "skipped"
     outputs: list[Path] = field(default_factory=list)
+    glue: list[Path] = field(default_factory=list)
 
     def need_crate(self) -> Crate:
         assert self.crate is not None, "the toolchain step runs first"
@@ -144,6 +150,7 @@ def build(options: BuildOptions, reporter: Reporter) -> BuildResult:
         crate=crate,
         wasm=state.outputs[0],
         stubs=tuple(state.outputs[1:]),
+        glue=tuple(state.glue),
         profile=options.profile,
         toolchain=state.need_toolchain(),
         interface=state.interface,
@@ -152,6 +159,20 @@ def build(options: BuildOptions, reporter: Reporter) -> BuildResult:
         wasm_opt=state.wasm_opt,
         elapsed=time.monotonic() - started,
     )
+
+
+def glue_line(result: BuildResult) -> str:
+    """``hello.js 6,012 B (gzip 2,101 B), hello.d.ts 1,502 B, ...``: the glue's sizes."""
+    import gzip
+
+    parts = []
+    for path in result.glue:
+        data = path.read_bytes()
+        size = f"{path.name} {fmt_bytes(len(data))}"
+        if path.suffix in (".js", ".cjs"):
+            size += f" (gzip {fmt_bytes(len(gzip.compress(data, mtime=0)))})"
+        parts.append(size)
+    return ", ".join(parts)
 
 
 def finished_line(result: BuildResult) -> str:
@@ -229,18 +250,44 @@ def validate(state: _State) -> None:
 
 
 def write_outputs(state: _State) -> None:
-    """``pkg/NAME.wasm`` plus the typed Python stub ``NAME.py`` / ``NAME.pyi``."""
+    """``pkg/NAME.wasm`` plus the glue of each target: Python stub, JS glue, package.json."""
     from ..codegen.python import emit_python
 
     crate, directory = state.need_crate(), out_dir(state)
     directory.mkdir(parents=True, exist_ok=True)
     wasm = directory / f"{crate.lib_name}.wasm"
     wasm.write_bytes(state.data)
-    stub = emit_python(crate.lib_name, wasm.name, state.interface, parse(state.data))
-    py, pyi = directory / f"{crate.lib_name}.py", directory / f"{crate.lib_name}.pyi"
-    py.write_text(stub.py, encoding="utf-8")
-    pyi.write_text(stub.pyi, encoding="utf-8")
-    state.outputs = [wasm, py, pyi]
+    state.outputs = [wasm]
+    targets = state.options.targets
+    if "python" in targets:
+        stub = emit_python(crate.lib_name, wasm.name, state.interface, parse(state.data))
+        py, pyi = directory / f"{crate.lib_name}.py", directory / f"{crate.lib_name}.pyi"
+        py.write_text(stub.py, encoding="utf-8")
+        pyi.write_text(stub.pyi, encoding="utf-8")
+        state.outputs += [py, pyi]
+    if "web" in targets or "node" in targets:
+        state.glue = write_web_package(state, wasm)
+
+
+def write_web_package(state: _State, wasm: Path) -> list[Path]:
+    """``NAME.js`` + ``NAME.d.ts`` (and ``NAME.cjs`` + ``NAME.d.cts`` for node), package.json."""
+    from ..codegen.package_json import web_package
+
+    crate = state.need_crate()
+    files = web_package(
+        crate.lib_name,
+        wasm.name,
+        state.interface,
+        parse(state.data),
+        manifest=crate.manifest,
+        commonjs="node" in state.options.targets,
+    )
+    written = []
+    for name, text in files.items():
+        path = wasm.parent / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
 
 
 # -- helpers ----------------------------------------------------------------------

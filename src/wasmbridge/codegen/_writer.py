@@ -13,7 +13,7 @@ no stray blank lines, only the helpers a module uses.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from ..interface import Function, Interface, Param, Type, WasmModule
@@ -106,17 +106,29 @@ class Writer:
 class Helpers:
     """Hand-written helper snippets, each emitted at most once and only when used.
 
-    ``need(name)`` records the helper and returns its name for the caller
-    to use; ``emit()`` returns the recorded snippets in first-use order.
+    ``need(name)`` records the helper (and those it ``requires``) and returns
+    its name for the caller to use; ``emit()`` returns the recorded snippets
+    in first-use order, or in the library's order with ``library_order``.
     """
 
-    def __init__(self, library: Mapping[str, str]) -> None:
+    def __init__(
+        self, library: Mapping[str, str], requires: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self._library = library
+        self._requires = requires or {}
         self._used: dict[str, str] = {}
 
     def need(self, name: str) -> str:
-        self._used.setdefault(name, self._library[name])
+        if name not in self._used:
+            self._used[name] = self._library[name]
+            for dependency in self._requires.get(name, ()):
+                self.need(dependency)
         return name
 
-    def emit(self) -> list[str]:
+    def used(self, name: str) -> bool:
+        return name in self._used
+
+    def emit(self, *, library_order: bool = False) -> list[str]:
+        if library_order:
+            return [snippet for name, snippet in self._library.items() if name in self._used]
         return list(self._used.values())

@@ -28,7 +28,8 @@ def test_plain_crate_without_sdk_builds(wasm_toolchain: None, tmp_path: Path, cl
     result = cli("build", str(crate))
     assert result.code == 0, result.err
     assert result.out_lines == [
-        str(crate / "pkg" / n) for n in ("plain.wasm", "plain.py", "plain.pyi")
+        str(crate / "pkg" / n)
+        for n in ("plain.wasm", "plain.py", "plain.pyi", "plain.js", "plain.d.ts", "package.json")
     ]
     assert (crate / "pkg" / "plain.wasm").stat().st_size < 120
 

@@ -38,11 +38,21 @@ def test_new_prints_the_crate_directory(hello_build: HelloBuild) -> None:
 def test_build_writes_wasm_and_typed_stub(hello_build: HelloBuild) -> None:
     assert hello_build.built.code == 0, hello_build.built.err
     assert sorted(p.name for p in hello_build.pkg.iterdir()) == [
+        "hello.d.ts",
+        "hello.js",
         "hello.py",
         "hello.pyi",
         "hello.wasm",
+        "package.json",
     ]
-    assert hello_build.built.out_lines == ["pkg/hello.wasm", "pkg/hello.py", "pkg/hello.pyi"]
+    assert hello_build.built.out_lines == [
+        "pkg/hello.wasm",
+        "pkg/hello.py",
+        "pkg/hello.pyi",
+        "pkg/hello.js",
+        "pkg/hello.d.ts",
+        "pkg/package.json",
+    ]
 
 
 def test_build_reports_named_steps_then_the_numbers(hello_build: HelloBuild) -> None:
@@ -207,3 +217,35 @@ def test_inspect_json(hello_build: HelloBuild, cli: Cli) -> None:
     ]
     assert doc["interface"]["imports"][0]["module"] == "env"
     assert sum(s["size"] for s in doc["sizes"]["sections"]) + 8 == doc["size"]
+
+
+def test_build_reports_the_glue_sizes(hello_build: HelloBuild) -> None:
+    glue = next(line for line in hello_build.built.err_lines if line.startswith("Glue "))
+    assert re.fullmatch(
+        r"Glue hello\.js [\d,]+ B \(gzip [\d,]+ B\), hello\.d\.ts [\d,]+ B, package\.json [\d,]+ B",
+        glue,
+    ), glue
+
+
+def test_build_target_selects_the_glue(hello_build: HelloBuild, cli: Cli) -> None:
+    with contextlib.chdir(hello_build.crate):
+        web = cli("build", "--target", "web", "--out-dir", "pkg-web")
+        node = cli("build", "--target", "node,python", "--out-dir", "pkg-node")
+    assert web.code == 0, web.err
+    assert [Path(p).name for p in web.out_lines] == [
+        "hello.wasm", "hello.js", "hello.d.ts", "package.json"
+    ]  # fmt: skip
+    assert node.code == 0, node.err
+    assert [Path(p).name for p in node.out_lines] == [
+        "hello.wasm", "hello.py", "hello.pyi", "hello.js", "hello.d.ts", "hello.cjs",
+        "hello.d.cts", "package.json",
+    ]  # fmt: skip
+
+
+def test_an_unknown_target_is_a_usage_error(cli: Cli) -> None:
+    result = cli("build", "--target", "deno")
+    assert result.code == 2
+    assert result.err.splitlines()[-1] == (
+        "wasmbridge build: error: argument --target: unknown target 'deno' "
+        "(choose from python, web, node, all)"
+    )

@@ -1,0 +1,392 @@
+"""Hand-written JavaScript helpers for the generated glue (codegen/js.py).
+
+Each helper is a readable snippet emitted at most once, and only when a
+shim needs it (wasm-bindgen's ``expose_*``). ``REQUIRES`` lists what each
+helper calls, so asking for one brings its dependencies along; they are
+emitted in the order of ``LIBRARY``: memory, checks, lowering, lifting,
+errors. Names the snippets define are listed in ``DEFINED`` so the
+generator can keep user names (exports, parameters) from colliding.
+"""
+
+from __future__ import annotations
+
+from ..interface.types import Kind
+
+# Integer checks: one comparison accepts exactly the integers of the kind.
+_INT_CHECKS = {
+    Kind.I8: ("value << 24 >> 24", "-128..127"),
+    Kind.U8: ("value & 0xff", "0..255"),
+    Kind.I16: ("value << 16 >> 16", "-32768..32767"),
+    Kind.U16: ("value & 0xffff", "0..65535"),
+    Kind.I32: ("value | 0", "-2147483648..2147483647"),
+    Kind.U32: ("value >>> 0", "0..4294967295"),
+}
+_BIGINT_CHECKS = {
+    Kind.I64: ("BigInt.asIntN", "-9223372036854775808..9223372036854775807"),
+    Kind.U64: ("BigInt.asUintN", "0..18446744073709551615"),
+}
+
+
+def check_name(kind: Kind) -> str:
+    """``checkI32`` for i32: the helper that validates an argument of ``kind``."""
+    return "check" + kind.name.capitalize()
+
+
+def _int_check(kind: Kind) -> str:
+    same, range_ = _INT_CHECKS[kind]
+    name = kind.name.lower()
+    return f"""\
+function {check_name(kind)}(value, what) {{
+  if (({same}) !== value) throw badInteger(value, what, "{name}", "{range_}");
+  return value;
+}}"""
+
+
+def _bigint_check(kind: Kind) -> str:
+    wrap, range_ = _BIGINT_CHECKS[kind]
+    name = kind.name.lower()
+    return f"""\
+function {check_name(kind)}(value, what) {{
+  if (typeof value !== "bigint") throw expected(value, what, "bigint ({name})");
+  if ({wrap}(64, value) !== value) {{
+    throw new RangeError(`${{what}}: ${{value}} is out of range for {name} ({range_})`);
+  }}
+  return value;
+}}"""
+
+
+_MEMORY = {
+    "memoryBytes": """\
+// Views of linear memory, re-created whenever the memory has grown
+// (growing replaces memory.buffer).
+let cachedBytes = new Uint8Array(0);
+function memoryBytes() {
+  if (cachedBytes.buffer !== memory.buffer) cachedBytes = new Uint8Array(memory.buffer);
+  return cachedBytes;
+}""",
+    "memoryView": """\
+let cachedView = new DataView(new ArrayBuffer(0));
+function memoryView() {
+  if (cachedView.buffer !== memory.buffer) cachedView = new DataView(memory.buffer);
+  return cachedView;
+}""",
+    "allocate": """\
+function allocate(size, align) {
+  const ptr = wasm.__wb_alloc(size, align);
+  if (ptr === 0) throw new RangeError(`${MODULE} could not allocate ${size} bytes`);
+  return ptr;
+}""",
+}
+
+_CHECKS = {
+    "typeName": """\
+function typeName(value) {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return value.constructor?.name ?? "object";
+}""",
+    "expected": """\
+function expected(value, what, type) {
+  return new TypeError(`${what}: expected ${type}, got ${typeName(value)}`);
+}""",
+    "badInteger": """\
+function badInteger(value, what, type, range) {
+  if (typeof value !== "number") return expected(value, what, `number (${type})`);
+  return new RangeError(`${what}: ${value} is not an ${type} (an integer in ${range})`);
+}""",
+    "checkBool": """\
+function checkBool(value, what) {
+  if (typeof value !== "boolean") throw expected(value, what, "boolean");
+  return value;
+}""",
+    **{check_name(kind): _int_check(kind) for kind in _INT_CHECKS},
+    **{check_name(kind): _bigint_check(kind) for kind in _BIGINT_CHECKS},
+    "checkF32": """\
+function checkF32(value, what) {
+  if (typeof value !== "number") throw expected(value, what, "number (f32)");
+  if (Number.isFinite(value) && !Number.isFinite(Math.fround(value))) {
+    throw new RangeError(`${what}: ${value} is out of range for f32`);
+  }
+  return value;
+}""",
+    "checkF64": """\
+function checkF64(value, what) {
+  if (typeof value !== "number") throw expected(value, what, "number (f64)");
+  return value;
+}""",
+    "checkText": """\
+function checkText(value, what) {
+  if (typeof value !== "string") throw expected(value, what, "string");
+  if (!value.isWellFormed()) {
+    throw new TypeError(`${what}: the text has a lone surrogate, which UTF-8 cannot encode`);
+  }
+  return value;
+}""",
+    "bytesOf": """\
+// The bytes of a u8 slice argument: any ArrayBufferView or ArrayBuffer as is
+// (no copy), an Array of numbers converted.
+function bytesOf(value, what) {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (Array.isArray(value)) return Uint8Array.from(value, (item) => checkU8(item, `${what} item`));
+  throw expected(value, what, "Uint8Array, ArrayBuffer or Array of numbers");
+}""",
+    "arrayOf": """\
+// A typed array of the right kind as is (no copy), an Array checked and converted.
+function arrayOf(value, Type, check, what) {
+  if (value instanceof Type) return value;
+  if (Array.isArray(value)) return Type.from(value, (item) => check(item, `${what} item`));
+  throw expected(value, what, `${Type.name} or Array`);
+}""",
+    "mutableOf": """\
+function mutableOf(value, Type, what) {
+  if (!(value instanceof Type)) throw expected(value, what, `${Type.name} (written back)`);
+  return value;
+}""",
+}
+
+_LOWERING = {
+    "encoder": "const encoder = new TextEncoder();",
+    "NO_LOAN": """\
+// What lend*() and give*() return: where the data sits in guest memory, and
+// the allocation reclaim() frees after the call (size 0: nothing to free).
+const NO_LOAN = { ptr: 0, len: 0, size: 0, align: 1 };""",
+    "lendText": """\
+// Text the guest borrows for one call: UTF-8 needs at most 3 bytes per UTF-16 unit.
+function lendText(text) {
+  if (text.length === 0) return { ptr: 1, len: 0, size: 0, align: 1 };
+  const size = text.length * 3;
+  const ptr = allocate(size, 1);
+  const { written } = encoder.encodeInto(text, memoryBytes().subarray(ptr, ptr + size));
+  return { ptr, len: written, size, align: 1 };
+}""",
+    "giveText": """\
+// Text the guest takes over (String): an allocation of exactly its length.
+function giveText(text) {
+  return give(encoder.encode(text), 1);
+}""",
+    "lend": """\
+// Numbers the guest borrows for one call (&[T], &mut [T]).
+function lend(array, align) {
+  const loan = give(array, align);
+  return { ...loan, size: loan.len * align };
+}""",
+    "give": """\
+// Numbers the guest takes over (Vec<T>): it frees them itself.
+function give(array, align) {
+  const size = array.byteLength;
+  if (size === 0) return { ptr: align, len: 0, size: 0, align };
+  const ptr = allocate(size, align);
+  memoryBytes().set(new Uint8Array(array.buffer, array.byteOffset, size), ptr);
+  return { ptr, len: size / align, size: 0, align };
+}""",
+    "reclaim": """\
+function reclaim(loan) {
+  if (loan.size !== 0) wasm.__wb_free(loan.ptr, loan.size, loan.align);
+}""",
+    "copyBack": """\
+// A &mut [T] argument: the guest's changes go back into the caller's array.
+function copyBack(loan, array) {
+  const target = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  target.set(guestBytes(loan.ptr, target.length));
+}""",
+}
+
+_LIFTING = {
+    "decoder": 'const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });',
+    "guestBytes": """\
+function guestBytes(ptr, size) {
+  const bytes = memoryBytes();
+  if (ptr + size > bytes.length) {
+    throw new RangeError(
+      `${MODULE} pointed outside its memory (${size} bytes at ${ptr}): a bug in the module`,
+    );
+  }
+  return bytes.subarray(ptr, ptr + size);
+}""",
+    "readText": """\
+function readText(ptr, len) {
+  return decoder.decode(guestBytes(ptr, len));
+}""",
+    "readArray": """\
+// A copy of len numbers at ptr (the guest may reuse its memory afterwards).
+function readArray(Type, ptr, len) {
+  const copy = guestBytes(ptr, len * Type.BYTES_PER_ELEMENT).slice();
+  return Type === Uint8Array ? copy : new Type(copy.buffer);
+}""",
+    "textAt": """\
+// A result's (ptr, len) pair at `at` in the return area; owned results stay
+// the guest's, which frees them itself (docs/abi.md, "Memory ownership").
+function textAt(at) {
+  const view = memoryView();
+  return readText(view.getUint32(at, true), view.getUint32(at + 4, true));
+}""",
+    "arrayAt": """\
+function arrayAt(Type, at) {
+  const view = memoryView();
+  return readArray(Type, view.getUint32(at, true), view.getUint32(at + 4, true));
+}""",
+    "writeBack": """\
+// A host function may change a &mut [T] argument: copy it back into guest memory.
+function writeBack(ptr, array) {
+  const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  guestBytes(ptr, bytes.length).set(bytes);
+}""",
+    "storeText": """\
+// A host function's String result, handed over to the guest at `at`.
+function storeText(at, text, what) {
+  storeLoan(at, giveText(checkText(text, what)));
+}""",
+    "storeArray": """\
+function storeArray(at, array, align) {
+  storeLoan(at, give(array, align));
+}""",
+    "storeLoan": """\
+function storeLoan(at, loan) {
+  const view = memoryView();
+  view.setUint32(at, loan.ptr, true);
+  view.setUint32(at + 4, loan.len, true);
+}""",
+}
+
+_ERRORS = {
+    "describeCall": """\
+// `name(args)` as error messages show a call.
+function describeCall(name, args) {
+  return `\\`${name}(${args.map(describeValue).join(", ")})\\``;
+}
+function describeValue(value) {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 24 ? `${value.slice(0, 21)}...` : value);
+  }
+  if (typeof value === "bigint") return `${value}n`;
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.length})`;
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  return String(value);
+}""",
+    "ReturnedError": """\
+/** The Rust function returned `Err(e)`; `error` is `e.to_string()`. */
+class ReturnedError extends Error {
+  constructor(call, error) {
+    super(`${call} in ${MODULE} returned an error: ${error}`);
+    this.name = "ReturnedError";
+    this.error = error;
+  }
+}""",
+    "GuestPanic": """\
+/** The Rust function panicked: `panicMessage` at `file`:`line`:`column`. */
+class GuestPanic extends Error {
+  constructor(call, report, trap) {
+    const text = report.message ||
+      "(message omitted in size-optimized builds; `wasmbridge build --panic-messages` keeps it)";
+    const where = `${report.file}:${report.line}:${report.column}`;
+    super(`${call} in ${MODULE} panicked at ${where}: ${text}`, { cause: trap });
+    this.name = "GuestPanic";
+    this.panicMessage = report.message;
+    this.file = report.file;
+    this.line = report.line;
+    this.column = report.column;
+  }
+}""",
+    "reportPanic": """\
+// wasmbridge.panic: the guest reports a panic, then traps; failure() turns
+// that trap into a GuestPanic.
+let panicReport;
+function reportPanic(msg_ptr, msg_len, file_ptr, file_len, line, column) {
+  try {
+    const message = readText(msg_ptr, msg_len);
+    const file = readText(file_ptr, file_len) || "<unknown>";
+    panicReport = { message, file, line: line >>> 0, column: column >>> 0 };
+  } catch {
+    panicReport = { message: "", file: "<unreadable panic report>", line: 0, column: 0 };
+  }
+}""",
+    "failure": """\
+// What a failed call throws: a trap gets the call's name; any other error
+// (the caller's, a host function's) passes through unchanged.
+function failure(error, name, args) {
+  if (error instanceof WebAssembly.RuntimeError) {
+    error.message = `${describeCall(name, args)} in ${MODULE}: ${error.message}`;
+  }
+  return error;
+}""",
+    "failureWithPanics": """\
+// What a failed call throws: a reported panic becomes a GuestPanic, a trap
+// gets the call's name; any other error (the caller's, a host function's)
+// passes through unchanged.
+function failure(error, name, args) {
+  const report = panicReport;
+  panicReport = undefined;
+  if (!(error instanceof WebAssembly.RuntimeError)) return error;
+  if (report !== undefined) return new GuestPanic(describeCall(name, args), report, error);
+  error.message = `${describeCall(name, args)} in ${MODULE}: ${error.message}`;
+  return error;
+}""",
+}
+
+LIBRARY: dict[str, str] = {**_MEMORY, **_CHECKS, **_LOWERING, **_LIFTING, **_ERRORS}
+
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "allocate": (),
+    "expected": ("typeName",),
+    "badInteger": ("expected",),
+    "checkBool": ("expected",),
+    **{check_name(kind): ("badInteger",) for kind in _INT_CHECKS},
+    **{check_name(kind): ("expected",) for kind in _BIGINT_CHECKS},
+    "checkF32": ("expected",),
+    "checkF64": ("expected",),
+    "checkText": ("expected",),
+    "bytesOf": ("expected", "checkU8"),
+    "arrayOf": ("expected",),
+    "mutableOf": ("expected",),
+    "lendText": ("allocate", "encoder", "memoryBytes"),
+    "giveText": ("encoder", "give"),
+    "lend": ("give",),
+    "give": ("allocate", "memoryBytes"),
+    "copyBack": ("guestBytes",),
+    "guestBytes": ("memoryBytes",),
+    "readText": ("decoder", "guestBytes"),
+    "readArray": ("guestBytes",),
+    "textAt": ("memoryView", "readText"),
+    "arrayAt": ("memoryView", "readArray"),
+    "writeBack": ("guestBytes",),
+    "storeText": ("giveText", "checkText", "storeLoan"),
+    "storeArray": ("give", "storeLoan"),
+    "storeLoan": ("memoryView",),
+    "reportPanic": ("readText",),
+    "failure": ("describeCall",),
+    "failureWithPanics": ("describeCall", "GuestPanic"),
+}
+
+# Top-level names the helpers (and the module's own frame) define.
+DEFINED = frozenset(
+    {
+        *LIBRARY,
+        "MODULE",
+        "HERE",
+        "wasm",
+        "memory",
+        "loading",
+        "returnArea",
+        "cachedBytes",
+        "cachedView",
+        "describeValue",
+        "panicReport",
+        "init",
+        "instantiate",
+        "load",
+        "loadResponse",
+        "fetchWasm",
+        "wasmBeside",
+        "linkImports",
+        "resolveHost",
+        "globalFunction",
+        "notLoaded",
+        "exports",
+        "module",
+        "require",
+    }
+)
