@@ -25,8 +25,10 @@ from .errors import (
     MemoryLimitExceeded,
     MissingToolchain,
     ModuleError,
+    OutputLimitExceeded,
     ProtocolError,
     ReturnedError,
+    SandboxError,
     StackLimitExceeded,
     TimeLimitExceeded,
     ToolchainError,
@@ -41,14 +43,19 @@ __version__ = "0.1.0"
 _LAZY = {
     "CompileCache": "wasmbridge.runtime.cache",
     "GuestArray": "wasmbridge.runtime.arrays",
+    "Limits": "wasmbridge.runtime.limits",
     "Module": "wasmbridge.runtime.module",
+    "RunResult": "wasmbridge.runtime.run",
     "load": "wasmbridge.runtime.module",
+    "run": "wasmbridge.runtime.run",
 }
 
 if TYPE_CHECKING:
     from .runtime.arrays import GuestArray
     from .runtime.cache import CompileCache
+    from .runtime.limits import Limits
     from .runtime.module import Module, load
+    from .runtime.run import RunResult, run
 
 
 def __getattr__(name: str) -> Any:
@@ -74,14 +81,18 @@ __all__ = [
     "InterfaceError",
     "InvalidModule",
     "LimitExceeded",
+    "Limits",
     "LinkError",
     "ManifestError",
     "MemoryLimitExceeded",
     "MissingToolchain",
     "Module",
     "ModuleError",
+    "OutputLimitExceeded",
     "ProtocolError",
     "ReturnedError",
+    "RunResult",
+    "SandboxError",
     "StackLimitExceeded",
     "TimeLimitExceeded",
     "ToolchainError",
@@ -89,4 +100,5 @@ __all__ = [
     "WasmbridgeError",
     "__version__",
     "load",
+    "run",
 ]

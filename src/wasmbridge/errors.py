@@ -17,8 +17,10 @@
       │   │   ├ TimeLimitExceeded   epoch deadline or watchdog
       │   │   ├ FuelExhausted       deterministic instruction budget
       │   │   ├ MemoryLimitExceeded linear memory or table cap
-      │   │   └ StackLimitExceeded  wasm stack cap (runaway recursion)
+      │   │   ├ StackLimitExceeded  wasm stack cap (runaway recursion), or a thread too small
+      │   │   └ OutputLimitExceeded a WASI program's stdout/stderr over its cap
       │   └ GuestExit               a WASI program called exit(code)
+      ├ SandboxError                a grant cannot be honoured (a missing preopened directory)
       ├ CacheError                  the compile cache cannot be used
       └ ManifestError               a bad wasmbridge.toml
 
@@ -43,8 +45,10 @@ __all__ = [
     "MemoryLimitExceeded",
     "MissingToolchain",
     "ModuleError",
+    "OutputLimitExceeded",
     "ProtocolError",
     "ReturnedError",
+    "SandboxError",
     "StackLimitExceeded",
     "TimeLimitExceeded",
     "ToolchainError",
@@ -176,17 +180,31 @@ class MemoryLimitExceeded(LimitExceeded):
 
 
 class StackLimitExceeded(LimitExceeded):
-    """The guest exhausted its WebAssembly stack (e.g. runaway recursion)."""
+    """The guest exhausted its WebAssembly stack (e.g. runaway recursion).
+
+    Also raised, before the call starts, when the calling thread's own stack
+    is too small to hold the wasm stack limit safely.
+    """
 
     limit = "stack"
 
 
+class OutputLimitExceeded(LimitExceeded):
+    """A WASI program wrote more to stdout or stderr than its cap allows."""
+
+    limit = "output"
+
+
 class GuestExit(GuestError):
-    """A WASI program called ``exit(code)`` with a non-zero code."""
+    """A WASI program called ``exit(code)``; ``run()`` turns it into the exit code."""
 
     def __init__(self, message: str, *, code: int, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.code = code
+
+
+class SandboxError(WasmbridgeError):
+    """A grant for a WASI program cannot be honoured (e.g. a preopened directory is missing)."""
 
 
 class CacheError(WasmbridgeError):

@@ -16,10 +16,12 @@ No ctypes error text leaves this module: callers get plain Python values.
 from __future__ import annotations
 
 import ctypes
+import errno
 from collections.abc import Callable
 from ctypes import c_size_t, c_uint8, c_void_p
 from importlib.metadata import version
 from typing import Any
+from typing import cast as typing_cast
 
 import wasmtime
 from wasmtime import _ffi as ffi  # private: the ctypes declarations of the C API
@@ -32,12 +34,23 @@ FUNC_SIZE = ctypes.sizeof(ffi.wasmtime_func_t)
 
 _dll = ffi.dll
 
+
+def _address(function: Any) -> int:
+    """The address of a C function exported by wasmtime's library."""
+    value = ctypes.cast(function, c_void_p).value
+    assert value is not None
+    return value
+
+
 # The unchecked call, declared without argtypes: Python ints and prebuilt
 # c_void_p objects are passed without per-call from_param conversion.
-_call_unchecked = ctypes.CFUNCTYPE(c_void_p)(
-    ctypes.cast(_dll.wasmtime_func_call_unchecked, c_void_p).value
-)
-_call_unchecked.argtypes = None
+_call_unchecked = ctypes.CFUNCTYPE(c_void_p)(_address(_dll.wasmtime_func_call_unchecked))
+_call_unchecked.argtypes = None  # type: ignore[assignment]
+
+
+def cast_any(value: object) -> Any:
+    """``value`` typed as Any: ctypes objects whose stubs disagree with runtime behaviour."""
+    return typing_cast(Any, value)
 
 
 def check_version() -> str | None:
@@ -88,7 +101,8 @@ class CallBuffer:
         self.u8 = memoryview(self.storage).cast("B")
 
     def view(self, fmt: str) -> memoryview:
-        return self.u8.cast(fmt)
+        view: memoryview = cast_any(self.u8).cast(fmt)  # typeshed wants a literal format
+        return view
 
 
 def call_parts(
@@ -107,7 +121,7 @@ def call_parts(
 def take_trap(address: int) -> wasmtime.Trap:
     """Take ownership of the ``wasm_trap_t*`` stored at ``address`` (and clear it)."""
     slot = ctypes.c_void_p.from_address(address)
-    pointer = ctypes.cast(slot.value, ctypes.POINTER(ffi.wasm_trap_t))
+    pointer = ctypes.cast(slot.value or 0, ctypes.POINTER(ffi.wasm_trap_t))
     slot.value = None
     return wasmtime.Trap._from_ptr(pointer)
 
@@ -170,7 +184,7 @@ def caller_memory(caller: int) -> tuple[int, int] | None:
     caller_ptr = ctypes.cast(caller, ctypes.POINTER(ffi.wasmtime_caller_t))
     if not ffi.wasmtime_caller_export_get(caller_ptr, name, len(name), ctypes.byref(item)):
         return None
-    if item.kind != ffi.WASMTIME_EXTERN_MEMORY.value:
+    if cast_any(item.kind) != ffi.WASMTIME_EXTERN_MEMORY.value:
         return None
     ctx = ffi.wasmtime_caller_context(caller_ptr)
     mem = item.of.memory
@@ -230,3 +244,146 @@ def view_at(address: int, size: int, keepalive: object) -> memoryview:
     array = (c_uint8 * size).from_address(address)
     array._wasmbridge_owner = keepalive  # type: ignore[attr-defined]
     return memoryview(array).cast("B")
+
+
+# -- limits: per-call epoch deadline and fuel, the host thread's stack ------------------
+
+# Declared over plain integers, like the call path: set once per limited call.
+_set_epoch_deadline = ctypes.CFUNCTYPE(None, c_void_p, ctypes.c_uint64)(
+    _address(_dll.wasmtime_context_set_epoch_deadline)
+)
+_set_fuel = ctypes.CFUNCTYPE(c_void_p, c_void_p, ctypes.c_uint64)(
+    _address(_dll.wasmtime_context_set_fuel)
+)
+_set_epoch_callback = ctypes.CFUNCTYPE(None, c_void_p, c_void_p, c_void_p, c_void_p)(
+    _address(_dll.wasmtime_store_epoch_deadline_callback)
+)
+
+
+def set_epoch_deadline(ctx: int, ticks: int) -> None:
+    """The store reaches its epoch deadline ``ticks`` epoch increments from now."""
+    _set_epoch_deadline(c_void_p(ctx), ticks)
+
+
+# size_t callback(context, env, uint64_t *delta, uint8_t *kind): 0 or a wasmtime_error_t*
+_EPOCH_CALLBACK = ctypes.CFUNCTYPE(
+    c_size_t, c_void_p, c_void_p, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint8)
+)
+_UPDATE_DEADLINE_CONTINUE = 0
+
+
+def on_epoch_deadline(store: wasmtime.Store, decide: Callable[[], int | None]) -> object:
+    """Call ``decide()`` when the store reaches its epoch deadline; keep the result alive.
+
+    ``decide`` returns the ticks until the next check (the guest carries on)
+    or None (the guest traps, with an error the call reports).
+    """
+
+    def callback(_ctx: int | None, _env: int | None, delta: Any, kind: Any) -> int:
+        try:
+            ticks = decide()
+        except BaseException:  # noqa: BLE001 - never unwind through wasmtime's frames
+            ticks = None
+        if ticks is None:
+            message = b"wasmbridge: time limit"
+            error = ffi.wasmtime_error_new(ctypes.create_string_buffer(message))
+            return ctypes.cast(error, c_void_p).value or 0
+        delta[0] = max(1, ticks)
+        kind[0] = _UPDATE_DEADLINE_CONTINUE
+        return 0
+
+    keep = _EPOCH_CALLBACK(callback)
+    _set_epoch_callback(store.ptr(), keep, None, _NO_FINALIZER)
+    return keep
+
+
+def fuel_refill(ctx: int, fuel: int) -> Callable[[], None]:
+    """``refill()``: set the store's fuel to ``fuel`` (its engine must consume fuel)."""
+    context, amount = c_void_p(ctx), ctypes.c_uint64(fuel)
+
+    def refill() -> None:
+        error = _set_fuel(context, amount)
+        if error:
+            raise take_error(error)
+
+    return refill
+
+
+class _Libc:
+    """glibc's thread-attribute calls, when this platform has them."""
+
+    self_: Any
+    getattr: Any
+    getstack: Any
+    destroy: Any
+
+    def __init__(self) -> None:
+        try:
+            libc = ctypes.CDLL(None)
+            self.self_ = libc.pthread_self
+            self.getattr = libc.pthread_getattr_np
+            self.getstack = libc.pthread_attr_getstack
+            self.destroy = libc.pthread_attr_destroy
+        except (OSError, AttributeError):
+            self.self_ = None
+            return
+        self.self_.restype = ctypes.c_ulong
+        self.getattr.argtypes = [ctypes.c_ulong, c_void_p]
+        self.getstack.argtypes = [c_void_p, ctypes.POINTER(c_void_p), ctypes.POINTER(c_size_t)]
+
+
+_libc = _Libc()
+_PTHREAD_ATTR_SIZE = 256  # larger than pthread_attr_t on every glibc target
+
+
+def thread_stack_size() -> int | None:
+    """The calling thread's stack size in bytes, or None where it cannot be asked."""
+    if _libc.self_ is None:
+        return None
+    attr = ctypes.create_string_buffer(_PTHREAD_ATTR_SIZE)
+    if _libc.getattr(_libc.self_(), attr) != 0:
+        return None
+    try:
+        base, size = c_void_p(), c_size_t()
+        if _libc.getstack(attr, ctypes.byref(base), ctypes.byref(size)) != 0:
+            return None
+        return int(size.value)
+    finally:
+        _libc.destroy(attr)
+
+
+# -- WASI: stdin bytes and output callbacks ----------------------------------------------
+
+# ssize_t callback(data, bytes, length): bytes written, or -errno.
+OutputCallback = Callable[[bytes], int]
+_OUTPUT_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_ssize_t, c_void_p, ctypes.POINTER(ctypes.c_ubyte), c_size_t
+)
+_NO_OUTPUT_FINALIZER = ctypes.cast(0, ctypes.CFUNCTYPE(None, c_void_p))
+
+
+def set_stdin_bytes(config: wasmtime.WasiConfig, data: bytes) -> None:
+    """Give the guest ``data`` as its whole stdin (kept in memory, never blocks)."""
+    vec = ffi.wasm_byte_vec_t()
+    buffer = (ctypes.c_ubyte * len(data)).from_buffer_copy(data)
+    ffi.wasm_byte_vec_new(ctypes.byref(vec), len(data), buffer)  # copies
+    ffi.wasi_config_set_stdin_bytes(config.ptr(), ctypes.byref(vec))  # takes ownership
+
+
+def set_output(config: wasmtime.WasiConfig, fd: int, callback: OutputCallback) -> object:
+    """Route guest fd 1 or 2 to ``callback``; keep the returned object alive with the store.
+
+    wasmtime calls it from one of its own worker threads while the guest's
+    ``fd_write`` waits, in chunks of at most 4 KiB.
+    """
+
+    def thunk(_data: int | None, pointer: Any, length: int) -> int:
+        try:
+            return callback(ctypes.string_at(pointer, length))
+        except BaseException:  # noqa: BLE001 - never unwind through wasmtime's frames
+            return -errno.EIO
+
+    keep = _OUTPUT_CALLBACK(thunk)
+    setter = ffi.wasi_config_set_stdout_custom if fd == 1 else ffi.wasi_config_set_stderr_custom
+    setter(config.ptr(), keep, None, _NO_OUTPUT_FINALIZER)
+    return keep

@@ -8,6 +8,14 @@ settings), written atomically (safe under concurrent processes), bounded in
 size (least recently used first out), and never trusted blindly: wasmtime's
 deserialize trusts its input, so each artifact is stored with an HMAC under
 a per-cache secret key and rebuilt when the MAC does not match.
+
+Hardening, each tested under tests/integration/sandbox/test_cache.py:
+truncated, garbage and foreign-key entries are rejected and rebuilt; a
+damaged key file is replaced (every old entry then fails its MAC and is
+rebuilt); entries larger than the whole cache are not even read; writers
+that died mid-write leave ``.tmp-*`` files that eviction removes after an
+hour; processes racing to write one entry each rename a complete file, so
+readers see the old entry, the new one, or none.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import os
 import secrets
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +37,24 @@ from ..errors import CacheError
 from .engine import EngineSettings, get_engine
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+MAX_BYTES_ENV = "WASMBRIDGE_CACHE_MAX_MB"
 MEMORY_ENTRIES = 128
+STALE_TMP_S = 3600.0
 _MAC_SIZE = 32
+_KEY_SIZE = 32
+
+
+def default_max_bytes() -> int:
+    """``$WASMBRIDGE_CACHE_MAX_MB`` (MiB) when set to a positive number, else 512 MiB."""
+    try:
+        mib = float(os.environ.get(MAX_BYTES_ENV, ""))
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+    return int(mib * 1024 * 1024) if mib > 0 else DEFAULT_MAX_BYTES
 
 
 def default_directory() -> Path:
-    """``$WASMBRIDGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/wasmbridge``, else ``~/.cache/wasmbridge``."""
+    """``$WASMBRIDGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/wasmbridge``, else ~/.cache/wasmbridge."""
     explicit = os.environ.get("WASMBRIDGE_CACHE_DIR")
     if explicit:
         return Path(explicit)
@@ -57,12 +78,12 @@ class CompileCache:
         self,
         directory: Path | str | None = None,
         *,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int | None = None,
         disk: bool = True,
     ) -> None:
         self.explicit = directory is not None
         self.directory = Path(directory) if directory is not None else default_directory()
-        self.max_bytes = max_bytes
+        self.max_bytes = max_bytes if max_bytes is not None else default_max_bytes()
         self.disk = disk
         self.stats = CacheStats()
         self._memory: OrderedDict[str, wasmtime.Module] = OrderedDict()
@@ -108,6 +129,10 @@ class CompileCache:
     def _from_disk(self, engine: wasmtime.Engine, key: str) -> wasmtime.Module | None:
         path = self.path(key)
         try:
+            if path.stat().st_size > self.max_bytes:  # planted or stale: not worth reading
+                self.stats.rejected += 1
+                _unlink(path)
+                return None
             blob = path.read_bytes()
         except OSError:
             return None
@@ -152,16 +177,18 @@ class CompileCache:
         if self._key is not None:
             return self._key
         path = self.directory / "secret.key"
+        damaged = False
         try:
             key = path.read_bytes()
-            if len(key) == 32:
+            if len(key) == _KEY_SIZE:
                 self._key = key
                 return key
+            damaged = True  # replaced below: its entries then fail their MACs
         except OSError:
             pass
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path, secrets.token_bytes(32), mode=0o600, replace=False)
+            _atomic_write(path, secrets.token_bytes(_KEY_SIZE), mode=0o600, replace=damaged)
             key = path.read_bytes()
         except OSError as exc:
             if self.explicit:
@@ -170,13 +197,22 @@ class CompileCache:
                     hint="pass a writable directory or disable the disk cache with cache=False",
                 ) from None
             return None
-        self._key = key if len(key) == 32 else None
+        self._key = key if len(key) == _KEY_SIZE else None
         return self._key
 
     def _evict(self) -> None:
+        """Drop the least recently used entries until the cache fits ``max_bytes``."""
+        modules = self.directory / "modules"
+        now = time.time()
+        for tmp in modules.glob("*/.tmp-*"):
+            try:
+                if now - tmp.stat().st_mtime > STALE_TMP_S:
+                    tmp.unlink()
+            except OSError:
+                continue
         entries = []
         total = 0
-        for path in (self.directory / "modules").glob("*/*.cwasm"):
+        for path in modules.glob("*/*.cwasm"):
             try:
                 st = path.stat()
             except OSError:
@@ -234,3 +270,10 @@ def default_cache() -> CompileCache:
     if _default is None:
         _default = CompileCache()
     return _default
+
+
+def resolve_cache(cache: CompileCache | bool) -> CompileCache:
+    """``load(cache=...)``: a cache as given, the default one (True), or memory only (False)."""
+    if isinstance(cache, CompileCache):
+        return cache
+    return default_cache() if cache else CompileCache(disk=False)

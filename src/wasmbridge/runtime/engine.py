@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import wasmtime
 
 from . import _capi
+from .limits import DEFAULT_STACK_KB, KIB, Limits
 
 # wasmtime's default reservation for 32-bit memories is 4 GiB of address
 # space; with moving disabled a memory's base address never changes, so views
 # of linear memory stay valid after memory.grow.
 MEMORY_MAY_MOVE = False
-DEFAULT_MAX_WASM_STACK = 512 * 1024
+DEFAULT_MAX_WASM_STACK = DEFAULT_STACK_KB * KIB
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,13 @@ class EngineSettings:
             f"wasmtime={_capi.WASMTIME_VERSION};epoch=1;fuel={int(self.fuel)};"
             f"stack={self.max_wasm_stack};may_move={int(MEMORY_MAY_MOVE)}"
         )
+
+    @classmethod
+    def for_limits(cls, limits: Limits | None) -> EngineSettings:
+        """The engine a module loaded with ``limits`` runs on (fuel and stack change code)."""
+        if limits is None:
+            return cls()
+        return cls(fuel=limits.fuel is not None, max_wasm_stack=limits.stack_bytes)
 
 
 _engines: dict[EngineSettings, wasmtime.Engine] = {}
@@ -50,6 +58,11 @@ def get_engine(settings: EngineSettings = EngineSettings()) -> wasmtime.Engine:
             engine = wasmtime.Engine(_config(settings))
             _engines[settings] = engine
         return engine
+
+
+def all_engines() -> list[wasmtime.Engine]:
+    """Every engine created so far (the epoch ticker advances them all)."""
+    return list(_engines.values())
 
 
 def _config(settings: EngineSettings) -> wasmtime.Config:

@@ -5,10 +5,17 @@ a single token: a call takes it, so a second thread waits instead of
 entering the store concurrently, while a nested call from inside a host
 import (same thread) proceeds. Taking and returning the token costs two
 list operations, far less than a lock.
+
+With ``limits``, a ``CallGuard`` (guard.py) caps the store's memory and
+tables and arms each call (``CallSite.before_call``) and the allocator
+calls made while lowering arguments; with ``wasi`` grants, a
+``WasiSession`` (wasi.py) configures WASI and links our host calls over
+wasmtime's. Without either, the call path is exactly the unlimited one.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -16,17 +23,21 @@ from typing import Any
 
 import wasmtime
 
-from ..errors import InterfaceError, LinkError, ModuleError
+from ..errors import InterfaceError, LinkError, MemoryLimitExceeded, ModuleError
 from ..interface import abi
 from ..interface.binary import FuncType, WasmModule
 from ..interface.types import Function, Interface, Kind, Param, Type
 from . import _capi, calls, imports, traps
 from .engine import EngineSettings, get_engine
+from .grants import Grants
+from .guard import CallGuard, check_thread_stack
+from .limits import WASM_PAGE, Limits, fmt_size
 from .marshal import Marshal
 from .memory import GuestMemory
+from .wasi import MODULES as WASI_MODULES
+from .wasi import WasiSession
 
 NO_DEADLINE = 2**62  # epoch ticks: never, for stores without a time limit
-WASI_MODULES = ("wasi_snapshot_preview1", "wasi_unstable")
 _VALTYPE_KINDS = {"i32": Kind.I32, "i64": Kind.I64, "f32": Kind.F32, "f64": Kind.F64}
 
 HostImports = Mapping[str, Any]
@@ -43,26 +54,41 @@ class Instance:
         name: str,
         host: HostImports,
         settings: EngineSettings,
-        configure_store: Callable[[wasmtime.Store, wasmtime.Linker], None] | None = None,
+        configure_store: Callable[[wasmtime.Store, wasmtime.Linker], object] | None = None,
+        *,
+        limits: Limits | None = None,
+        wasi: Grants | None = None,
     ) -> None:
         self.name = name
         self.wasm = wasm
         self.interface = interface
+        self.limits = limits
         engine = get_engine(settings)
         self.store = wasmtime.Store(engine)
         self.store.set_epoch_deadline(NO_DEADLINE)
         self.ctx = _capi.context_address(self.store)
-        self.failure = traps.FailureContext(name, wasm)
+        self.failure = traps.FailureContext(name, wasm, limits)
         self.callback_thread: int | None = None
         self.tokens: list[object] = [object()]
         self.memory: GuestMemory | None = None
         self.marshal: Marshal | None = None
         self.unsupported: dict[str, str] = {}
         self._host_funcs: list[_capi.HostFunc] = []
+        self.guard = (
+            CallGuard(limits, self.store, self.ctx, name, self, self.failure) if limits else None
+        )
         linker = wasmtime.Linker(engine)
-        if configure_store is not None:
-            configure_store(self.store, linker)
+        self.wasi: WasiSession | None = None
+        if wasi is not None:
+            self.wasi = WasiSession(wasi, self.failure, self.guard)
+            self.wasi.configure(self.store, linker)
+            self.wasi.override(wasm, lambda m, n, t, cb: self._define(linker, m, n, t, cb))
+        # Kept alive with the instance: whatever the hook made for the store.
+        self._configured = configure_store(self.store, linker) if configure_store else None
         self._link(linker, host)
+        check_thread_stack(name, settings.max_wasm_stack)
+        if self.guard is not None:
+            self.guard.arm()  # a start function runs during instantiation
         raw = self._instantiate(linker, compiled)
         self.exports = raw.exports(self.store)
         self._bind_memory()
@@ -90,7 +116,8 @@ class Instance:
             used.add(key)
             if not callable(target):
                 raise LinkError(
-                    f"{self.name}: import `{imp.name}` must be callable, got {type(target).__name__}",
+                    f"{self.name}: import `{imp.name}` must be callable, "
+                    f"got {type(target).__name__}",
                     hint=f"pass imports={{'{imp.name}': some_function}}",
                 )
             self._define(
@@ -104,7 +131,8 @@ class Instance:
         if missing:
             names = ", ".join(sorted(supplied)) or "nothing"
             raise LinkError(
-                f"{self.name} needs host function(s) {'; '.join(missing)} (imports supplied: {names})",
+                f"{self.name} needs host function(s) {'; '.join(missing)} "
+                f"(imports supplied: {names})",
                 hint="pass them with wasmbridge.load(..., imports={'name': callable})",
             )
         if unknown:
@@ -128,6 +156,12 @@ class Instance:
         if func is not None:
             _check_signature(self.name, func, ftype, "import")
             return imports.host_callback(self, func, target)
+        problem = _raw_problem(ftype)
+        if problem:  # never build a wasmtime type for it: v128 crashes wasmtime-py
+            raise LinkError(
+                f"{self.name}: import `{module}.{name}` cannot be a Python function: {problem}",
+                hint="import it with numeric types only, or describe it with #[wasmbridge::import]",
+            )
         return imports.raw_callback(self, f"{module}.{name}", ftype.params, ftype.results, target)
 
     def _define(
@@ -150,20 +184,12 @@ class Instance:
         try:
             return linker.instantiate(self.store, compiled)
         except wasmtime.Trap as trap:
-            raise self._start_failure(trap) from None
+            raise traps.start_failure(self.failure, trap) from None
         except wasmtime.WasmtimeError as err:
-            raise _instantiation_error(self.name, err) from None
-
-    def _start_failure(self, trap: wasmtime.Trap) -> BaseException:
-        host_exc = self.failure.host_exception
-        if host_exc is not None:
-            self.failure.clear()
-            return host_exc
-        code = _capi.trap_code(trap)
-        from ..errors import Trap
-
-        text = traps.TRAP_TEXT.get(code or "", "") or str(trap).strip().splitlines()[-1]
-        return Trap(f"{self.name}: the start function trapped: {text}", kind=code or "trap")
+            reported = traps.start_error(self.failure)
+            if reported is not None:
+                raise reported from None
+            raise _instantiation_error(self.name, err, self.limits) from None
 
     # -- exports ----------------------------------------------------------------------
 
@@ -171,11 +197,15 @@ class Instance:
         memory = self.exports.get(abi.MEMORY_EXPORT)
         if not isinstance(memory, wasmtime.Memory):
             return
-        self.memory = GuestMemory(_capi.Memory(self.store, memory), self, self.name)
+        raw_memory = _capi.Memory(self.store, memory)
+        self.memory = GuestMemory(raw_memory, self, self.name)
+        self.failure.memory_size = raw_memory.size
         alloc = self._internal(abi.ALLOC_EXPORT, ("i32", "i32"), ("i32",))
         free = self._internal(abi.FREE_EXPORT, ("i32", "i32", "i32"), ())
         if alloc is None or free is None:
             return
+        if self.guard is not None:
+            alloc, free = _armed(self.guard, alloc), _armed(self.guard, free)
 
         def alloc_unsigned(size: int, align: int) -> int:
             return int(alloc(size, align)) & 0xFFFFFFFF
@@ -204,6 +234,7 @@ class Instance:
             marshal=self.marshal,
             guest_array=_guest_array_type(),
             guarded=guarded,
+            before_call=self.guard.arm if self.guard is not None else None,
         )
 
     def _bind_functions(self) -> dict[str, Callable[..., Any]]:
@@ -271,6 +302,17 @@ class Instance:
         return self.marshal
 
 
+def _armed(guard: CallGuard, internal: Callable[..., Any]) -> Callable[..., Any]:
+    """The allocator, armed first: it runs while arguments are lowered, before the call's
+    own arming, and after a call that used up its deadline or fuel."""
+
+    def call(*args: Any) -> Any:
+        guard.arm()
+        return internal(*args)
+
+    return call
+
+
 def _guest_array_type() -> type:
     from .arrays import GuestArray
 
@@ -308,7 +350,8 @@ def _valtype(name: str) -> wasmtime.ValType:
 def _raw_problem(ftype: FuncType) -> str:
     odd = [v for v in ftype.params + ftype.results if v not in _VALTYPE_KINDS]
     if odd:
-        return f"its signature {ftype} uses {', '.join(sorted(set(odd)))}, which Python calls cannot pass"
+        uses = ", ".join(sorted(set(odd)))
+        return f"its signature {ftype} uses {uses}, which Python calls cannot pass"
     return ""
 
 
@@ -329,17 +372,41 @@ def _check_signature(module: str, func: Function, ftype: FuncType, what: str) ->
         )
 
 
-def _instantiation_error(name: str, err: wasmtime.WasmtimeError) -> ModuleError:
+_DECLARED = re.compile(r"(memory|table) minimum size of (\d+) (pages|elements) exceeds")
+
+
+def _instantiation_error(
+    name: str, err: wasmtime.WasmtimeError, limits: Limits | None
+) -> ModuleError | MemoryLimitExceeded:
     text = str(err).strip()
     first = text.splitlines()[0] if text else "instantiation failed"
     detail = " ".join(line.strip() for line in text.splitlines()[1:] if line.strip())
-    if "memory" in text and ("minimum" in text or "limit" in text or "exceeds" in text):
-        from ..errors import MemoryLimitExceeded
-
-        return MemoryLimitExceeded(  # type: ignore[return-value]
-            f"{name} cannot be instantiated: {first} {detail}".strip(),
-            hint="raise the memory limit (Limits(memory_mb=...) or --max-memory)",
-        )
+    declared = _DECLARED.search(text)
+    if declared is not None:
+        return _declared_too_large(name, declared[1], int(declared[2]), limits)
     if "import" in text or "incompatible" in text:
-        return LinkError(f"{name}: {first} {detail}".strip(), hint="check the imports you pass")
+        hint = "check the imports you pass"
+        if any(module in text for module in WASI_MODULES):
+            hint = "wasmbridge provides WASI preview1 (wasi_snapshot_preview1) to wasm32-wasi"
+        return LinkError(f"{name}: {first} {detail}".strip(), hint=hint)
     return ModuleError(f"{name} cannot be instantiated: {first} {detail}".strip())
+
+
+def _declared_too_large(
+    name: str, what: str, minimum: int, limits: Limits | None
+) -> MemoryLimitExceeded:
+    """A module declaring more memory or table space than its limits allow."""
+    if what == "memory":
+        cap = limits.memory_bytes if limits is not None else None
+        return MemoryLimitExceeded(
+            f"{name} cannot be instantiated: it declares {minimum:,} pages "
+            f"({fmt_size(minimum * WASM_PAGE)}) of linear memory, over its "
+            f"{fmt_size(cap) if cap is not None else 'engine'} memory limit",
+            hint="raise Limits(memory_mb=...) or --max-memory",
+        )
+    tables = limits.table_elements if limits is not None else None
+    return MemoryLimitExceeded(
+        f"{name} cannot be instantiated: it declares a table of {minimum:,} elements, over "
+        f"its {f'{tables:,}-element' if tables is not None else 'engine'} table limit",
+        hint="raise Limits(table_elements=...)",
+    )

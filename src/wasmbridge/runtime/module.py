@@ -28,11 +28,14 @@ from ..interface import (
 )
 from ..interface.section import VERSION
 from .arrays import GuestArray, element_kind
-from .cache import CompileCache, default_cache
+from .cache import CompileCache, resolve_cache
 from .engine import EngineSettings
-from .instance import WASI_MODULES, Instance
+from .grants import Grants
+from .instance import Instance
+from .limits import DEFAULT_MAX_MODULE_BYTES, Limits
+from .wasi import MODULES as WASI_MODULES
 
-DEFAULT_MAX_MODULE_BYTES = 256 * 1024 * 1024
+REACTOR_INIT = "_initialize"  # WASI reactors (libraries) export it, to be called once
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview
 
@@ -60,7 +63,7 @@ def inspect_bytes(data: bytes, name: str, max_bytes: int) -> tuple[WasmModule, I
     if len(data) > max_bytes:
         raise InvalidModule(
             f"{name} is {len(data):,} bytes, over the {max_bytes:,}-byte module limit",
-            hint="pass max_module_bytes=... to load() if this module is expected",
+            hint="raise Limits(max_module_bytes=...) if this module is expected",
         )
     try:
         wasm = parse(data)
@@ -146,7 +149,7 @@ class Module:
         close = difflib.get_close_matches(attr, names, n=1)
         suggestion = f"; did you mean `{close[0]}`?" if close else ""
         raise AttributeError(
-            f"{self.__dict__.get('_instance').name if unsupported else 'module'} has no export "
+            f"{unsupported.name if unsupported is not None else 'module'} has no export "
             f"`{attr}`{suggestion} (exports: {', '.join(sorted(names)) or 'none'})"
         )
 
@@ -163,22 +166,26 @@ def load(
     imports: Mapping[str, Any] | None = None,
     name: str | None = None,
     cache: CompileCache | bool = True,
-    max_module_bytes: int = DEFAULT_MAX_MODULE_BYTES,
+    max_module_bytes: int | None = None,
+    limits: Limits | None = None,
 ) -> Module:
     """Load a ``.wasm`` file (or bytes) and return its exports as Python callables.
 
     ``imports`` maps host function names (``{"alert": print}``) or
     namespaces (``{"env": {"alert": print}}``) to Python callables.
     Compiled code is cached on disk, so a second load skips compilation.
+    ``limits`` (``wasmbridge.Limits``) applies to instantiation and to every
+    call (docs/sandbox.md). A module built for wasm32-wasi gets WASI with
+    nothing granted: no files, no environment, output to the host's streams.
 
     >>> m = wasmbridge.load("pkg/hello.wasm", imports={"alert": print})
     >>> m.add(5, 7)
     12
     """
     data, label = read_source(source, name)
-    wasm, interface = inspect_bytes(data, label, max_module_bytes)
-    settings = EngineSettings()
-    compiled = compile_module(data, label, settings, _cache(cache))
+    wasm, interface = inspect_bytes(data, label, _module_cap(max_module_bytes, limits))
+    settings = EngineSettings.for_limits(limits)
+    compiled = compile_module(data, label, settings, resolve_cache(cache))
     instance = Instance(
         compiled,
         wasm,
@@ -186,25 +193,21 @@ def load(
         label,
         imports or {},
         settings,
-        configure_store=_default_wasi if _uses_wasi(wasm) else None,
+        limits=limits,
+        wasi=Grants(argv=(label,)) if uses_wasi(wasm) else None,
     )
+    init = instance.functions.pop(REACTOR_INIT, None)
+    if init is not None:
+        init()
     return Module(instance)
 
 
-def _cache(cache: CompileCache | bool) -> CompileCache:
-    if isinstance(cache, CompileCache):
-        return cache
-    return default_cache() if cache else CompileCache(disk=False)
+def _module_cap(explicit: int | None, limits: Limits | None) -> int:
+    if explicit is not None:
+        return explicit
+    return limits.module_bytes if limits is not None else DEFAULT_MAX_MODULE_BYTES
 
 
-def _uses_wasi(wasm: WasmModule) -> bool:
+def uses_wasi(wasm: WasmModule) -> bool:
+    """Whether the module imports WASI functions."""
     return any(i.module in WASI_MODULES for i in wasm.imports)
-
-
-def _default_wasi(store: wasmtime.Store, linker: wasmtime.Linker) -> None:
-    """WASI with nothing granted: no files, no environment, no arguments."""
-    config = wasmtime.WasiConfig()
-    config.inherit_stdout()
-    config.inherit_stderr()
-    store.set_wasi(config)
-    linker.define_wasi()

@@ -5,12 +5,19 @@ depends on what happened just before: a host import raised (that exception
 comes back out, chained to the trap), the guest reported a panic (a
 GuestPanic with location and message), a limit fired (LimitExceeded naming
 the limit), or a plain trap (kind plus a wasm backtrace with names).
+
+Limits are reported here, in one place, so every limit has one message
+shape: what ran past which limit, and the exact setting that raises it.
+A host function that stops a guest for a limit (a WASI sleep cut short at
+the deadline) or on its behalf (``proc_exit``) records a ``LimitHit`` or
+the exit code, then traps; that record wins over the trap's own code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import wasmtime
 
@@ -19,12 +26,16 @@ from ..errors import (
     GuestError,
     GuestExit,
     GuestPanic,
+    LimitExceeded,
+    MemoryLimitExceeded,
+    OutputLimitExceeded,
     StackLimitExceeded,
     TimeLimitExceeded,
     Trap,
 )
 from ..interface.binary import WasmModule
 from . import _capi
+from .limits import DEFAULT_STACK_KB, WASM_PAGE, Limits, fmt_seconds, fmt_size
 
 TRAP_TEXT = {
     "integer_division_by_zero": "integer divide by zero",
@@ -50,22 +61,43 @@ class PanicReport:
     column: int
 
 
+LimitKind = Literal["time", "output"]
+
+
+@dataclass(frozen=True)
+class LimitHit:
+    """A limit a host function enforced: ``detail`` says where (``while ...``)."""
+
+    kind: LimitKind
+    detail: str = ""
+    stream: str = "stdout"  # for "output"
+
+
 @dataclass
 class FailureContext:
     """What an instance knows about why its last call failed."""
 
     module_name: str
     wasm: WasmModule
+    limits: Limits | None = None
     panic: PanicReport | None = None
     host_exception: BaseException | None = None
     host_import: str = ""
-    time_limit: float | None = None
-    fuel_limit: int | None = None
+    limit_hit: LimitHit | None = None  # the first limit a host function enforced
+    exit_code: int | None = None  # set by WASI proc_exit
+    memory_size: Callable[[], int] | None = None  # bytes of the exported memory now
 
     def clear(self) -> None:
         self.panic = None
         self.host_exception = None
         self.host_import = ""
+        self.limit_hit = None
+        self.exit_code = None
+
+    def hit(self, limit: LimitHit) -> None:
+        """Record ``limit`` unless an earlier one is already recorded (the first cause wins)."""
+        if self.limit_hit is None:
+            self.limit_hit = limit
 
 
 def failure(ctx: FailureContext, call: str, error: Any, trap_address: int) -> BaseException:
@@ -97,8 +129,35 @@ def _from_trap(ctx: FailureContext, call: str, trap: wasmtime.Trap) -> BaseExcep
     return _limit_or_trap(ctx, call, _capi.trap_code(trap), trap, frames)
 
 
+def start_failure(ctx: FailureContext, trap: wasmtime.Trap) -> BaseException:
+    """The exception for a trap in the start function, during instantiation."""
+    try:
+        call = "the start function"
+        frames = tuple(_frame_text(ctx.wasm, *f) for f in _capi.trap_frames(trap))
+        reported = _reported(ctx, call, frames)
+        if reported is not None:
+            return reported
+        return _limit_or_trap(ctx, call, _capi.trap_code(trap), trap, frames)
+    finally:
+        ctx.clear()
+
+
+def start_error(ctx: FailureContext) -> BaseException | None:
+    """What stopped the start function, if a host function recorded it (an engine error)."""
+    try:
+        return _reported(ctx, "the start function", ())
+    finally:
+        ctx.clear()
+
+
 def _reported(ctx: FailureContext, call: str, frames: tuple[str, ...]) -> BaseException | None:
-    """The failure the host already knows about: an import's exception or a panic."""
+    """What the host already knows: a limit hit, an exit, an import's exception, a panic."""
+    if ctx.limit_hit is not None:
+        return limit_error(ctx, call, ctx.limit_hit)
+    if ctx.exit_code is not None:
+        return GuestExit(
+            f"{call} in {ctx.module_name} exited with code {ctx.exit_code}", code=ctx.exit_code
+        )
     if ctx.host_exception is not None:
         exc = ctx.host_exception
         exc.add_note(
@@ -137,26 +196,56 @@ def _panic(ctx: FailureContext, call: str, report: PanicReport) -> GuestPanic:
 def _limit_or_trap(
     ctx: FailureContext, call: str, code: str | None, trap: wasmtime.Trap, frames: tuple[str, ...]
 ) -> BaseException:
+    limits = ctx.limits or Limits()
+    where = f"{call} in {ctx.module_name}"
     if code == "interrupt":
-        limit = f"{ctx.time_limit:g} s" if ctx.time_limit is not None else "its"
-        return TimeLimitExceeded(
-            f"{call} in {ctx.module_name} ran past its {limit} time limit",
-            hint="raise Limits(timeout_s=...) or --timeout",
-        )
+        return limit_error(ctx, call, LimitHit("time"))
     if code == "out_of_fuel":
-        return FuelExhausted(
-            f"{call} in {ctx.module_name} ran out of fuel ({ctx.fuel_limit:,} units)"
-            if ctx.fuel_limit is not None
-            else f"{call} in {ctx.module_name} ran out of fuel",
-            hint="raise Limits(fuel=...)",
-        )
+        budget = f" ({limits.fuel:,} units)" if limits.fuel is not None else ""
+        return FuelExhausted(f"{where} ran out of fuel{budget}", hint="raise Limits(fuel=...)")
     if code == "stack_overflow":
+        stack = fmt_size((limits.stack_kb or DEFAULT_STACK_KB) * 1024)
         return StackLimitExceeded(
-            f"{call} in {ctx.module_name} exhausted the wasm stack (runaway recursion?)",
+            f"{where} exhausted the wasm stack ({stack}; runaway recursion?)",
             hint="raise Limits(stack_kb=...) if the recursion is legitimate",
         )
     text = TRAP_TEXT.get(code or "", "") or _trap_line(trap.message)
-    return Trap(f"{call} in {ctx.module_name}: {text}", kind=code or "trap", frames=frames)
+    cap = limits.memory_bytes
+    used = ctx.memory_size() if ctx.memory_size is not None else 0
+    if cap is not None and code == "unreachable" and used + max(WASM_PAGE, cap // 8) > cap:
+        # The way guests give up when memory.grow returns -1 (Rust aborts on a
+        # failed allocation): an abort with no room left to grow in.
+        return MemoryLimitExceeded(
+            f"{where} trapped ({text}) with its memory at {fmt_size(used)} of its "
+            f"{fmt_size(cap)} limit: memory.grow fails past it",
+            hint="raise Limits(memory_mb=...) or --max-memory",
+        )
+    hint = None
+    if cap is not None and code == "unreachable":
+        hint = (
+            f"if the guest ran out of memory: memory.grow fails past its {fmt_size(cap)} limit; "
+            "raise Limits(memory_mb=...) or --max-memory"
+        )
+    return Trap(f"{where}: {text}", kind=code or "trap", frames=frames, hint=hint)
+
+
+def limit_error(ctx: FailureContext, call: str, hit: LimitHit) -> LimitExceeded:
+    """The error for a limit enforced by the engine (the epoch) or by a host function."""
+    limits = ctx.limits or Limits()
+    where = f"{call} in {ctx.module_name}"
+    detail = f" {hit.detail}" if hit.detail else ""
+    if hit.kind == "output":
+        cap = limits.max_output_bytes
+        shown = fmt_size(cap) if cap is not None else "its"
+        return OutputLimitExceeded(
+            f"{where} wrote more than its {shown} {hit.stream} limit{detail}",
+            hint="raise Limits(max_output_bytes=...), or send the output to a file",
+        )
+    shown = fmt_seconds(limits.timeout_s) if limits.timeout_s is not None else "its"
+    return TimeLimitExceeded(
+        f"{where} ran past its {shown} time limit{detail}",
+        hint="raise Limits(timeout_s=...) or --timeout",
+    )
 
 
 def _trap_line(message: str) -> str:
