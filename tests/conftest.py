@@ -111,3 +111,70 @@ def imports_wasm(build_fixture: BuildFixture) -> Path:
 
 
 # --- end of runtime fixtures ------------------------------------------------------------
+
+
+# --- web fixtures (web engineer) ------------------------------------------------------
+# Fixture crates built with every glue target (`--target all`), with signatures.json
+# beside them for the JS harness (tests/node/vectors.mjs).
+
+
+@pytest.fixture(scope="session")
+def web_pkg(build_fixture: BuildFixture) -> Callable[[str], Path]:
+    """``web_pkg("types") -> Path`` of a pkg/ holding types.wasm, .js, .cjs, .d.ts, ..."""
+    from web_helpers import write_signatures
+
+    def build(name: str) -> Path:
+        wasm = build_fixture(name, "--target", "all")
+        if not wasm.with_name("signatures.json").exists():
+            write_signatures(wasm)
+        return wasm.parent
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def node() -> None:
+    """Skip (or fail under WASMBRIDGE_REQUIRE_ALL=1) without Node.js."""
+    from web_helpers import node_problem
+
+    require(node_problem())
+
+
+# --- end of web fixtures --------------------------------------------------------------
+
+
+# --- sandbox fixtures (sandbox engineer) ------------------------------------------------
+# WASI fixture crates (a command and a library) built with cargo for wasm32-wasi, once
+# per session; helpers live in tests/sandbox_helpers.py.
+
+
+@pytest.fixture(scope="session")
+def wasi_build(wasm_toolchain: None, tmp_path_factory: pytest.TempPathFactory) -> BuildFixture:
+    """``wasi_build("wasi_tool") -> Path`` of tests/fixtures/crates/wasi_tool built for WASI."""
+    from sandbox_helpers import build_wasi, wasi_toolchain
+
+    found = wasi_toolchain()
+    require(found if isinstance(found, str) else None)
+    assert not isinstance(found, str)
+    target = tmp_path_factory.mktemp("wasi-target")
+    built: dict[str, Path] = {}
+
+    def build(name: str) -> Path:
+        if name not in built:
+            built[name] = build_wasi(*found, name, target)
+        return built[name]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def wasi_tool(wasi_build: BuildFixture) -> Path:
+    return wasi_build("wasi_tool")
+
+
+@pytest.fixture(scope="session")
+def wasi_lib(wasi_build: BuildFixture) -> Path:
+    return wasi_build("wasi_lib")
+
+
+# --- end of sandbox fixtures ------------------------------------------------------------

@@ -18,13 +18,18 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from ._term import COLOR_CHOICES, Terminal
 from .errors import WasmbridgeError
 
+if TYPE_CHECKING:
+    from .build.pipeline import Target
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_SERVE = 3  # a server could not start (uvicorn's code)
 EXIT_BUG = 70
 
 Handler = Callable[[argparse.Namespace, Terminal], int]
@@ -46,7 +51,7 @@ def cmd_new(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def cmd_build(args: argparse.Namespace, term: Terminal) -> int:
-    from .build.pipeline import BuildOptions, build, finished_line, show_path
+    from .build.pipeline import BuildOptions, build, finished_line, glue_line, show_path
     from .build.report import render_sizes
 
     options = BuildOptions(
@@ -56,12 +61,47 @@ def cmd_build(args: argparse.Namespace, term: Terminal) -> int:
         panic_messages=args.panic_messages,
         color=term.color_err,
         quiet=term.quiet,
+        targets=_targets(args.target),
     )
     result = build(options, term)
     term.info("\n".join(render_sizes(result.sizes, top=10)))
+    if result.glue:
+        term.step("Glue", glue_line(result))
     term.step("Finished", finished_line(result))
     for path in result.outputs:
         term.result(show_path(path))
+    return EXIT_OK
+
+
+def _targets(chosen: list[str] | None) -> frozenset[Target]:
+    """``--target web --target python`` or ``--target web,python``; ``all`` is every one."""
+    from .build.pipeline import DEFAULT_TARGETS, TARGETS
+
+    if not chosen:
+        return DEFAULT_TARGETS
+    names = {name.strip() for value in chosen for name in value.split(",") if name.strip()}
+    return frozenset(TARGETS) if "all" in names else frozenset(t for t in TARGETS if t in names)
+
+
+def cmd_serve_pkg(args: argparse.Namespace, term: Terminal) -> int:
+    from .codegen.serve_pkg import PackageServer
+
+    directory = Path(args.dir)
+    try:
+        server = PackageServer(directory, port=args.port)
+    except OSError as exc:
+        term.error(
+            f"cannot serve {directory} on 127.0.0.1:{args.port}: {exc.strerror or exc}",
+            hints=["pick another port with --port (0 picks a free one)"],
+        )
+        return EXIT_SERVE
+    with server:
+        term.step("Serving", f"{directory}/ ({server.wasm.name}) at {server.url}; Ctrl+C stops")
+        term.result(server.url)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
     return EXIT_OK
 
 
@@ -87,6 +127,34 @@ def cmd_inspect(args: argparse.Namespace, term: Terminal) -> int:
     else:
         term.results(render_module(report, top=args.top))
     return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, term: Terminal) -> int:
+    from .runtime.limits import Limits
+    from .runtime.run import run as run_command
+
+    limits = Limits(
+        timeout_s=args.timeout,
+        memory_mb=args.max_memory,
+        fuel=args.fuel,
+        stack_kb=args.max_stack,
+        max_output_bytes=args.max_output,
+    )
+    stdin: bytes | Literal["inherit"] = "inherit"
+    if args.stdin is not None:
+        with args.stdin:
+            stdin = args.stdin.read()
+    result = run_command(
+        args.module,
+        args.args,
+        dirs=dict(args.dir or ()),
+        env=dict(args.env or ()),
+        stdin=stdin,
+        stdout=args.stdout,
+        stderr=args.stderr,
+        limits=limits,
+    )
+    return result.exit_status
 
 
 # -- parsers ----------------------------------------------------------------------
@@ -139,14 +207,19 @@ def register_build(
     p = sub.add_parser(
         "build",
         parents=common,
-        help="compile a crate to pkg/NAME.wasm plus a typed Python stub",
+        help="compile a crate to pkg/NAME.wasm plus Python and JS glue",
         description=(
             "Compile the crate for wasm32-unknown-unknown with a size profile (opt-level z, LTO,\n"
             "one codegen unit, panic=abort, strip; Cargo.toml is left untouched), run\n"
-            "wasm-opt -Oz when installed, validate, and write NAME.wasm, NAME.py and NAME.pyi.\n"
+            "wasm-opt -Oz when installed, validate, and write NAME.wasm with the glue of each\n"
+            "target: python (NAME.py, NAME.pyi), web (NAME.js, NAME.d.ts, package.json: an\n"
+            "ES module for browsers and Node), node (web plus CommonJS NAME.cjs, NAME.d.cts).\n"
             "Progress goes to stderr, the written paths to stdout."
         ),
-        epilog="examples:\n  wasmbridge build\n  wasmbridge build examples/hello --dev",
+        epilog=(
+            "examples:\n  wasmbridge build\n  wasmbridge build examples/hello --dev\n"
+            "  wasmbridge build --target web"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -170,7 +243,53 @@ def register_build(
         default="pkg",
         help="output directory, relative to the crate (default: pkg)",
     )
+    p.add_argument(
+        "--target",
+        metavar="T",
+        action="append",
+        type=_target_list,
+        help="glue to write: python, web, node or all; repeatable or comma-separated "
+        "(default: python,web)",
+    )
     p.set_defaults(handler=cmd_build)
+
+
+def _target_list(value: str) -> str:
+    from .build.pipeline import TARGETS
+
+    for name in value.split(","):
+        if name.strip() and name.strip() not in (*TARGETS, "all"):
+            raise argparse.ArgumentTypeError(
+                f"unknown target {name.strip()!r} (choose from python, web, node, all)"
+            )
+    return value
+
+
+def register_serve_pkg(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: list[argparse.ArgumentParser]
+) -> None:
+    p = sub.add_parser(
+        "serve-pkg",
+        parents=common,
+        help="serve pkg/ and a demo page on 127.0.0.1 for a browser",
+        description=(
+            "Serve DIR (a pkg/ written by `wasmbridge build --target web`) on 127.0.0.1,\n"
+            ".wasm as application/wasm, with a demo page at / that imports the glue and\n"
+            "leaves the module in window.NAME. Prints the URL to stdout; Ctrl+C stops."
+        ),
+        epilog="examples:\n  wasmbridge serve-pkg\n  wasmbridge serve-pkg hello/pkg --port 0",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "dir", metavar="DIR", nargs="?", default="pkg", help="the package directory (default: pkg)"
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port on 127.0.0.1; 0 picks a free one (default: 8000)",
+    )
+    p.set_defaults(handler=cmd_serve_pkg)
 
 
 def register_doctor(
@@ -218,8 +337,128 @@ def register_inspect(
     p.set_defaults(handler=cmd_inspect)
 
 
-# Later subcommands (run, serve, serve-pkg) add a register_* function here.
-COMMANDS = (register_new, register_build, register_doctor, register_inspect)
+def register_run(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: list[argparse.ArgumentParser]
+) -> None:
+    p = sub.add_parser(
+        "run",
+        parents=common,
+        help="run a WASI program (a .wasm with _start) in the sandbox",
+        description=(
+            "Run a WASI command in a sandboxed child process. Nothing is granted unless asked:\n"
+            "no files but the --dir grants, no environment but --env, no network; argv[0] is\n"
+            "the module's name; stdin, stdout and stderr are this process's unless redirected.\n"
+            "Exits with the program's exit code (above 255: 255), or 1 when the sandbox stops\n"
+            "it (a limit, a trap, a bad module), after one error line."
+        ),
+        epilog=(
+            "examples:\n"
+            "  wasmbridge run tool.wasm -- --help\n"
+            "  wasmbridge run tool.wasm --dir ./in::/in:ro --dir ./out::/out --env MODE=fast \\\n"
+            "      --timeout 2 --max-memory 64 -- arg1 arg2"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.__class__ = _RunParser  # everything after `--` goes to the program
+    p.add_argument("module", metavar="MODULE", help="the .wasm program")
+    p.add_argument("args", metavar="ARG", nargs="*", help="its arguments (after --)")
+    grants = p.add_argument_group("grants")
+    grants.add_argument(
+        "--dir",
+        metavar="HOST::GUEST[:ro]",
+        action="append",
+        type=_grant("parse_dir"),
+        help="let it see directory HOST at GUEST, read-write or :ro (repeatable)",
+    )
+    grants.add_argument(
+        "--env",
+        metavar="NAME=VALUE",
+        action="append",
+        type=_grant("parse_env"),
+        help="set one environment variable (repeatable)",
+    )
+    grants.add_argument(
+        "--stdin", metavar="FILE", type=argparse.FileType("rb"), help="read stdin from FILE"
+    )
+    grants.add_argument("--stdout", metavar="FILE", help="write stdout to FILE")
+    grants.add_argument("--stderr", metavar="FILE", help="write stderr to FILE")
+    limits = p.add_argument_group("limits (default: none)")
+    limits.add_argument("--timeout", metavar="S", type=_positive(float), help="wall-clock seconds")
+    limits.add_argument(
+        "--max-memory", metavar="MB", type=_positive(float), help="linear memory, in MiB"
+    )
+    limits.add_argument(
+        "--fuel", metavar="N", type=_positive(int), help="instructions budget (deterministic)"
+    )
+    limits.add_argument(
+        "--max-stack",
+        metavar="KB",
+        type=_positive(int, 15, 65537),
+        help="wasm stack, in KiB, 16 to 65536 (default: 512)",
+    )
+    limits.add_argument(
+        "--max-output", metavar="BYTES", type=_positive(int), help="cap on stdout and stderr, each"
+    )
+    p.set_defaults(handler=cmd_run)
+
+
+class _RunParser(argparse.ArgumentParser):
+    """``run MODULE [options] -- ARG ...``: argparse alone would not take ARGs after options."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        argv = list(sys.argv[1:] if args is None else args)
+        if "--" not in argv:
+            return super().parse_known_args(argv, namespace)
+        cut = argv.index("--")
+        parsed, extras = super().parse_known_args(argv[:cut], namespace)
+        parsed.args = [*parsed.args, *argv[cut + 1 :]]
+        return parsed, extras
+
+
+def _grant(parser: str) -> Callable[[str], tuple[str, object]]:
+    """An argparse type for a grant spelling parsed in runtime/grants.py."""
+
+    def convert(text: str) -> tuple[str, object]:
+        from .runtime import grants
+
+        try:
+            result: tuple[str, object] = getattr(grants, parser)(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return result
+
+    return convert
+
+
+def _positive(
+    kind: type[int] | type[float], low: float = 0, high: float = float("inf")
+) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not low < value < high:
+            shown = f"a number from {low + 1:g} to {high - 1:g}" if high < float("inf") else None
+            raise argparse.ArgumentTypeError(
+                f"expected {shown or 'a positive number'}, got {text!r}"
+            )
+        return value
+
+    return convert
+
+
+# Later subcommands (serve) add a register_* function here.
+COMMANDS = (
+    register_new,
+    register_build,
+    register_doctor,
+    register_inspect,
+    register_serve_pkg,
+    register_run,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
