@@ -43,7 +43,9 @@ def human(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
-def measure(func: Callable[[], object], *, repeats: int = REPEATS, target_s: float = TARGET_S) -> Timing:
+def measure(
+    func: Callable[[], object], *, repeats: int = REPEATS, target_s: float = TARGET_S
+) -> Timing:
     """Time ``func()`` per call: calibrate a loop count, then take ``repeats`` samples."""
     func()  # warm-up
     loops = 1
@@ -92,8 +94,11 @@ class Report:
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
-        print(f"  {row.name}: {row.timing.fmt() if row.timing else row.value} {row.verdict}",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {row.name}: {row.timing.fmt() if row.timing else row.value} {row.verdict}",
+            file=sys.stderr,
+            flush=True,
+        )
         return row
 
     def markdown(self) -> str:

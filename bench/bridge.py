@@ -43,6 +43,11 @@ ANCHOR = {
 }
 
 
+def median(row: Row) -> float:
+    assert row.timing is not None
+    return row.timing.median_s
+
+
 def build(crate: Path, out: Path, *flags: str) -> Path:
     """Build ``crate`` with the CLI, quietly; returns the .wasm path."""
     os.environ["CARGO_TARGET_DIR"] = str(TARGET_DIR)
@@ -64,14 +69,22 @@ def lean_raw_call(wasm: bytes) -> Any:
     func = instance.exports(store)["add"]
     assert isinstance(func, wasmtime.Func)
     proto = ctypes.CFUNCTYPE(
-        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_size_t,
         ctypes.c_void_p,
     )
     call = proto(ctypes.cast(ffi.dll.wasmtime_func_call_unchecked, ctypes.c_void_p).value)
     values = (ffi.wasmtime_val_raw_t * 2)()
     trap = ctypes.c_void_p()
     ctx = ctypes.cast(store._context(), ctypes.c_void_p).value
-    fptr, vptr, tptr = ctypes.addressof(func._func), ctypes.addressof(values), ctypes.addressof(trap)
+    fptr, vptr, tptr = (
+        ctypes.addressof(func._func),
+        ctypes.addressof(values),
+        ctypes.addressof(trap),
+    )
 
     def add(a: int, b: int) -> int:
         values[0].i32 = a
@@ -101,7 +114,9 @@ def main() -> int:
     add_wasm = build(REPO / "tests/fixtures/crates/add", work / "add")
     bridge_wasm = build(REPO / "bench/crates/bridge", work / "bridge")
     hello = build(REPO / "tests/fixtures/crates/hello", work / "hello")
-    hello_full = build(REPO / "tests/fixtures/crates/hello", work / "hello-full", "--panic-messages")
+    hello_full = build(
+        REPO / "tests/fixtures/crates/hello", work / "hello-full", "--panic-messages"
+    )
 
     report = Report("Bridge: Python → wasm call cost (bench/bridge.py)")
     add_bytes = add_wasm.read_bytes()
@@ -119,8 +134,10 @@ def main() -> int:
 
     raw = lean_raw_call(add_bytes)
     assert raw(5, 7) == 12
-    lean = report.add(Row("raw unchecked C call, CFUNCTYPE over ints (anchor floor)", measure(lambda: raw(1, 2))))
-    scale = ANCHOR["raw_lean"] / lean.timing.median_s  # type: ignore[union-attr]
+    lean = report.add(
+        Row("raw unchecked C call, CFUNCTYPE over ints (anchor floor)", measure(lambda: raw(1, 2)))
+    )
+    scale = ANCHOR["raw_lean"] / median(lean)
 
     m = wasmbridge.load(add_bytes, name="add.wasm")
     assert m.add(5, 7) == 12
@@ -130,8 +147,9 @@ def main() -> int:
     speedup = wpy.timing.median_s / t.median_s
     ours.target = "≤ 0.8 µs; ≥ 25x wasmtime-py"
     ours.verdict = f"{verdict(t.median_s <= 0.8e-6)} / {verdict(speedup >= 25)}"
+    lean_s = median(lean)
     ours.note = (
-        f"{speedup:.0f}x faster than wasmtime-py; {t.median_s / lean.timing.median_s:.2f}x the raw floor; "  # type: ignore[union-attr]
+        f"{speedup:.0f}x faster than wasmtime-py; {t.median_s / lean_s:.2f}x the raw floor; "
         f"anchor-scaled {human(t.median_s * scale)}"
     )
 
@@ -144,7 +162,9 @@ def main() -> int:
     bridge = wasmbridge.load(bridge_wasm)
     kib = bytes(range(256)) * 4
     assert bridge.edges32(kib) == kib[:16] + kib[-16:]
-    row = report.add(Row("wasmbridge edges32(1 KiB bytes) -> 32 B", measure(lambda: bridge.edges32(kib))))
+    row = report.add(
+        Row("wasmbridge edges32(1 KiB bytes) -> 32 B", measure(lambda: bridge.edges32(kib)))
+    )
     assert row.timing is not None
     row.target = "≤ 2.5 µs"
     row.verdict = verdict(row.timing.median_s <= 2.5e-6)
@@ -157,7 +177,9 @@ def main() -> int:
         dst[:] = mib  # the same memoryview slice copy the bridge does into linear memory
 
     memcpy = report.add(Row("reference: plain 1 MiB memcpy (memoryview slice copy)", measure(copy)))
-    big = report.add(Row("wasmbridge edges32(1 MiB bytes) -> 32 B", measure(lambda: bridge.edges32(mib))))
+    big = report.add(
+        Row("wasmbridge edges32(1 MiB bytes) -> 32 B", measure(lambda: bridge.edges32(mib)))
+    )
     assert big.timing is not None and memcpy.timing is not None
     budget = 1.3 * (memcpy.timing.median_s + t.median_s)
     big.target = "≤ 1.3x (memcpy + call)"
@@ -166,10 +188,17 @@ def main() -> int:
 
     with bridge.array("u8", len(mib)) as zero_copy:
         zero_copy.view[:] = mib
-        report.add(Row("wasmbridge edges32(GuestArray 1 MiB), zero copy", measure(lambda: bridge.edges32(zero_copy)),
-                       note="the array already lives in linear memory"))
+        report.add(
+            Row(
+                "wasmbridge edges32(GuestArray 1 MiB), zero copy",
+                measure(lambda: bridge.edges32(zero_copy)),
+                note="the array already lives in linear memory",
+            )
+        )
     text = "é" * 512
-    report.add(Row("wasmbridge echo_str(1 KiB text) round trip", measure(lambda: bridge.echo_str(text))))
+    report.add(
+        Row("wasmbridge echo_str(1 KiB text) round trip", measure(lambda: bridge.echo_str(text)))
+    )
 
     sizes = [
         ("add alone (tests/fixtures/crates/add)", add_wasm, 120),
@@ -178,15 +207,22 @@ def main() -> int:
     ]
     for label, path, limit in sizes:
         size = path.stat().st_size
-        report.add(Row(f"size: {label}", value=f"{size:,} B",
-                       target=f"≤ {limit:,} B" if limit else "report",
-                       verdict=verdict(size <= limit) if limit else ""))
+        report.add(
+            Row(
+                f"size: {label}",
+                value=f"{size:,} B",
+                target=f"≤ {limit:,} B" if limit else "report",
+                verdict=verdict(size <= limit) if limit else "",
+            )
+        )
 
     report.notes += [
-        f"Anchors (perf-anchors.md medians): wasmtime-py {human(ANCHOR['wasmtime_py_call'])}, raw floor "
-        f"{human(ANCHOR['raw_lean'])}, pywasm3 {human(ANCHOR['pywasm3'])}, plain call {human(ANCHOR['python_call'])}.",
-        f"This run vs the anchor machine: plain call {python_call.timing.median_s / ANCHOR['python_call']:.2f}x, "  # type: ignore[union-attr]
-        f"raw floor {lean.timing.median_s / ANCHOR['raw_lean']:.2f}x, "  # type: ignore[union-attr]
+        "Anchors (perf-anchors.md medians): "
+        f"wasmtime-py {human(ANCHOR['wasmtime_py_call'])}, raw floor {human(ANCHOR['raw_lean'])}, "
+        f"pywasm3 {human(ANCHOR['pywasm3'])}, plain call {human(ANCHOR['python_call'])}.",
+        "This run vs the anchor machine: "
+        f"plain call {median(python_call) / ANCHOR['python_call']:.2f}x, "
+        f"raw floor {median(lean) / ANCHOR['raw_lean']:.2f}x, "
         f"wasmtime-py {wpy.timing.median_s / ANCHOR['wasmtime_py_call']:.2f}x the anchor times; "
         "'anchor-scaled' divides by the raw-floor factor.",
     ]

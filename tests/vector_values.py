@@ -11,8 +11,16 @@ from typing import Any
 VECTORS = Path(__file__).parent / "vectors"
 
 TYPECODES = {
-    "i8": "b", "u8": "B", "i16": "h", "u16": "H", "i32": "i",
-    "u32": "I", "i64": "q", "u64": "Q", "f32": "f", "f64": "d",
+    "i8": "b",
+    "u8": "B",
+    "i16": "h",
+    "u16": "H",
+    "i32": "i",
+    "u32": "I",
+    "i64": "q",
+    "u64": "Q",
+    "f32": "f",
+    "f64": "d",
 }
 
 

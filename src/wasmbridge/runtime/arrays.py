@@ -83,9 +83,12 @@ class GuestArray:
         if memory is None:
             raise ValueError("this GuestArray was freed")
         if not self.nbytes:
-            return memoryview(bytearray()).cast(_TYPECODES[self.kind])
-        memory.check(self.address, self.nbytes)
-        return memory.view[self.address : self.address + self.nbytes].cast(_TYPECODES[self.kind])
+            view = memoryview(bytearray())
+        else:
+            memory.check(self.address, self.nbytes)
+            view = memory.view[self.address : self.address + self.nbytes]
+        typed: memoryview = view.cast(_TYPECODES[self.kind])  # type: ignore[call-overload]
+        return typed
 
     def numpy(self) -> Any:
         """A numpy array sharing the guest's bytes (requires numpy)."""

@@ -91,7 +91,8 @@ def build_export(
     callable_.__signature__ = _signature(func, writer.param_names)
     callable_.__wasmbridge_source__ = source
     callable_.__wasmbridge_function__ = func
-    return callable_
+    built: Callable[..., Any] = callable_
+    return built
 
 
 def python_annotation(t: Type, *, param: bool = False) -> Any:
@@ -104,7 +105,7 @@ def python_annotation(t: Type, *, param: bool = False) -> Any:
         return None
     assert t.inner is not None
     if t.kind is Kind.OPTION:
-        return Optional[python_annotation(t.inner, param=param)]  # noqa: UP007 - runtime object
+        return Optional[python_annotation(t.inner, param=param)]  # noqa: UP045 - shown as Optional[...]
     if t.kind is Kind.RESULT:
         return python_annotation(t.inner, param=param)
     if not param:
@@ -120,7 +121,9 @@ def python_annotation(t: Type, *, param: bool = False) -> Any:
 def _signature(func: Function, names: list[str]) -> inspect.Signature:
     params = [
         inspect.Parameter(
-            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=python_annotation(p.type, param=True)
+            name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=python_annotation(p.type, param=True),
         )
         for name, p in zip(names, func.params, strict=True)
     ]
@@ -359,7 +362,8 @@ class _Writer:
         self.const("_wb_returned_error", self._returned_error)
         lines = [
             "if _wb_u32(_wb_mem.view, _wb_ret)[0]:",
-            f"    raise _wb_returned_error(_wb_lift_text(_wb_ret + 8), {_args_tuple(self.param_names)})",
+            "    raise _wb_returned_error("
+            f"_wb_lift_text(_wb_ret + 8), {_args_tuple(self.param_names)})",
         ]
         if result.inner.kind is Kind.UNIT:
             return [*lines, "return None"]

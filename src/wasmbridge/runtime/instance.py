@@ -28,6 +28,7 @@ from ..interface import abi
 from ..interface.binary import FuncType, WasmModule
 from ..interface.types import Function, Interface, Kind, Param, Type
 from . import _capi, calls, imports, traps
+from ._words import listing
 from .engine import EngineSettings, get_engine
 from .grants import Grants
 from .guard import CallGuard, check_thread_stack
@@ -129,14 +130,14 @@ class Instance:
             )
         unknown = sorted(set(supplied) - used)
         if missing:
-            names = ", ".join(sorted(supplied)) or "nothing"
+            count = f"{len(missing)} host functions" if len(missing) > 1 else "host function"
             raise LinkError(
-                f"{self.name} needs host function(s) {'; '.join(missing)} "
-                f"(imports supplied: {names})",
+                f"{self.name} needs {count} {listing(missing, 3, '; ')} "
+                f"(imports supplied: {listing(sorted(supplied), 8)})",
                 hint="pass them with wasmbridge.load(..., imports={'name': callable})",
             )
         if unknown:
-            wanted = ", ".join(sorted(i.name for i in self.wasm.imported_funcs)) or "nothing"
+            wanted = listing(sorted(i.name for i in self.wasm.imported_funcs), 8)
             raise LinkError(
                 f"{self.name} does not import {', '.join(unknown)} (it imports: {wanted})",
                 hint="check the spelling of the names in imports={...}",

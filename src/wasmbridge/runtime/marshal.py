@@ -116,7 +116,7 @@ def check_scalar(func: str, param: str, t: Type, value: object) -> Exception | N
         return arg_error(func, param, t, value)
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         return arg_error(func, param, t, value)
-    number = value.__index__()  # type: ignore[attr-defined]
+    number = value.__index__()
     low, high = INT_RANGE[kind]
     if not low <= number <= high:
         return OverflowError(
@@ -205,7 +205,7 @@ class Marshal:
                 raise arg_error(info.func, info.name, info.type, value)
             value = str(value)
         try:
-            return value.encode()  # type: ignore[attr-defined, no-any-return]
+            return value.encode()
         except UnicodeEncodeError as exc:
             raise ValueError(
                 f"{info.func}() argument '{info.name}': text is not encodable as UTF-8 "
@@ -238,7 +238,7 @@ class Marshal:
         if t.kind is Kind.MUT_SLICE or isinstance(value, str) or not hasattr(value, "__iter__"):
             raise arg_error(info.func, info.name, t, value)
         try:
-            return memoryview(array.array(TYPECODES[t.inner.kind], value))  # type: ignore[call-overload]
+            return memoryview(array.array(TYPECODES[t.inner.kind], value))
         except (TypeError, OverflowError) as exc:
             raise type(exc)(f"{info.func}() argument '{info.name}': {exc}") from None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from ..interface import (
     read_interface,
 )
 from ..interface.section import VERSION
+from ._words import listing
 from .arrays import GuestArray, element_kind
 from .cache import CompileCache, resolve_cache
 from .engine import EngineSettings
@@ -68,7 +70,11 @@ def inspect_bytes(data: bytes, name: str, max_bytes: int) -> tuple[WasmModule, I
     try:
         wasm = parse(data)
     except BinaryFormatError as exc:
-        raise InvalidModule(f"{name} {_phrase(str(exc))}") from None
+        raise InvalidModule(
+            f"{name} {_phrase(str(exc))}",
+            hint="load the .wasm that `wasmbridge build` wrote (pkg/NAME.wasm); "
+            "`wasmbridge inspect FILE` shows what a file contains",
+        ) from None
     try:
         interface = read_interface(wasm)
     except SectionVersionError as exc:
@@ -97,7 +103,7 @@ def compile_module(
     except wasmtime.WasmtimeError as exc:
         text = str(exc).strip()
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        detail = lines[-1] if lines else "invalid module"
+        detail = re.sub(r"^\d+: ", "", lines[-1]) if lines else "invalid module"
         raise InvalidModule(
             f"{name} is not a valid WebAssembly module: {detail}",
             hint="rebuild it; `wasmbridge inspect` shows what the file contains",
@@ -150,7 +156,7 @@ class Module:
         suggestion = f"; did you mean `{close[0]}`?" if close else ""
         raise AttributeError(
             f"{unsupported.name if unsupported is not None else 'module'} has no export "
-            f"`{attr}`{suggestion} (exports: {', '.join(sorted(names)) or 'none'})"
+            f"`{attr}`{suggestion} (exports: {listing(sorted(names), 10)})"
         )
 
     def __dir__(self) -> list[str]:

@@ -14,7 +14,9 @@ import wasmbridge
 
 pytestmark = pytest.mark.toolchain
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,9 @@ def test_bytes_round_trip(m: Any, data: bytes) -> None:
 
 
 @SETTINGS
-@given(st.integers(-(2**31), 2**31 - 1), st.integers(-(2**63), 2**63 - 1), st.integers(0, 2**64 - 1))
+@given(
+    st.integers(-(2**31), 2**31 - 1), st.integers(-(2**63), 2**63 - 1), st.integers(0, 2**64 - 1)
+)
 def test_integers_round_trip(m: Any, i32: int, i64: int, u64: int) -> None:
     assert m.echo_i32(i32) == i32
     assert m.echo_i64(i64) == i64
@@ -52,7 +56,9 @@ def test_integers_round_trip(m: Any, i32: int, i64: int, u64: int) -> None:
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_f64_round_trips_bit_for_bit(m: Any, value: float) -> None:
     out = m.echo_f64(value)
-    assert (math.isnan(out) and math.isnan(value)) or (out == value and math.copysign(1, out) == math.copysign(1, value))
+    assert (math.isnan(out) and math.isnan(value)) or (
+        out == value and math.copysign(1, out) == math.copysign(1, value)
+    )
 
 
 @SETTINGS

@@ -37,7 +37,10 @@ def test_one_module_shared_by_threads_gives_correct_results(types_wasm: Path) ->
 def test_module_per_thread(types_wasm: Path) -> None:
     modules = [wasmbridge.load(types_wasm) for _ in range(4)]
     results: list[bool] = []
-    threads = [threading.Thread(target=_hammer, args=(mod, results, 200, n)) for n, mod in enumerate(modules)]
+    threads = [
+        threading.Thread(target=_hammer, args=(mod, results, 200, n))
+        for n, mod in enumerate(modules)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -41,5 +41,7 @@ def test_vector(types_module: Any, case: dict[str, Any]) -> None:
     assert same(result, decode(case["expect"])), f"{case['call']} returned {result!r:.200}"
     if "after" in case:
         index, expected = case["after"]
-        assert same(bytes(args[index]) if isinstance(args[index], bytearray) else args[index],
-                    decode(expected))
+        assert same(
+            bytes(args[index]) if isinstance(args[index], bytearray) else args[index],
+            decode(expected),
+        )

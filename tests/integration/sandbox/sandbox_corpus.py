@@ -318,7 +318,7 @@ CASES = [
         "unknown_import",
         lambda b: _load(UNKNOWN_IMPORT),
         wasmbridge.LinkError,
-        rf"{T} needs host function\(s\) `env.missing` \(i32\) -> \(\) \(imports "
+        rf"{T} needs host function `env.missing` \(i32\) -> \(\) \(imports "
         rf"supplied: nothing\)",
     ),
     Case(
