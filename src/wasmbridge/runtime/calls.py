@@ -12,11 +12,13 @@ function as ``__wasmbridge_source__`` for the curious.
 from __future__ import annotations
 
 import array
+import functools
 import inspect
 import keyword
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any, Optional, Union
 
 from ..interface import abi
@@ -82,8 +84,7 @@ def build_export(
     writer = _Writer(func, site, raw_results)
     source = writer.source()
     namespace = writer.namespace()
-    code = compile(source, f"<wasmbridge {site.module_name}:{func.name}>", "exec")
-    exec(code, namespace)  # noqa: S102 - our own generated source, see module docstring
+    exec(_compiled(source, f"<wasmbridge {site.module_name}:{func.name}>"), namespace)  # noqa: S102 - our own generated source, see module docstring
     callable_ = namespace[writer.py_name]
     callable_.__doc__ = func.doc or None
     callable_.__qualname__ = func.name
@@ -93,6 +94,13 @@ def build_export(
     callable_.__wasmbridge_function__ = func
     built: Callable[..., Any] = callable_
     return built
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str, filename: str) -> CodeType:
+    """Compile generated source once per process: every instance of a module
+    generates the same text (addresses live in the namespace, not the code)."""
+    return compile(source, filename, "exec")
 
 
 def python_annotation(t: Type, *, param: bool = False) -> Any:
@@ -181,6 +189,7 @@ class _Writer:
             "_wb_buf": buf,
             "_wb_trap": trap,
             "_wb_trap_view": self.buffer.view("Q"),
+            "_wb_trap_addr": self.buffer.trap_address,
             "_wb_fail": site.fail,
             "_wb_pop": site.tokens.pop,
             "_wb_push": site.tokens.append,
@@ -254,8 +263,7 @@ class _Writer:
             *(["        _wb_before()"] if self.site.before_call and self.site.guarded else []),
             f"        _wb_err = _wb_call(_wb_ctx, _wb_fn, _wb_buf, {self.nslots}, _wb_trap)",
             f"        if _wb_err or _wb_trap_view[{self.buffer.trap_index}]:",
-            f"            raise _wb_fail({self.func.name!r}, {args}, _wb_err, "
-            f"{self.buffer.trap_address})",
+            f"            raise _wb_fail({self.func.name!r}, {args}, _wb_err, _wb_trap_addr)",
         ]
         body += [f"        {line}" for line in self.after]
         body += [f"        {line}" for line in self._lift_result()]

@@ -15,10 +15,11 @@ wasmtime's. Without either, the call path is exactly the unlimited one.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import wasmtime
@@ -238,8 +239,9 @@ class Instance:
             before_call=self.guard.arm if self.guard is not None else None,
         )
 
-    def _bind_functions(self) -> dict[str, Callable[..., Any]]:
-        bound: dict[str, Callable[..., Any]] = {}
+    def _bind_functions(self) -> LazyFunctions:
+        """Check every export now; generate each callable on its first use."""
+        builders: dict[str, Callable[[], Callable[..., Any]]] = {}
         described = {f.name: f for f in self.interface.exports} if self.interface else {}
         for export in self.wasm.exports:
             if export.kind != "func" or export.name.startswith("__wb_"):
@@ -254,19 +256,20 @@ class Instance:
                         f"exports no memory or allocator ({abi.ALLOC_EXPORT}/{abi.FREE_EXPORT})",
                         hint="rebuild it with `wasmbridge build` (the SDK exports both)",
                     )
-                bound[export.name] = calls.build_export(func, self._site(export.name))
+                builders[export.name] = functools.partial(self._build, func, ())
                 continue
             problem = _raw_problem(ftype)
             if problem:
                 self.unsupported[export.name] = problem
                 continue
-            raw = _raw_function(export.name, ftype)
-            bound[export.name] = calls.build_export(
-                raw,
-                self._site(export.name),
-                raw_results=ftype.results if len(ftype.results) > 1 else (),
+            multi = ftype.results if len(ftype.results) > 1 else ()
+            builders[export.name] = functools.partial(
+                self._build, _raw_function(export.name, ftype), multi
             )
-        return bound
+        return LazyFunctions(builders)
+
+    def _build(self, func: Function, raw_results: tuple[str, ...]) -> Callable[..., Any]:
+        return calls.build_export(func, self._site(func.name), raw_results=raw_results)
 
     # -- called from generated code -------------------------------------------------
 
@@ -312,6 +315,40 @@ def _armed(guard: CallGuard, internal: Callable[..., Any]) -> Callable[..., Any]
         return internal(*args)
 
     return call
+
+
+class LazyFunctions(Mapping[str, Callable[..., Any]]):
+    """Export callables by name, each generated on first access.
+
+    Generating one costs ~0.1 ms; a module with many exports of which a
+    request calls one (serving) should not pay for all of them.
+    """
+
+    def __init__(self, builders: dict[str, Callable[[], Callable[..., Any]]]) -> None:
+        self._builders = builders
+        self._built: dict[str, Callable[..., Any]] = {}
+
+    def __getitem__(self, name: str) -> Callable[..., Any]:
+        built = self._built.get(name)
+        if built is None:
+            built = self._built[name] = self._builders[name]()
+        return built
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._builders
+
+    def pop(self, name: str, default: Any = None) -> Any:
+        if name not in self._builders:
+            return default
+        value = self[name]
+        del self._builders[name], self._built[name]
+        return value
 
 
 def _guest_array_type() -> type:

@@ -9,8 +9,10 @@ attribute per export with a real signature and the Rust doc comment.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -60,8 +62,29 @@ def read_source(source: Source, name: str | None = None) -> tuple[bytes, str]:
         raise InvalidModule(f"{path}: cannot read ({exc.strerror})") from None
 
 
+_INSPECTED: OrderedDict[bytes, tuple[WasmModule, Interface | None]] = OrderedDict()
+_INSPECTED_ENTRIES = 64
+
+
 def inspect_bytes(data: bytes, name: str, max_bytes: int) -> tuple[WasmModule, Interface | None]:
-    """Structure and interface of a module, or the error explaining why not."""
+    """Structure and interface of a module, or the error explaining why not.
+
+    Results are remembered by content hash: loading the same module again
+    (a fresh instance per request, say) does not parse it again. The parsed
+    structures are never modified after parsing.
+    """
+    if len(data) > max_bytes:
+        _parse_checked(data, name, max_bytes)  # raises the size error
+    digest = hashlib.sha256(data).digest()
+    found = _INSPECTED.get(digest)
+    if found is None:
+        found = _INSPECTED[digest] = _parse_checked(data, name, max_bytes)
+        while len(_INSPECTED) > _INSPECTED_ENTRIES:
+            _INSPECTED.popitem(last=False)
+    return found
+
+
+def _parse_checked(data: bytes, name: str, max_bytes: int) -> tuple[WasmModule, Interface | None]:
     if len(data) > max_bytes:
         raise InvalidModule(
             f"{name} is {len(data):,} bytes, over the {max_bytes:,}-byte module limit",
@@ -119,8 +142,7 @@ class Module:
 
     def __init__(self, instance: Instance) -> None:
         self._instance = instance
-        self.exports: dict[str, Callable[..., Any]] = dict(instance.functions)
-        self.__dict__.update(self.exports)
+        self.exports: Mapping[str, Callable[..., Any]] = instance.functions
 
     @property
     def name(self) -> str:
@@ -144,6 +166,10 @@ class Module:
         return memory.view
 
     def __getattr__(self, attr: str) -> Any:
+        exports = self.__dict__.get("exports")
+        if exports is not None and attr in exports:
+            function = self.__dict__[attr] = exports[attr]  # later lookups skip this method
+            return function
         unsupported = self.__dict__.get("_instance")
         if unsupported is not None and attr in unsupported.unsupported:
             raise InterfaceError(
