@@ -27,7 +27,7 @@ from ..interface import (
     read_interface,
 )
 from ..interface.abi import signature
-from ..interface.binary import Export, Import
+from ..interface.binary import Export, Import, uleb
 
 HEADER_SIZE = 8  # magic + version
 
@@ -77,7 +77,7 @@ def size_report(data: bytes, module: WasmModule | None = None) -> SizeReport:
     for i, body in enumerate(module.code_sizes):
         index = imported + i
         name = demangle(module.func_name(index) or f"func[{index}]")
-        functions.append(FunctionSize(index, name, body + len(_uleb(body))))
+        functions.append(FunctionSize(index, name, body + len(uleb(body))))
     functions.sort(key=lambda f: (-f.size, f.index))
     return SizeReport(len(data), sections, tuple(functions))
 
@@ -302,13 +302,3 @@ def _unescape(part: str) -> str:
         return _ESCAPES.get(code) or chr(int(code[1:], 16))
 
     return _ESCAPE_RE.sub(replace, part).replace("..", "::")
-
-
-def _uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        out.append(b | (0x80 if value else 0))
-        if not value:
-            return bytes(out)

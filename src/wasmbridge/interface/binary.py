@@ -83,7 +83,7 @@ class Section:
     @property
     def total_size(self) -> int:
         """Payload plus the id byte and size field, as the section occupies the file."""
-        return self.size + 1 + len(_uleb(self.size))
+        return self.size + 1 + len(uleb(self.size))
 
 
 @dataclass
@@ -297,18 +297,19 @@ def rewrite_exports(data: bytes, keep: set[str]) -> bytes:
     section = next((s for s in module.sections if s.id == 7), None)
     if section is None:
         return data
-    body = bytearray(_uleb(sum(1 for e in module.exports if e.name in keep)))
+    body = bytearray(uleb(sum(1 for e in module.exports if e.name in keep)))
     for export in module.exports:
         if export.name in keep:
             raw = export.name.encode("utf-8")
             kind = {v: k for k, v in EXTERN_KINDS.items()}[export.kind]
-            body += _uleb(len(raw)) + raw + bytes([kind]) + _uleb(export.index)
-    start = section.offset - len(_uleb(section.size)) - 1
+            body += uleb(len(raw)) + raw + bytes([kind]) + uleb(export.index)
+    start = section.offset - len(uleb(section.size)) - 1
     end = section.offset + section.size
-    return data[:start] + bytes([7]) + _uleb(len(body)) + bytes(body) + data[end:]
+    return data[:start] + bytes([7]) + uleb(len(body)) + bytes(body) + data[end:]
 
 
-def _uleb(value: int) -> bytes:
+def uleb(value: int) -> bytes:
+    """Encode an unsigned LEB128 number."""
     out = bytearray()
     while True:
         b = value & 0x7F

@@ -7,6 +7,7 @@ can refuse a newer format before it misreads anything.
 
 from __future__ import annotations
 
+from .binary import uleb
 from .types import SEQUENCES, Function, Interface, Kind, Param, Type
 
 SECTION_NAME = "wasmbridge"
@@ -130,7 +131,7 @@ def encode(interface: Interface) -> bytes:
 
 
 def _record(kind: int, body: bytes) -> bytes:
-    return bytes([VERSION, kind]) + _uleb(len(body)) + body
+    return bytes([VERSION, kind]) + uleb(len(body)) + body
 
 
 def _encode_function(func: Function) -> bytes:
@@ -148,14 +149,4 @@ def _encode_type(t: Type) -> bytes:
 
 def _text(value: str) -> bytes:
     raw = value.encode("utf-8")
-    return _uleb(len(raw)) + raw
-
-
-def _uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        out.append(b | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+    return uleb(len(raw)) + raw

@@ -15,22 +15,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..interface.types import ELEMENT_SIZE, Kind
+from .marshal import TYPECODES
 
 if TYPE_CHECKING:
     from .instance import Instance
 
-_TYPECODES = {
-    Kind.I8: "b",
-    Kind.U8: "B",
-    Kind.I16: "h",
-    Kind.U16: "H",
-    Kind.I32: "i",
-    Kind.U32: "I",
-    Kind.I64: "q",
-    Kind.U64: "Q",
-    Kind.F32: "f",
-    Kind.F64: "d",
-}
+_TYPECODES = TYPECODES
 KINDS_BY_NAME = {kind.name.lower(): kind for kind in _TYPECODES}
 _NUMPY_NAMES = {
     "int8": Kind.I8,

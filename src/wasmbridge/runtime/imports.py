@@ -50,6 +50,25 @@ def host_callback(
     label = f"{func.module}.{func.name}" if func.module else func.name
     retptr = abi.uses_retptr(func.result)
 
+    def call(caller: int, values: int, count: int) -> None:
+        raw = _capi.read_raw(values, _SLOT * count) if count else b""
+        reader = _ArgReader(raw, 1 if retptr else 0, state, caller)
+        args = [reader.value(p.type) for p in func.params]
+        result = target(*args)
+        for writeback in reader.writebacks:
+            writeback()
+        _lower_result(state, caller, func, label, result, values, raw)
+
+    return _trapping(state, label, call)
+
+
+def _trapping(
+    state: HostState, label: str, call: Callable[[int, int, int], None]
+) -> _capi.HostCallback:
+    """The raw callback around ``call``: marks the host call as running (for
+    nested calls and the arena), and turns an exception into a trap whose
+    exception the export call re-raises."""
+
     def callback(env: int, caller: int, values: int, count: int) -> int:
         previous = state.callback_thread
         state.callback_thread = threading.get_ident()
@@ -57,13 +76,7 @@ def host_callback(
         if arena is not None:
             arena.busy += 1
         try:
-            raw = _capi.read_raw(values, _SLOT * count) if count else b""
-            reader = _ArgReader(raw, 1 if retptr else 0, state, caller)
-            args = [reader.value(p.type) for p in func.params]
-            result = target(*args)
-            for writeback in reader.writebacks:
-                writeback()
-            _lower_result(state, caller, func, label, result, values, raw)
+            call(caller, values, count)
             return 0
         except BaseException as exc:  # noqa: BLE001 - re-raised out of the export call
             state.failure.host_exception = exc
@@ -87,29 +100,19 @@ def raw_callback(
     """The callback for an import known only by its wasm signature (numbers in, out)."""
     formats = {"i32": "<i", "i64": "<q", "f32": "<f", "f64": "<d"}
 
-    def callback(env: int, caller: int, values: int, count: int) -> int:
-        previous = state.callback_thread
-        state.callback_thread = threading.get_ident()
-        try:
-            raw = _capi.read_raw(values, _SLOT * count) if count else b""
-            args = [struct.unpack_from(formats[p], raw, _SLOT * i)[0] for i, p in enumerate(params)]
-            out = target(*args)
-            outs = () if not results else (out,) if len(results) == 1 else tuple(out)
-            if len(outs) != len(results):
-                raise TypeError(
-                    f"host import {label} returned {len(outs)} values, expected {len(results)}"
-                )
-            for i, (valtype, value) in enumerate(zip(results, outs, strict=True)):
-                _capi.write_raw(values + _SLOT * i, _pack(formats[valtype], value, label))
-            return 0
-        except BaseException as exc:  # noqa: BLE001 - re-raised out of the export call
-            state.failure.host_exception = exc
-            state.failure.host_import = label
-            return _capi.new_trap(f"host import {label} raised {type(exc).__name__}")
-        finally:
-            state.callback_thread = previous
+    def call(caller: int, values: int, count: int) -> None:
+        raw = _capi.read_raw(values, _SLOT * count) if count else b""
+        args = [struct.unpack_from(formats[p], raw, _SLOT * i)[0] for i, p in enumerate(params)]
+        out = target(*args)
+        outs = () if not results else (out,) if len(results) == 1 else tuple(out)
+        if len(outs) != len(results):
+            raise TypeError(
+                f"host import {label} returned {len(outs)} values, expected {len(results)}"
+            )
+        for i, (valtype, value) in enumerate(zip(results, outs, strict=True)):
+            _capi.write_raw(values + _SLOT * i, _pack(formats[valtype], value, label))
 
-    return callback
+    return _trapping(state, label, call)
 
 
 def panic_callback(state: HostState) -> _capi.HostCallback:
