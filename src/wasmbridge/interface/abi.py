@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .types import ELEMENT_SIZE, FLOATS, NUMBERS, SEQUENCES, TEXT, Function, Kind, Type
+from .types import ELEMENT_SIZE, NUMBERS, SEQUENCES, TEXT, Function, Kind, Type
 
 ValType = Literal["i32", "i64", "f32", "f64"]
 
@@ -19,7 +19,6 @@ MEMORY_EXPORT = "memory"
 HOST_MODULE = "wasmbridge"  # namespace of the imports the SDK itself uses
 PANIC_IMPORT = "panic"  # (msg_ptr, msg_len, file_ptr, file_len, line, column)
 
-RETAREA_ALIGN = 8
 RESULT_OK = 0
 RESULT_ERR = 1
 
@@ -113,7 +112,3 @@ def _contains_buffer(t: Type) -> bool:
     if is_buffer(t):
         return True
     return t.inner is not None and t.kind not in SEQUENCES and _contains_buffer(t.inner)
-
-
-def is_float(kind: Kind) -> bool:
-    return kind in FLOATS

@@ -123,11 +123,6 @@ class Type:
         return self.rust()
 
 
-def scalar(kind: Kind) -> Type:
-    """A type without an inner type (scalars, text, unit)."""
-    return Type(kind)
-
-
 UNIT = Type(Kind.UNIT)
 
 

@@ -120,10 +120,6 @@ class CompileCache:
     def path(self, key: str) -> Path:
         return self.directory / "modules" / key[:2] / f"{key}.cwasm"
 
-    def clear_memory(self) -> None:
-        with self._lock:
-            self._memory.clear()
-
     # -- disk -----------------------------------------------------------------
 
     def _from_disk(self, engine: wasmtime.Engine, key: str) -> wasmtime.Module | None:

@@ -342,10 +342,6 @@ class Marshal:
             return struct.unpack_from("<" + TYPECODES[t.kind], view, at)[0]
         return narrow(t.kind, struct.unpack_from("<i", view, at)[0])
 
-    def error_message(self, at: int) -> str:
-        """The UTF-8 message of an ``Err`` whose (ptr, len) is at ``at``."""
-        return self.lift_text(at)
-
 
 _U32X2 = struct.Struct("<II")
 
