@@ -36,6 +36,13 @@ SIZE_PROFILE = {
 RUSTC_BOOTSTRAP = "wasmbridge"
 SDK_DEPENDENCY = "wasmbridge"
 PANIC_FEATURE = "wasmbridge/panic-messages"
+# Exporting a mutable global needs the (universally supported) mutable-globals feature.
+STACK_POINTER_FLAGS = (
+    "-C",
+    "link-arg=--export=__stack_pointer",
+    "-C",
+    "target-feature=+mutable-globals",
+)
 CDYLIB_LINES = '[lib]\ncrate-type = ["cdylib"]'
 
 
@@ -187,8 +194,14 @@ def _bootstrap_value(current: str) -> str:
 def cargo_command(
     toolchain: Toolchain, crate: Crate, profile: Profile, *, color: bool, quiet: bool
 ) -> list[str]:
-    """``cargo build --lib --target wasm32-unknown-unknown ...`` for this crate."""
-    argv = [str(toolchain.cargo), "build", "--lib", "--target", WASM_TARGET]
+    """``cargo rustc --lib --target wasm32-unknown-unknown ...`` for this crate.
+
+    ``cargo rustc`` passes the flags after ``--`` to this crate alone: a crate
+    using the SDK exports its shadow-stack pointer, so a host can restore it
+    after a trap (a trap unwinds no frames; without this, every panic would
+    leak its frame of the guest's stack until the stack runs out).
+    """
+    argv = [str(toolchain.cargo), "rustc", "--lib", "--target", WASM_TARGET]
     argv += ["--manifest-path", str(crate.manifest), "--color", "always" if color else "never"]
     if not profile.dev:
         argv.append("--release")
@@ -196,6 +209,8 @@ def cargo_command(
         argv += ["--features", PANIC_FEATURE]
     if quiet:
         argv.append("--quiet")
+    if crate.uses_sdk:
+        argv += ["--", *STACK_POINTER_FLAGS]
     return argv
 
 

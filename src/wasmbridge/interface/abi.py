@@ -16,6 +16,8 @@ ValType = Literal["i32", "i64", "f32", "f64"]
 ALLOC_EXPORT = "__wb_alloc"  # (size: i32, align: i32) -> ptr: i32, 0 when out of memory
 FREE_EXPORT = "__wb_free"  # (ptr: i32, size: i32, align: i32)
 MEMORY_EXPORT = "memory"
+# The guest's shadow-stack pointer (a mutable i32 global), restored after a trap.
+STACK_POINTER_EXPORT = "__stack_pointer"
 HOST_MODULE = "wasmbridge"  # namespace of the imports the SDK itself uses
 PANIC_IMPORT = "panic"  # (msg_ptr, msg_len, file_ptr, file_len, line, column)
 

@@ -61,9 +61,15 @@ class GuestArray:
         self.nbytes = count * self.itemsize
         self._instance: Instance | None = instance
         self._free = marshal.free
-        self.address = (
-            marshal._alloc_or_raise(self.nbytes, self.itemsize) if self.nbytes else self.itemsize
-        )
+        if self.nbytes:
+            # The allocator runs guest code: take the call token like any call.
+            token = instance.acquire()
+            try:
+                self.address = marshal._alloc_or_raise(self.nbytes, self.itemsize)
+            finally:
+                instance.release(token)
+        else:
+            self.address = self.itemsize
         self._memory: Any = instance.memory
 
     @property
@@ -88,10 +94,15 @@ class GuestArray:
 
     def free(self) -> None:
         """Return the memory to the guest; the array (and its views) must not be used after."""
-        if self._memory is not None and self.nbytes:
-            self._free(self.address, self.nbytes, self.itemsize)
+        instance, memory = self._instance, self._memory
         self._memory = None
         self._instance = None
+        if memory is not None and instance is not None and self.nbytes:
+            token = instance.acquire()
+            try:
+                self._free(self.address, self.nbytes, self.itemsize)
+            finally:
+                instance.release(token)
 
     def __len__(self) -> int:
         return self.count

@@ -16,6 +16,7 @@ import functools
 import inspect
 import keyword
 import struct
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import CodeType
@@ -69,6 +70,7 @@ class CallSite:
     module_name: str
     fail: Callable[[str, tuple[Any, ...], Any, int], BaseException]  # (func, args, err, trap)
     enter: Callable[[], Any]  # slow path when the instance is busy; returns a token
+    leave: Callable[[], None]  # ends a nested call (one whose enter() returned None)
     tokens: list[object]
     marshal: Any  # marshal.Marshal, or None for modules without memory
     guest_array: type  # memory.GuestArray, passed through without copying
@@ -80,27 +82,45 @@ class CallSite:
 def build_export(
     func: Function, site: CallSite, raw_results: Sequence[str] = ()
 ) -> Callable[..., Any]:
-    """Generate, compile and return the Python callable for one export."""
+    """Generate, compile and return the Python callable for one export.
+
+    The generated source names nothing after the module: the function is
+    ``_wb_f``, its parameters ``p0..pn``. The names a user sees (and may
+    pass as keywords) are attached afterwards as data: the code object's
+    parameter names, ``__name__`` and ``__signature__``.
+    """
     writer = _Writer(func, site, raw_results)
     source = writer.source()
     namespace = writer.namespace()
-    exec(_compiled(source, f"<wasmbridge {site.module_name}:{func.name}>"), namespace)  # noqa: S102 - our own generated source, see module docstring
-    callable_ = namespace[writer.py_name]
+    exec(_compiled(source), namespace)  # noqa: S102 - our own generated source, see module docstring
+    callable_ = namespace[_FUNC_NAME]
+    names = keyword_names(func)
+    code = callable_.__code__
+    callable_.__code__ = code.replace(
+        co_varnames=(*names, *code.co_varnames[len(names) :]),
+        co_name=func.name,
+        co_qualname=func.name,
+    )
+    callable_.__name__ = func.name
     callable_.__doc__ = func.doc or None
     callable_.__qualname__ = func.name
     callable_.__module__ = "wasmbridge.exports"
-    callable_.__signature__ = _signature(func, writer.param_names)
+    callable_.__signature__ = _signature(func, names)
     callable_.__wasmbridge_source__ = source
     callable_.__wasmbridge_function__ = func
     built: Callable[..., Any] = callable_
     return built
 
 
+_FUNC_NAME = "_wb_f"
+GENERATED_FILENAME = "<wasmbridge export>"  # every generated call's code objects carry it
+
+
 @functools.lru_cache(maxsize=4096)
-def _compiled(source: str, filename: str) -> CodeType:
-    """Compile generated source once per process: every instance of a module
-    generates the same text (addresses live in the namespace, not the code)."""
-    return compile(source, filename, "exec")
+def _compiled(source: str) -> CodeType:
+    """Compile generated source once per process: the text depends only on the
+    signature's shape (addresses and names live in the namespace, not the code)."""
+    return compile(source, GENERATED_FILENAME, "exec")
 
 
 def python_annotation(t: Type, *, param: bool = False) -> Any:
@@ -138,16 +158,23 @@ def _signature(func: Function, names: list[str]) -> inspect.Signature:
     return inspect.Signature(params, return_annotation=python_annotation(func.result))
 
 
-def _py_name(name: str, taken: set[str]) -> str:
-    candidate = name if name.isidentifier() else "".join(c if c.isalnum() else "_" for c in name)
-    if not candidate or candidate[0].isdigit():
-        candidate = "_" + candidate
-    if keyword.iskeyword(candidate) or candidate.startswith("_wb_"):
-        candidate += "_"
-    while candidate in taken:
-        candidate += "_"
-    taken.add(candidate)
-    return candidate
+def keyword_names(func: Function) -> list[str]:
+    """The parameter names a caller sees and may pass as keywords.
+
+    A name from the module is used as given when Python source could spell
+    it (an identifier, in NFKC form since the parser folds identifiers so,
+    and not a keyword); otherwise it becomes ``p<index>``. Duplicates get
+    the index too. These names are only data: see ``build_export``.
+    """
+    names: list[str] = []
+    for index, param in enumerate(func.params):
+        name = unicodedata.normalize("NFKC", param.name)
+        if not name.isidentifier() or keyword.iskeyword(name) or name in names:
+            name = f"p{index}"
+            while name in names:
+                name += "_"
+        names.append(name)
+    return names
 
 
 class _Writer:
@@ -157,9 +184,7 @@ class _Writer:
         self.func = func
         self.site = site
         self.raw_results = tuple(raw_results)
-        taken: set[str] = set()
-        self.py_name = _py_name(func.name, taken)
-        self.param_names = [_py_name(p.name, taken) for p in func.params]
+        self.param_names = [f"p{i}" for i in range(len(func.params))]
         self.signature = abi.signature(func)
         self.retptr = abi.uses_retptr(func.result)
         self.uses_memory = abi.needs_memory(func)
@@ -194,9 +219,11 @@ class _Writer:
             "_wb_pop": site.tokens.pop,
             "_wb_push": site.tokens.append,
             "_wb_enter": site.enter,
+            "_wb_leave": site.leave,
             "_wb_args_error": self._args_error,
             "_wb_before": site.before_call,
             "_wb_keep": (self.buffer, site.func, site),
+            "_wb_name": self.func.name,
         }
         for fmt, name in _VIEW_NAME.items():
             ns[name] = self.buffer.view(fmt)
@@ -239,7 +266,7 @@ class _Writer:
         self._lower_params()
         params = ", ".join(self.param_names)
         args = "(" + "".join(f"{n}, " for n in self.param_names) + ")"
-        body = [f"def {self.py_name}({params}):"]
+        body = [f"def {_FUNC_NAME}({params}):"]
         if self.site.guarded:
             body += [
                 "    try:",
@@ -249,7 +276,12 @@ class _Writer:
             ]
         body += ["    try:"]
         if self.uses_memory:
-            body += ["        _wb_mark = _wb_arena.top", "        _wb_fmark = len(_wb_pending)"]
+            # The mark is an offset: lowering a large first argument may move
+            # the whole arena (Arena.take regrows it while it is idle).
+            body += [
+                "        _wb_mark = _wb_arena.top - _wb_arena.start",
+                "        _wb_fmark = len(_wb_pending)",
+            ]
         body += ["        try:"]
         body += [f"            {line}" for line in self.lines or ["pass"]]
         body += [
@@ -263,20 +295,31 @@ class _Writer:
             *(["        _wb_before()"] if self.site.before_call and self.site.guarded else []),
             f"        _wb_err = _wb_call(_wb_ctx, _wb_fn, _wb_buf, {self.nslots}, _wb_trap)",
             f"        if _wb_err or _wb_trap_view[{self.buffer.trap_index}]:",
-            f"            raise _wb_fail({self.func.name!r}, {args}, _wb_err, _wb_trap_addr)",
+            f"            raise _wb_fail(_wb_name, {args}, _wb_err, _wb_trap_addr)",
         ]
         body += [f"        {line}" for line in self.after]
         body += [f"        {line}" for line in self._lift_result()]
+        # Cleanup restores the arena before anything that can raise, and gives
+        # the call token back last, in its own finally, so no exception
+        # (KeyboardInterrupt included) can leave the instance locked.
         cleanup = []
         if self.uses_memory:
             cleanup += [
+                "        _wb_arena.top = _wb_arena.start + _wb_mark",
                 "        if len(_wb_pending) > _wb_fmark:",
                 "            _wb_free_pending(_wb_fmark)",
-                "        _wb_arena.top = _wb_mark",
             ]
         if self.site.guarded:
-            cleanup += ["        if _wb_tok is not None:", "            _wb_push(_wb_tok)"]
-        body += ["    finally:", *cleanup] if cleanup else ["    finally:", "        pass"]
+            cleanup = [
+                "        try:",
+                *["    " + line for line in cleanup or ["        pass"]],
+                "        finally:",
+                "            if _wb_tok is not None:",
+                "                _wb_push(_wb_tok)",
+                "            else:",
+                "                _wb_leave()",
+            ]
+        body += ["    finally:", *(cleanup or ["        pass"])]
         return "\n".join(body) + "\n"
 
     def _lower_params(self) -> None:

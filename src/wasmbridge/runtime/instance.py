@@ -28,7 +28,7 @@ from ..errors import InterfaceError, LinkError, MemoryLimitExceeded, ModuleError
 from ..interface import abi
 from ..interface.binary import FuncType, WasmModule
 from ..interface.types import Function, Interface, Kind, Param, Type
-from . import _capi, calls, imports, traps
+from . import _capi, calls, imports, interrupt, traps
 from ._words import listing
 from .engine import EngineSettings, get_engine
 from .grants import Grants
@@ -39,7 +39,6 @@ from .memory import GuestMemory
 from .wasi import MODULES as WASI_MODULES
 from .wasi import WasiSession
 
-NO_DEADLINE = 2**62  # epoch ticks: never, for stores without a time limit
 _VALTYPE_KINDS = {"i32": Kind.I32, "i64": Kind.I64, "f32": Kind.F32, "f64": Kind.F64}
 
 HostImports = Mapping[str, Any]
@@ -67,11 +66,16 @@ class Instance:
         self.limits = limits
         engine = get_engine(settings)
         self.store = wasmtime.Store(engine)
-        self.store.set_epoch_deadline(NO_DEADLINE)
         self.ctx = _capi.context_address(self.store)
+        interrupt.watch_store(self.store, self.ctx)  # Ctrl-C stops its guest calls
         self.failure = traps.FailureContext(name, wasm, limits)
         self.callback_thread: int | None = None
         self.tokens: list[object] = [object()]
+        # The guest's shadow-stack pointer (exported by SDK builds): restored
+        # after a failed call, since a trap unwinds none of the guest's frames.
+        self._stack_pointer: wasmtime.Global | None = None
+        self._idle_stack = 0  # its value with no call running
+        self._nested_stack: list[int | None] = []  # its value as each nested call began
         self.memory: GuestMemory | None = None
         self.marshal: Marshal | None = None
         self.unsupported: dict[str, str] = {}
@@ -93,6 +97,7 @@ class Instance:
             self.guard.arm()  # a start function runs during instantiation
         raw = self._instantiate(linker, compiled)
         self.exports = raw.exports(self.store)
+        self._bind_stack_pointer()
         self._bind_memory()
         self.functions = self._bind_functions()
 
@@ -195,6 +200,16 @@ class Instance:
 
     # -- exports ----------------------------------------------------------------------
 
+    def _bind_stack_pointer(self) -> None:
+        sp = self.exports.get(abi.STACK_POINTER_EXPORT)
+        if not isinstance(sp, wasmtime.Global):
+            return
+        gtype = sp.type(self.store)
+        if not gtype.mutable or str(gtype.content) != "i32":
+            return
+        self._stack_pointer = sp
+        self._idle_stack = int(sp.value(self.store))
+
     def _bind_memory(self) -> None:
         memory = self.exports.get(abi.MEMORY_EXPORT)
         if not isinstance(memory, wasmtime.Memory):
@@ -232,6 +247,7 @@ class Instance:
             module_name=self.name,
             fail=self.fail,
             enter=self.enter,
+            leave=self.leave,
             tokens=self.tokens,
             marshal=self.marshal,
             guest_array=_guest_array_type(),
@@ -274,12 +290,30 @@ class Instance:
     # -- called from generated code -------------------------------------------------
 
     def fail(self, func: str, args: tuple[Any, ...], error: Any, trap: int) -> BaseException:
+        self._restore_stack()
         return traps.failure(self.failure, calls.describe_call(func, args), error, trap)
+
+    def _restore_stack(self) -> None:
+        """Put the guest's stack pointer back where the failed call found it."""
+        sp = self._stack_pointer
+        if sp is None:
+            return
+        if self.callback_thread == threading.get_ident():
+            # A nested call failed (or the allocator, inside a host import):
+            # the outer call's frames are still live.
+            value = self._nested_stack[-1] if self._nested_stack else None
+        else:
+            value = self._idle_stack
+        if value is not None:
+            sp.set_value(self.store, wasmtime.Val.i32(value))
 
     def enter(self) -> object | None:
         """Slow path of taking the call token: nested call or another thread."""
         if self.callback_thread == threading.get_ident():
-            return None  # a host import calling back in: the outer call holds the token
+            # A host import calling back in: the outer call holds the token.
+            sp = self._stack_pointer
+            self._nested_stack.append(int(sp.value(self.store)) if sp is not None else None)
+            return None
         delay = 1e-5
         while True:
             try:
@@ -287,6 +321,24 @@ class Instance:
             except IndexError:
                 time.sleep(delay)
                 delay = min(delay * 2, 1e-3)
+
+    def leave(self) -> None:
+        """The end of a nested call (one that ``enter`` let in without a token)."""
+        if self._nested_stack:
+            self._nested_stack.pop()
+
+    def acquire(self) -> object | None:
+        """Take the call token for host-side work in the guest (the allocator)."""
+        try:
+            return self.tokens.pop()
+        except IndexError:
+            return self.enter()
+
+    def release(self, token: object | None) -> None:
+        if token is not None:
+            self.tokens.append(token)
+        else:
+            self.leave()
 
     # imports.HostState
     def memory_for(self, caller: int) -> GuestMemory:
