@@ -8,6 +8,7 @@ attribute per export with a real signature and the Rust doc comment.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import os
@@ -70,15 +71,19 @@ def inspect_bytes(data: bytes, name: str, max_bytes: int) -> tuple[WasmModule, I
     """Structure and interface of a module, or the error explaining why not.
 
     Results are remembered by content hash: loading the same module again
-    (a fresh instance per request, say) does not parse it again. The parsed
-    structures are never modified after parsing.
+    (a fresh instance per request, say) does not parse it again. What is
+    remembered holds no custom sections (their payloads are copies of the
+    module's bytes, megabytes in debug builds): the interface is decoded by
+    then and the function names kept. The parsed structures are never
+    modified after parsing.
     """
     if len(data) > max_bytes:
         _parse_checked(data, name, max_bytes)  # raises the size error
     digest = hashlib.sha256(data).digest()
     found = _INSPECTED.get(digest)
     if found is None:
-        found = _INSPECTED[digest] = _parse_checked(data, name, max_bytes)
+        wasm, interface = _parse_checked(data, name, max_bytes)
+        found = _INSPECTED[digest] = (dataclasses.replace(wasm, custom={}), interface)
         while len(_INSPECTED) > _INSPECTED_ENTRIES:
             _INSPECTED.popitem(last=False)
     return found
