@@ -159,21 +159,57 @@ def _reported(ctx: FailureContext, call: str, frames: tuple[str, ...]) -> BaseEx
             f"{call} in {ctx.module_name} exited with code {ctx.exit_code}", code=ctx.exit_code
         )
     if ctx.host_exception is not None:
-        exc = ctx.host_exception
-        exc.add_note(
-            f"raised by host import `{ctx.host_import}`, called from {call} in {ctx.module_name}"
-        )
-        if exc.__cause__ is None:
-            exc.__cause__ = Trap(
-                f"host import `{ctx.host_import}` raised {type(exc).__name__} during {call} "
-                f"in {ctx.module_name}",
-                kind="host",
-                frames=frames,
-            )
-        return exc
+        return _host_exception(ctx, call, frames, ctx.host_exception)
     if ctx.panic is not None:
         return _panic(ctx, call, ctx.panic)
     return None
+
+
+_HOST_NOTE = "raised by host import `"
+
+
+def _host_exception(
+    ctx: FailureContext, call: str, frames: tuple[str, ...], exc: BaseException
+) -> BaseException:
+    """``exc`` as the call raises it: one note and a Trap cause naming this call.
+
+    A host function may raise the same exception object on every call (a
+    module-level constant, say). Python keeps adding to such an object: a note
+    per call, and each raise prepends its frames to the traceback the object
+    already holds. So the note and the cause are replaced, never added twice,
+    and the frames left from earlier raises are cut: 100,000 failing calls cost
+    what one does.
+    """
+    note = f"{_HOST_NOTE}{ctx.host_import}`, called from {call} in {ctx.module_name}"
+    notes = getattr(exc, "__notes__", None)
+    ours = [i for i, n in enumerate(notes or ()) if str(n).startswith(_HOST_NOTE)]
+    if notes is not None and ours:
+        notes[ours[0]] = note
+    else:
+        exc.add_note(note)
+    if exc.__cause__ is None or (isinstance(exc.__cause__, Trap) and exc.__cause__.kind == "host"):
+        exc.__cause__ = Trap(
+            f"host import `{ctx.host_import}` raised {type(exc).__name__} during {call} "
+            f"in {ctx.module_name}",
+            kind="host",
+            frames=frames,
+        )
+    _cut_earlier_raises(exc)
+    return exc
+
+
+def _cut_earlier_raises(exc: BaseException) -> None:
+    """Drop the traceback entries ``exc`` carries from raises before this one.
+
+    The entries of one raise form a call chain (each frame called the next);
+    where that breaks, the entries of an earlier raise of the same object begin.
+    """
+    entry = exc.__traceback__
+    while entry is not None and entry.tb_next is not None:
+        if entry.tb_next.tb_frame.f_back is not entry.tb_frame:
+            entry.tb_next = None
+            return
+        entry = entry.tb_next
 
 
 def _panic(ctx: FailureContext, call: str, report: PanicReport) -> GuestPanic:
