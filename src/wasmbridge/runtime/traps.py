@@ -272,14 +272,14 @@ def limit_error(ctx: FailureContext, call: str, hit: LimitHit) -> LimitExceeded:
     detail = f" {hit.detail}" if hit.detail else ""
     if hit.kind == "output":
         cap = limits.max_output_bytes
-        shown = fmt_size(cap) if cap is not None else "its"
+        shown = f"{fmt_size(cap)} " if cap is not None else ""
         return OutputLimitExceeded(
-            f"{where} wrote more than its {shown} {hit.stream} limit{detail}",
+            f"{where} wrote more than its {shown}{hit.stream} limit{detail}",
             hint="raise Limits(max_output_bytes=...), or send the output to a file",
         )
-    shown = fmt_seconds(limits.timeout_s) if limits.timeout_s is not None else "its"
+    shown = f"{fmt_seconds(limits.timeout_s)} " if limits.timeout_s is not None else ""
     return TimeLimitExceeded(
-        f"{where} ran past its {shown} time limit{detail}",
+        f"{where} ran past its {shown}time limit{detail}",
         hint="raise Limits(timeout_s=...) or --timeout",
     )
 
