@@ -13,7 +13,6 @@ Heavy imports (wasmtime, the build layer) happen inside the handlers, so
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -118,12 +117,18 @@ def cmd_doctor(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace, term: Terminal) -> int:
-    from .build.report import describe_module, module_json, read_module_file, render_module
+    from .build.report import (
+        describe_module,
+        json_text,
+        module_json,
+        read_module_file,
+        render_module,
+    )
 
     path = Path(args.file)
     report = describe_module(read_module_file(path), str(path))
     if args.json:
-        term.result(json.dumps(module_json(report), indent=2, ensure_ascii=False))
+        term.result(json_text(module_json(report)))
     else:
         term.results(render_module(report, top=args.top))
     return EXIT_OK

@@ -10,6 +10,7 @@ each function body with its name from the name section (present in
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,56 @@ def fmt_bytes(size: int) -> str:
     return f"{size:,} B"
 
 
+_NAMED_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: str) -> str:
+    r"""``text`` safe to print on a terminal: every unprintable character escaped.
+
+    Names, docs and section names come from the module, which anyone may have
+    crafted: an ESC sequence would drive the terminal, a bidi override
+    (U+202E) would show a name reversed. C0/C1 controls become ``\xNN``,
+    format characters (bidi overrides and isolates, zero-width ones),
+    separators and unassigned code points ``\uNNNN``.
+
+    >>> printable("ok\x1b[2Jgone\u202e")
+    'ok\\x1b[2Jgone\\u202e'
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if ch in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[ch]
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def json_text(data: object) -> str:
+    r"""``data`` as indented JSON that is also safe to print (see ``printable``).
+
+    ``json.dumps`` escapes C0 controls but, keeping non-ASCII text readable,
+    not C1 controls or bidi overrides; those become ``\uNNNN`` escapes, which
+    JSON readers decode back to the same strings.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\n" else _json_escape(ch) for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON spells code points above U+FFFF
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def size_report(data: bytes, module: WasmModule | None = None) -> SizeReport:
     """Sizes of ``data`` by section and by function."""
     module = parse(data) if module is None else module
@@ -102,19 +153,19 @@ def describe_module(data: bytes, name: str) -> ModuleReport:
         module = parse(data)
     except BinaryFormatError as exc:
         raise InvalidModule(
-            f"{name} {exc}" if str(exc).startswith("is ") else f"{name}: {exc}",
+            printable(f"{name} {exc}" if str(exc).startswith("is ") else f"{name}: {exc}"),
             hint="pass a .wasm file built by `wasmbridge build` (or any WebAssembly module)",
         ) from exc
     try:
         interface = read_interface(module)
     except SectionVersionError as exc:
         raise InterfaceError(
-            f"{name} has interface v{exc.found}, this wasmbridge reads v1",
+            printable(f"{name} has interface v{exc.found}, this wasmbridge reads v1"),
             hint="upgrade wasmbridge, or rebuild the module with this one: `wasmbridge build`",
         ) from exc
     except SectionFormatError as exc:
         raise InterfaceError(
-            f"{name}: the wasmbridge section is unreadable: {exc}",
+            printable(f"{name}: the wasmbridge section is unreadable: {exc}"),
             hint="rebuild the module with `wasmbridge build`",
         ) from exc
     return ModuleReport(name, module, interface, size_report(data, module))
@@ -126,9 +177,10 @@ def describe_module(data: bytes, name: str) -> ModuleReport:
 def render_sizes(sizes: SizeReport, *, top: int | None = 10) -> list[str]:
     """Size breakdown lines: by section, then the ``top`` largest functions."""
     lines = ["size by section:"]
-    width = max((len(s.name) + (9 if s.custom else 0) for s in sizes.sections), default=6)
-    for s in (SectionSize("header", False, HEADER_SIZE), *sizes.sections):
-        label = f"{s.name} (custom)" if s.custom else s.name
+    rows = (SectionSize("header", False, HEADER_SIZE), *sizes.sections)
+    labels = [f"{printable(s.name)} (custom)" if s.custom else s.name for s in rows]
+    width = max((len(label) for label in labels[1:]), default=6)
+    for s, label in zip(rows, labels, strict=True):
         lines.append(f"  {label:<{width}}  {fmt_bytes(s.size):>10}  {_percent(s.size, sizes):>6}")
     lines.append(f"  {'total':<{width}}  {fmt_bytes(sizes.total):>10}")
     shown = sizes.functions if top is None else sizes.functions[:top]
@@ -138,7 +190,7 @@ def render_sizes(sizes: SizeReport, *, top: int | None = 10) -> list[str]:
         lines.append(f"{title}{f', {len(shown)} of {len(sizes.functions)}' if more else ''}):")
         for f in shown:
             lines.append(f"  {fmt_bytes(f.size):>10}  {_percent(f.size, sizes):>6}  {f.name}")
-    return lines
+    return [printable(line) for line in lines]
 
 
 def render_module(report: ModuleReport, *, top: int | None = 20) -> list[str]:
@@ -147,7 +199,7 @@ def render_module(report: ModuleReport, *, top: int | None = 20) -> list[str]:
     lines = [f"{report.name}: {fmt_bytes(report.sizes.total)}, {version}", ""]
     lines += _render_interface(report.interface)
     lines += ["", *_render_wasm(report.module), "", *render_sizes(report.sizes, top=top)]
-    return lines
+    return [printable(line) for line in lines]  # names and docs come from the module
 
 
 def _render_interface(interface: Interface | None) -> list[str]:
@@ -174,13 +226,14 @@ def _render_functions(funcs: tuple[Function, ...], *, qualify: bool) -> list[str
 
 def _render_wasm(module: WasmModule) -> list[str]:
     lines = ["wasm exports:"]
-    width = max((len(e.name) for e in module.exports), default=0)
-    for export in module.exports:
-        lines.append(f"  {export.name:<{width}}  {export.kind:<6}  {_export_type(module, export)}")
+    exported = [printable(e.name) for e in module.exports]
+    width = max((len(name) for name in exported), default=0)
+    for name, export in zip(exported, module.exports, strict=True):
+        lines.append(f"  {name:<{width}}  {export.kind:<6}  {_export_type(module, export)}")
     if not module.exports:
         lines.append("  (none)")
     lines.append("wasm imports:")
-    names = [f"{i.module}.{i.name}" for i in module.imports]
+    names = [printable(f"{i.module}.{i.name}") for i in module.imports]
     width = max((len(n) for n in names), default=0)
     for full, imp in zip(names, module.imports, strict=True):
         lines.append(f"  {full:<{width}}  {imp.kind:<6}  {_import_type(imp)}")
