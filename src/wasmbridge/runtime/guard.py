@@ -4,8 +4,16 @@ At instantiation: memory and table caps go into the store's limiter (so
 ``memory.grow`` past the cap returns -1 and an oversized declaration fails),
 and the first deadline and fuel are armed, since a start function runs
 during instantiation. Before each call (``CallSite.before_call``): the
-epoch deadline and the fuel are armed again and the calling thread's stack
-is checked.
+deadline and the fuel are armed again and the calling thread's stack is
+checked.
+
+Time: a call's deadline is a ``time.monotonic()`` value, decided by the
+clock alone. The store's epoch deadline stays one epoch ahead, so every
+tick of the ticker (ticker.py) makes a running guest call ``_decide``,
+which compares the clock with the deadline. The ticker keeps ticking until
+a tick has come after the last armed deadline, so no deadline waits on a
+tick that will not come, whatever the time limit and however late the
+ticks run.
 
 Why the thread check: wasmtime bounds the wasm stack at ``max_wasm_stack``
 below the stack pointer it finds on entry, and trusts the thread to have
@@ -32,12 +40,11 @@ import wasmtime
 from ..errors import StackLimitExceeded
 from . import _capi
 from .limits import KIB, Limits, fmt_size
-from .ticker import BUSY_MARGIN_S, deadline_ticks, get_ticker
+from .ticker import get_ticker
 from .traps import FailureContext, LimitHit
 
 STACK_HEADROOM = 128 * KIB
 NO_DEADLINE = float("inf")
-IDLE_TICKS = 1 << 40  # no call armed: nothing to check
 
 _thread = threading.local()
 
@@ -77,10 +84,10 @@ class CallGuard:
     """The limits of one instance: its store's caps and the arming of each call.
 
     ``deadline`` is the ``time.monotonic()`` value the current call must end
-    by. The store's epoch deadline only makes wasmtime ask ``_decide``, at
-    most once per tick while guest code runs, whether that time has come; so
-    arming a call costs one clock read and no call into wasmtime. WASI host
-    functions that wait (a sleep, a blocked write) read ``deadline`` too.
+    by. The store's epoch deadline only makes wasmtime ask ``_decide``, once
+    per tick while guest code runs, whether that time has come; so arming a
+    call costs one clock read and no call into wasmtime. WASI host functions
+    that wait (a sleep, a blocked write) read ``deadline`` too.
     """
 
     def __init__(
@@ -135,19 +142,20 @@ class CallGuard:
                 local.checked_stack = need
             if timeout is not None:
                 self.deadline = deadline = monotonic() + timeout
-                keep_busy(deadline + BUSY_MARGIN_S)
+                keep_busy(deadline)
             if refill is not None:
                 refill()
 
         return arm
 
     def _decide(self) -> int | None:
-        """At the store's epoch deadline: None to stop the guest, else ticks to the next check."""
-        left = self.deadline - time.monotonic()
-        if left == NO_DEADLINE:
-            return IDLE_TICKS
-        if left > 0:
-            return deadline_ticks(left) - 1
+        """At each tick while the guest runs: None to stop it, else 1 (look again next tick).
+
+        Always one tick: a deadline counted in ticks would fire late, or
+        never, when ticks come slower than ``TICK_S`` or stop.
+        """
+        if time.monotonic() < self.deadline:
+            return 1
         self._failure.hit(LimitHit("time"))
         return None
 

@@ -1,14 +1,20 @@
 """The epoch ticker: one background thread that makes time limits fire.
 
 Every engine is built with epoch interruption: compiled code checks the
-engine's epoch at function entries and loop headers, and traps once it
-passes the store's deadline. This thread advances the epoch of every
-engine each ``TICK_S`` while some limited call may be running, so a call
-armed with ``deadline_ticks(timeout)`` traps between ``timeout`` and
-``timeout + TICK_S`` after it started.
+engine's epoch at function entries and loop headers. Each store's epoch
+deadline is one increment ahead, so every increment makes each running
+guest call its store's deadline callback once, which reads the monotonic
+clock and stops the guest if its call's deadline has passed (guard.py).
+Ticks are only the occasions to look at the clock: a deadline never
+depends on how many ticks came, or how late they came.
 
-It starts with the first limited call and parks (no wake-ups at all) when
-no armed call can still be running, so an idle process pays nothing.
+The thread increments every engine's epoch about each ``TICK_S`` while
+some armed deadline is still ahead, then once more at or after the last of
+them, and only then parks: every deadline gets one tick that comes after
+it, so a guest running past its deadline stops within about one tick of
+it, at any length of time limit. Parked, the thread waits on an event (no
+wake-ups at all), so an idle process, or one that only calls modules
+without a time limit, pays nothing.
 
     ticker = get_ticker()
     ticker.keep_busy(time.monotonic() + timeout)   # before each limited call
@@ -16,7 +22,6 @@ no armed call can still be running, so an idle process pays nothing.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
@@ -25,14 +30,19 @@ from .engine import all_engines
 
 TICK_S = 0.01
 
+# How long past the last armed deadline the ticker may still tick before it
+# parks: the final tick comes at or after that deadline, at most a tick later.
+BUSY_MARGIN_S = TICK_S
 
-def deadline_ticks(timeout_s: float) -> int:
-    """Epoch increments until the deadline: the first may come at once, so one more."""
-    return math.ceil(timeout_s / TICK_S) + 1
+
+def kick_engines() -> None:
+    """Advance every engine's epoch once: each running guest consults its store's callback."""
+    for engine in all_engines():
+        engine.increment_epoch()
 
 
 class Ticker:
-    """Advances every engine's epoch while ``busy_until`` lies ahead."""
+    """Advances every engine's epoch while ``busy_until`` lies ahead, and once after it."""
 
     def __init__(self, period: float = TICK_S) -> None:
         self.period = period
@@ -47,7 +57,7 @@ class Ticker:
         self._start_lock = threading.Lock()
 
     def keep_busy(self, until: float) -> None:
-        """Tick at least until ``until`` (a ``time.monotonic()`` value)."""
+        """Tick until a tick has come at or after ``until`` (a ``time.monotonic()`` value)."""
         if until > self.busy_until:
             self.busy_until = until
         # The ticker publishes `parked` before re-reading `busy_until`, and we
@@ -75,26 +85,28 @@ class Ticker:
 
     def _run(self) -> None:
         while True:
-            if time.monotonic() < self.busy_until:
-                for engine in all_engines():
-                    engine.increment_epoch()
-                self.ticks += 1
-                time.sleep(self.period)
+            # The clock is read before the tick: when it already shows every
+            # armed deadline passed, this tick is one that came after them all.
+            now = time.monotonic()
+            kick_engines()
+            self.ticks += 1
+            if now < self.busy_until:
+                # The last tick falls on the last deadline rather than up to a tick after it.
+                time.sleep(min(self.period, self.busy_until - now))
                 continue
-            self.parked = True
-            if time.monotonic() >= self.busy_until:
-                self._wake.wait()
-            self._wake.clear()
-            self.parked = False
+            self._park()
+
+    def _park(self) -> None:
+        self.parked = True
+        if time.monotonic() >= self.busy_until:
+            self._wake.wait()
+        self._wake.clear()
+        self.parked = False
 
     def after_fork(self) -> None:
         """The thread does not exist in a forked child: start a new one on demand."""
         self._reset()
 
-
-# The margin past a call's deadline during which the ticker keeps ticking, so
-# the trap can fire even when the deadline falls between two ticks.
-BUSY_MARGIN_S = 3 * TICK_S
 
 _ticker = Ticker()
 if hasattr(os, "register_at_fork"):
