@@ -278,6 +278,18 @@ def on_epoch_deadline(store: wasmtime.Store, decide: Callable[[], int | None]) -
     ``decide`` returns the ticks until the next check (the guest carries on)
     or None (the guest traps, with an error the call reports).
     """
+    keep = epoch_callback(decide)
+    set_epoch_callback(store, keep)
+    return keep
+
+
+def set_epoch_callback(store: wasmtime.Store, callback: object) -> None:
+    """Make ``callback`` (from ``epoch_callback``, shared by many stores) the store's."""
+    _set_epoch_callback(store.ptr(), callback, None, _NO_FINALIZER)
+
+
+def epoch_callback(decide: Callable[[], int | None]) -> object:
+    """A deadline callback around ``decide`` (see ``on_epoch_deadline``); keep it alive."""
 
     def callback(_ctx: int | None, _env: int | None, delta: Any, kind: Any) -> int:
         try:
@@ -292,9 +304,7 @@ def on_epoch_deadline(store: wasmtime.Store, decide: Callable[[], int | None]) -
         kind[0] = _UPDATE_DEADLINE_CONTINUE
         return 0
 
-    keep = _EPOCH_CALLBACK(callback)
-    _set_epoch_callback(store.ptr(), keep, None, _NO_FINALIZER)
-    return keep
+    return _EPOCH_CALLBACK(callback)
 
 
 def fuel_refill(ctx: int, fuel: int) -> Callable[[], None]:

@@ -13,7 +13,7 @@ tick of the ticker (ticker.py) makes a running guest call ``_decide``,
 which compares the clock with the deadline. The ticker keeps ticking until
 a tick has come after the last armed deadline, so no deadline waits on a
 tick that will not come, whatever the time limit and however late the
-ticks run.
+ticks run. The same callback stops the guest for Ctrl-C (interrupt.py).
 
 Why the thread check: wasmtime bounds the wasm stack at ``max_wasm_stack``
 below the stack pointer it finds on entry, and trusts the thread to have
@@ -38,7 +38,7 @@ from typing import Protocol
 import wasmtime
 
 from ..errors import StackLimitExceeded
-from . import _capi
+from . import _capi, interrupt
 from .limits import KIB, Limits, fmt_size
 from .ticker import get_ticker
 from .traps import FailureContext, LimitHit
@@ -111,8 +111,9 @@ class CallGuard:
             table_elements=tables if tables is not None else -1,
         )
         if limits.timeout_s is not None:
+            # In place of the instance's interrupt-only callback (its deadline
+            # is already one epoch ahead).
             self._keep = _capi.on_epoch_deadline(store, self._decide)
-            _capi.set_epoch_deadline(ctx, 1)
         self.arm = self._arming(state, ctx)
 
     def _arming(self, state: CallState, ctx: int) -> Callable[[], None]:
@@ -154,6 +155,8 @@ class CallGuard:
         Always one tick: a deadline counted in ticks would fire late, or
         never, when ticks come slower than ``TICK_S`` or stop.
         """
+        if interrupt.stop_requested():
+            return None
         if time.monotonic() < self.deadline:
             return 1
         self._failure.hit(LimitHit("time"))

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from ..interface import abi
 from ..interface.types import Function, Kind, Type
-from . import _capi
+from . import _capi, interrupt
 from .marshal import TYPECODES, Marshal, ParamInfo, check_scalar, decode_text, narrow
 from .memory import GuestMemory
 from .traps import FailureContext, PanicReport
@@ -67,7 +67,13 @@ def _trapping(
 ) -> _capi.HostCallback:
     """The raw callback around ``call``: marks the host call as running (for
     nested calls and the arena), and turns an exception into a trap whose
-    exception the export call re-raises."""
+    exception the export call re-raises.
+
+    KeyboardInterrupt included: ``call``'s code is registered as safe for
+    the SIGINT handler, which raises inside it at once, while anywhere else
+    on the way in or out (where ctypes would swallow it and the guest carry
+    on as if the import had returned) it defers (interrupt.py)."""
+    interrupt.SAFE.add(call.__code__)
 
     def callback(env: int, caller: int, values: int, count: int) -> int:
         previous = state.callback_thread

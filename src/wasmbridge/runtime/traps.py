@@ -34,7 +34,7 @@ from ..errors import (
     Trap,
 )
 from ..interface.binary import WasmModule
-from . import _capi
+from . import _capi, interrupt
 from .limits import DEFAULT_STACK_KB, WASM_PAGE, Limits, fmt_seconds, fmt_size
 
 TRAP_TEXT = {
@@ -104,10 +104,21 @@ def failure(ctx: FailureContext, call: str, error: Any, trap_address: int) -> Ba
     """The exception for a failed call: ``error`` is the returned error pointer or None."""
     try:
         if error:
-            return _from_error(ctx, call, _capi.take_error(error))
-        return _from_trap(ctx, call, _capi.take_trap(trap_address))
+            err = _capi.take_error(error)
+            return _interrupted(ctx, call) or _from_error(ctx, call, err)
+        trap = _capi.take_trap(trap_address)  # taken in every case: it clears the trap slot
+        return _interrupted(ctx, call) or _from_trap(ctx, call, trap)
     finally:
         ctx.clear()
+
+
+def _interrupted(ctx: FailureContext, call: str) -> KeyboardInterrupt | None:
+    """KeyboardInterrupt when Ctrl-C stopped the call (it wins over whatever else failed)."""
+    if not interrupt.take():
+        return None
+    exc = KeyboardInterrupt()
+    exc.add_note(f"Ctrl-C stopped {call} in {ctx.module_name}; the instance stays usable")
+    return exc
 
 
 def _from_error(ctx: FailureContext, call: str, err: wasmtime.WasmtimeError) -> BaseException:
@@ -133,6 +144,9 @@ def start_failure(ctx: FailureContext, trap: wasmtime.Trap) -> BaseException:
     """The exception for a trap in the start function, during instantiation."""
     try:
         call = "the start function"
+        stopped = _interrupted(ctx, call)
+        if stopped is not None:
+            return stopped
         frames = tuple(_frame_text(ctx.wasm, *f) for f in _capi.trap_frames(trap))
         reported = _reported(ctx, call, frames)
         if reported is not None:
@@ -145,7 +159,8 @@ def start_failure(ctx: FailureContext, trap: wasmtime.Trap) -> BaseException:
 def start_error(ctx: FailureContext) -> BaseException | None:
     """What stopped the start function, if a host function recorded it (an engine error)."""
     try:
-        return _reported(ctx, "the start function", ())
+        call = "the start function"
+        return _interrupted(ctx, call) or _reported(ctx, call, ())
     finally:
         ctx.clear()
 
