@@ -192,6 +192,18 @@ def caller_memory(caller: int) -> tuple[int, int] | None:
     return base, int(ffi.wasmtime_memory_data_size(ctx, ctypes.byref(mem)))
 
 
+def caller_memory_extern(caller: int) -> wasmtime.Memory | None:
+    """The calling instance's ``memory`` export as a wasmtime-py object, during a host call."""
+    item = ffi.wasmtime_extern_t()
+    name = b"memory"
+    caller_ptr = ctypes.cast(caller, ctypes.POINTER(ffi.wasmtime_caller_t))
+    if not ffi.wasmtime_caller_export_get(caller_ptr, name, len(name), ctypes.byref(item)):
+        return None
+    if cast_any(item.kind) != ffi.WASMTIME_EXTERN_MEMORY.value:
+        return None
+    return wasmtime.Memory._from_raw(item.of.memory)
+
+
 # Host callbacks: trap pointer (or 0) <- (env, caller, args_and_results, count)
 HostCallback = Callable[[int, int, int, int], int]
 _UNCHECKED_CALLBACK = ctypes.CFUNCTYPE(c_size_t, c_void_p, c_void_p, c_void_p, c_size_t)

@@ -18,7 +18,9 @@ or must stop at a deadline.
 Permission denials stay inside WASI: a path outside the preopened
 directories (``..``, absolute, a symlink pointing out), a write under a
 read-only directory, a file never granted all come back to the guest as
-errno values (EPERM, EBADF, ENOTDIR, ...), never as host exceptions.
+errno values (EPERM, EBADF, ENOTDIR, ...), never as host exceptions. So
+does a symlink the guest tries to make pointing out of a grant:
+``path_symlink`` is linked over wasmtime's too (``wasi_symlink.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .limits import DEFAULT_CAPTURE_BYTES
 from .traps import FailureContext, LimitHit
 from .wasi_poll import Clocks, DeadlineReached, poll_oneoff
 from .wasi_sinks import CaptureSink, FdSink, Sink
+from .wasi_symlink import SymlinkGuard
 
 PREVIEW1 = "wasi_snapshot_preview1"
 MODULES = (PREVIEW1, "wasi_unstable")
@@ -61,6 +64,7 @@ class WasiSession:
         self.stdout: Sink | None = None
         self.stderr: Sink | None = None
         self.clocks = Clocks(time.monotonic_ns())
+        self.symlinks: SymlinkGuard | None = None  # path_symlink without escaping targets
         self._keep: list[object] = []
 
     @property
@@ -99,6 +103,7 @@ class WasiSession:
         store.set_wasi(config)
         linker.define_wasi()
         linker.allow_shadowing = True
+        self.symlinks = SymlinkGuard(store, linker, self.failure)
 
     def _output(
         self, config: wasmtime.WasiConfig, fd: int, stream: str, target: Output
@@ -126,6 +131,8 @@ class WasiSession:
     def override(self, wasm: WasmModule, define: Define) -> None:
         """Link our ``proc_exit`` (always) and ``poll_oneoff`` (with a time limit)."""
         imported = {(i.module, i.name) for i in wasm.imports if i.kind == "func"}
+        if self.symlinks is not None:
+            self.symlinks.override(MODULES, imported, define)
         for module in MODULES:
             if (module, "proc_exit") in imported:
                 define(module, "proc_exit", PROC_EXIT, self._proc_exit)
