@@ -16,6 +16,7 @@ import functools
 import inspect
 import keyword
 import struct
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,10 @@ class CallSite:
     guarded: bool = True  # False for the allocator, called while a guarded call runs
     # Runs right before each guarded call (per-call limits: epoch deadline, fuel).
     before_call: Callable[[], None] | None = None
+    # Without limits: threads whose stack was checked (by kernel thread id), and
+    # the check that refuses a thread too small for the wasm stack.
+    checked_threads: set[int] | None = None
+    check_thread: Callable[[], None] | None = None
 
 
 def build_export(
@@ -220,6 +225,9 @@ class _Writer:
             "_wb_push": site.tokens.append,
             "_wb_enter": site.enter,
             "_wb_leave": site.leave,
+            "_wb_tid": threading.get_native_id,
+            "_wb_threads": site.checked_threads,
+            "_wb_check_thread": site.check_thread,
             "_wb_args_error": self._args_error,
             "_wb_before": site.before_call,
             "_wb_keep": (self.buffer, site.func, site),
@@ -267,6 +275,9 @@ class _Writer:
         params = ", ".join(self.param_names)
         args = "(" + "".join(f"{n}, " for n in self.param_names) + ")"
         body = [f"def {_FUNC_NAME}({params}):"]
+        if self.site.guarded and self.site.check_thread is not None:
+            # Cheap per call; a thread's first call asks its stack size once.
+            body += ["    if _wb_tid() not in _wb_threads:", "        _wb_check_thread()"]
         if self.site.guarded:
             body += [
                 "    try:",

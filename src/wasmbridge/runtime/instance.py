@@ -42,6 +42,9 @@ from .wasi import WasiSession
 _VALTYPE_KINDS = {"i32": Kind.I32, "i64": Kind.I64, "f32": Kind.F32, "f64": Kind.F64}
 
 HostImports = Mapping[str, Any]
+# Kernel ids of the threads whose stack fits a wasm stack size, by that size
+# (kernel ids are not reused as quickly as pthread ids).
+_CHECKED_THREADS: dict[int, set[int]] = {}
 
 
 class Instance:
@@ -64,6 +67,8 @@ class Instance:
         self.wasm = wasm
         self.interface = interface
         self.limits = limits
+        self._wasm_stack = settings.max_wasm_stack
+        self._checked_threads = _CHECKED_THREADS.setdefault(settings.max_wasm_stack, set())
         engine = get_engine(settings)
         self.store = wasmtime.Store(engine)
         self.ctx = _capi.context_address(self.store)
@@ -253,7 +258,15 @@ class Instance:
             guest_array=_guest_array_type(),
             guarded=guarded,
             before_call=self.guard.arm if self.guard is not None else None,
+            checked_threads=self._checked_threads if self.guard is None else None,
+            check_thread=self._check_thread if self.guard is None else None,
         )
+
+    def _check_thread(self) -> None:
+        """Refuse a thread whose stack cannot hold the wasm stack (calls without limits:
+        with limits, ``CallGuard.arm`` checks it). Threads that pass are remembered."""
+        check_thread_stack(self.name, self._wasm_stack)
+        self._checked_threads.add(threading.get_native_id())
 
     def _bind_functions(self) -> LazyFunctions:
         """Check every export now; generate each callable on its first use."""

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import wasmbridge
-from wasmbridge.errors import GuestPanic, Trap
+from wasmbridge.errors import GuestPanic, StackLimitExceeded, Trap
 
 pytestmark = pytest.mark.toolchain
 
@@ -120,3 +120,30 @@ def test_arrays_and_calls_from_threads_share_the_guard(m: Any) -> None:
     for t in threads[:2]:
         t.join(30)
     assert not errors, errors[0]
+
+
+def test_a_thread_too_small_for_the_wasm_stack_is_refused_not_crashed(types_wasm: Path) -> None:
+    """Without limits too: deep recursion on a 256 KiB thread stack segfaulted."""
+    m = wasmbridge.load(types_wasm)
+    outcome: list[BaseException | int] = []
+
+    def small() -> None:
+        try:
+            outcome.append(m.stack_overflow(1_000_000))
+        except BaseException as exc:  # noqa: BLE001 - inspected below
+            outcome.append(exc)
+
+    previous = threading.stack_size(256 * 1024)
+    try:
+        thread = threading.Thread(target=small)
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join(60)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], StackLimitExceeded), outcome[0]
+    assert "stack is 256 KiB" in str(outcome[0])
+    # A thread with a normal stack still runs it, and gets the wasm stack trap.
+    with pytest.raises(StackLimitExceeded, match="exhausted the wasm stack"):
+        m.stack_overflow(1_000_000)
+    assert m.add(1, 2) == 3
