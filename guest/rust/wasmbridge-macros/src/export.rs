@@ -26,6 +26,7 @@ use proc_macro::{Delimiter, Span, TokenStream, TokenTree};
 
 use crate::emit::{quote, scalar_result, wire_list, wires, Wire, RT};
 use crate::error::{to_compile_errors, Error, Result};
+use crate::names::{reserved_export, suggestion};
 use crate::parse::{parse_fn, string_arg, FnItem, Mode};
 use crate::record::{export_record, section_item, Signature};
 use crate::types::{fn_types, FnTypes, Ty};
@@ -51,6 +52,7 @@ fn generate(
     }
     let FnTypes { params, result } = fn_types(&f, false)?;
     let name = export_name.unwrap_or_else(|| f.plain_name());
+    check_name(&f, &name).map_err(|e| vec![e])?;
     let doc = f.doc();
     let sig = Signature { name: &name, doc: &doc, params: &params, result: &result };
     let record = export_record(&sig, f.name.span()).map_err(|e| vec![e])?;
@@ -71,6 +73,27 @@ fn parse_args(attr: TokenStream) -> Result<Option<String>> {
         "name",
         "#[wasmbridge::export] takes no argument or `name = \"...\"` (the export's name)",
     )
+}
+
+/// Refuses export names the toolchain already uses (see `names`).
+fn check_name(f: &FnItem, name: &str) -> Result<()> {
+    let reason = match reserved_export(name) {
+        Some(reason) => reason,
+        None => return Ok(()),
+    };
+    let what = if name == f.plain_name() {
+        format!("cannot export `{}`: {}; rename the function, or", name, reason)
+    } else {
+        format!("cannot export `{}` as `{}`: {};", f.plain_name(), name, reason)
+    };
+    Err(Error::new(
+        f.name.span(),
+        format!(
+            "{} export it under another name: `#[wasmbridge::export(name = \"{}\")]`",
+            what,
+            suggestion(name)
+        ),
+    ))
 }
 
 fn wrapper(f: &FnItem, sig: &Signature, cfgs: &str) -> String {

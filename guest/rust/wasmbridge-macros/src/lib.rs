@@ -6,6 +6,7 @@
 //!
 //! * `parse` splits a `fn` item or an `extern` block into its parts;
 //! * `types` classifies each Rust type as an interface type (docs/abi.md);
+//! * `names` refuses export names the toolchain already uses;
 //! * `record` encodes the interface record for the `wasmbridge` section;
 //! * `export` and `import` write the glue as Rust source text, which is then
 //!   parsed into tokens (`emit` holds the pieces both share).
@@ -19,6 +20,7 @@ mod error;
 mod export;
 mod import;
 mod lit;
+mod names;
 mod parse;
 mod record;
 mod types;
