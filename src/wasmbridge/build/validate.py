@@ -1,6 +1,7 @@
 """Check a built module before it is written to ``pkg/``.
 
-Three checks: wasmtime accepts it; its interface section decodes; every
+Four checks: wasmtime accepts it; its interface section decodes; every
+export's name works in every host (``export_name_problems``); every
 function the interface declares has the wasm signature the ABI predicts
 (``interface.abi.signature``), so the SDK and the hosts cannot disagree
 silently.
@@ -9,6 +10,8 @@ silently.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 from ..errors import BuildFailed
 from ..interface import (
@@ -22,6 +25,19 @@ from ..interface import (
 from ..interface.abi import signature
 
 _REPORT = "this is a bug in wasmbridge or its SDK; please report it with the crate"
+_RENAME = (
+    "rename the function, or export it under another name: "
+    '`#[wasmbridge::export(name = "...")]`; docs/web.md, "Export names", has the rules'
+)
+
+# Names the JS glue cannot export, whatever it does. (Names the toolchain
+# uses, such as `memory`, are refused earlier by the SDK's macro.)
+HOST_RESERVED = {
+    "then": "`await import()` takes a module exporting `then` for a promise and calls it "
+    "instead of returning the module",
+    "default": "the JS glue's default export is init()",
+    "__esModule": "the CommonJS glue uses it to mark itself as an ES module",
+}
 
 
 def validate_module(data: bytes, name: str) -> Interface | None:
@@ -35,10 +51,53 @@ def validate_module(data: bytes, name: str) -> Interface | None:
     except (BinaryFormatError, SectionFormatError) as exc:
         raise BuildFailed(f"{name}: {exc}", hint=_REPORT) from exc
     if interface is not None:
+        problems = export_name_problems(interface)
+        if problems:
+            lines = [f"{name} has exports that some host cannot reach by name:", *problems]
+            raise BuildFailed("\n".join(lines), hint=_RENAME)
         problems = signature_problems(module, interface)
         if problems:
             raise BuildFailed(f"{name}: " + "\n".join(problems), hint=_REPORT)
     return interface
+
+
+def export_name_problems(interface: Interface) -> list[str]:
+    """Each export whose name some host cannot use, and why.
+
+    Rust allows any identifier (``r#new``, ``größe``, ``Object``) and the
+    glue gives those their own local names, so they work everywhere; what
+    is left are names a host itself claims, names that are no identifier
+    (from ``name = "..."``) and names Python reads as another.
+    """
+    problems = []
+    for func in sorted(interface.exports, key=lambda f: f.name):
+        reason = _name_problem(func.name)
+        if reason is not None:
+            problems.append(f"`{_shown(func.name)}`: {reason}")
+    return problems
+
+
+def _name_problem(name: str) -> str | None:
+    if name in HOST_RESERVED:
+        return HOST_RESERVED[name]
+    if not name.isidentifier():
+        return (
+            "it is not an identifier, so TypeScript declarations cannot name it "
+            "and Python reaches it only through `exports[...]`"
+        )
+    folded = unicodedata.normalize("NFKC", name)
+    if folded != name:
+        return (
+            f"Python reads it as `{folded}` (identifiers are NFKC-normalized), "
+            f"so `module.{name}` would look up `{folded}`"
+        )
+    return None
+
+
+def _shown(name: str) -> str:
+    """``name`` for a message: control characters escaped, long names cut."""
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def wasmtime_problem(data: bytes) -> str | None:
