@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..interface import Function, Interface, Type, WasmModule, abi
 from ..interface.types import FLOATS, INTEGERS, Kind
+from ._js_helpers import BODY_NAMES, export_locals
 from ._js_names import (
     TYPED_ARRAYS,
     export_specifier,
@@ -103,17 +104,19 @@ def emit_dts(
     exports = exported_functions(interface, wasm)
     exported_init = any(f.name == "init" for f in exports)
     _init_types(w, wasm_name, _host_functions(interface, wasm), export_init=not exported_init)
-    taken: set[str] = {"init", "InitInput", "InitOptions", "Imports"}
+    # The same local names as the glue's: `Object_` declared, exported as `Object`.
+    locals_ = export_locals([f.name for f in exports])
     renamed: list[tuple[str, str]] = []
     for func in exports:
-        local = js_identifier(func.name, taken)
+        local = locals_[func.name]
         w.blank()
         _declare(w, func, local)
         if local != func.name:
             renamed.append((local, func.name))
     for name in _error_classes(interface, wasm):
-        w.blank()
-        _error_class(w, name)
+        if name not in locals_:  # the glue's own names yield to the module's
+            w.blank()
+            _error_class(w, name)
     if renamed:
         w.blank()
         specifiers = ", ".join(export_specifier(local, name) for local, name in renamed)
@@ -135,7 +138,10 @@ def _host_functions(interface: Interface | None, wasm: WasmModule) -> list[tuple
             result = _raw(imp.type.results[0]) if imp.type.results else "void"
             found.append((key, f"({params}) => {result}", f"`{imp.module}.{imp.name}` {imp.type}"))
             continue
-        params = ", ".join(f"{p.name}: {ts_result(p.type)}" for p in func.params)
+        names = _param_names([p.name for p in func.params])
+        params = ", ".join(
+            f"{name}: {ts_result(p.type)}" for name, p in zip(names, func.params, strict=True)
+        )
         doc = "\n\n".join(filter(None, [func.doc.strip(), f"`{imp.module}.{func.signature()}`"]))
         found.append((key, f"({params}) => {ts_param(func.result)}", doc))
     return found
@@ -197,7 +203,9 @@ def _declare(w: Writer, func: Function, local: str) -> None:
     if func.result.kind is Kind.RESULT:
         doc.append("@throws {ReturnedError} when it returns `Err`")
     _doc(w, "\n\n".join(doc))
-    params = ", ".join(f"{_param_name(p.name)}: {ts_param(p.type)}" for p in func.params)
+    names = _param_names([p.name for p in func.params])
+    typed = [f"{name}: {ts_param(p.type)}" for name, p in zip(names, func.params, strict=True)]
+    params = ", ".join(typed)
     keyword = "export declare function" if local == func.name else "declare function"
     one_line = f"{keyword} {local}({params}): {ts_result(func.result)};"
     if len(one_line) <= 100:
@@ -205,13 +213,15 @@ def _declare(w: Writer, func: Function, local: str) -> None:
         return
     w.line(f"{keyword} {local}(")
     with w.indent():
-        for p in func.params:
-            w.line(f"{_param_name(p.name)}: {ts_param(p.type)},")
+        for param in typed:
+            w.line(f"{param},")
     w.line(f"): {ts_result(func.result)};")
 
 
-def _param_name(name: str) -> str:
-    return js_identifier(name, set())
+def _param_names(names: list[str]) -> list[str]:
+    """Parameter names as the glue's shims spell them (valid and distinct)."""
+    taken = set(BODY_NAMES)
+    return [js_identifier(name, taken) for name in names]
 
 
 def _error_classes(interface: Interface | None, wasm: WasmModule) -> list[str]:

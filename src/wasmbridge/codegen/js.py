@@ -12,7 +12,10 @@ panics as ``GuestPanic``, traps rethrown with the call named.
     Path("pkg/hello.js").write_text(glue)
 
 Only the helpers the module uses are emitted (``_js_helpers.LIBRARY``);
-the output is deterministic.
+the output is deterministic. Exports keep their names whatever they are
+(``new``, ``Object``, ``init``): each shim is declared under a local name
+that shadows nothing the glue uses (``_js_helpers.export_locals``) and
+exported under the module's name.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from ._js_names import (
     import_key,
     js_identifier,
     js_string,
+    literal_key,
     member,
-    property_name,
 )
 from ._writer import Helpers, Writer, exported_functions, header
 from .dts import ts_param, ts_result
@@ -89,9 +92,7 @@ class _Module:
             i.module == abi.HOST_MODULE and i.name == abi.PANIC_IMPORT
             for i in self.wasm.imported_funcs
         )
-        taken = set(lib.DEFINED)
-        for func in self.exports:
-            self.locals[func.name] = js_identifier(func.name, taken)
+        self.locals = lib.export_locals([f.name for f in self.exports])
         self.retarea = max(
             (abi.retarea_size(f.result) for f in self.exports if abi.uses_retptr(f.result)),
             default=0,
@@ -164,11 +165,12 @@ class _Module:
             setup.append(f"returnArea = allocate({self.retarea}, 8);")
         if self.uses_memory or self.retarea:
             setup.insert(0, "memory = wasm.memory;")
-        w.line(INIT.format(wasm=self.wasm_name, setup="\n".join("  " + s for s in setup)).rstrip())
+        setup_lines = "\n".join("  " + s for s in setup)
+        w.line(lib.INIT.format(wasm=self.wasm_name, setup=setup_lines).rstrip())
 
     def _loading(self, w: Writer, module_format: ModuleFormat) -> None:
-        beside = WASM_BESIDE[module_format].format(wasm=js_string(self.wasm_name))
-        w.line(LOADING.format(wasm_beside=beside).rstrip())
+        beside = lib.WASM_BESIDE[module_format].format(wasm=js_string(self.wasm_name))
+        w.line(lib.LOADING.format(wasm_beside=beside).rstrip())
 
     def _export_list(self, w: Writer, module_format: ModuleFormat) -> None:
         names = [(local, name) for name, local in self.locals.items()]
@@ -182,8 +184,7 @@ class _Module:
         else:
             entries = ["__esModule: true", "default: init"]
             entries += [
-                local if local == name else f"{property_name(name)}: {local}"
-                for local, name in names
+                local if local == name else f"{literal_key(name)}: {local}" for local, name in names
             ]
             _wrapped(w, "module.exports = { ", entries, " };")
 
@@ -207,7 +208,7 @@ class _Module:
             w.line("return {")
             with w.indent():
                 for module in sorted(modules):
-                    w.line(f"{property_name(module)}: {{")
+                    w.line(f"{literal_key(module)}: {{")
                     with w.indent():
                         for entry in modules[module]:
                             w.line(entry)
@@ -222,7 +223,7 @@ class _Module:
         for imp in sorted(self.wasm.imported_funcs, key=lambda i: (i.module, i.name)):
             entry: list[str]
             if imp.module == abi.HOST_MODULE and imp.name == abi.PANIC_IMPORT:
-                entry = [f"{property_name(imp.name)}: reportPanic,"]
+                entry = [f"{literal_key(imp.name)}: reportPanic,"]
             else:
                 func = typed.get((imp.module, imp.name))
                 key = import_key(imp.module, imp.name)
@@ -230,7 +231,7 @@ class _Module:
                 fields = (key, imp.module, imp.name, signature)
                 wanted.append(f"[{', '.join(js_string(s) for s in fields)}],")
                 if func is None:
-                    entry = [f"{property_name(imp.name)}: {member('host', key)},"]
+                    entry = [f"{literal_key(imp.name)}: {member('host', key)},"]
                 else:
                     entry = _HostWrapper(func, key, self.helpers).lines()
             modules.setdefault(imp.module, []).extend(entry)
@@ -280,7 +281,7 @@ class _Shim:
         self.func = func
         self.local = local
         self.helpers = helpers
-        self.taken = set(lib.DEFINED) | {"error", "result", "host"}
+        self.taken = set(lib.BODY_NAMES)
         self.params = [js_identifier(p.name, self.taken) for p in func.params]
         self.lowered = _Lowered()
         self.retptr = abi.uses_retptr(func.result)
@@ -498,7 +499,7 @@ class _HostWrapper:
         self.func = func
         self.key = key
         self.helpers = helpers
-        self.taken = set(lib.DEFINED) | {"host", "result", "retptr"}
+        self.taken = set(lib.BODY_NAMES)
         self.wire: list[str] = ["retptr"] if abi.uses_retptr(func.result) else []
         self.before: list[str] = []
         self.after: list[str] = []
@@ -512,7 +513,7 @@ class _HostWrapper:
         call = f"{member('host', self.key)}({', '.join(args)})"
         body = [*self.before, *self._result(call)]
         w = Writer(indent="  ")
-        w.line(f"{property_name(self.func.name)}({', '.join(self.wire)}) {{")
+        w.line(f"{literal_key(self.func.name)}({', '.join(self.wire)}) {{")
         with w.indent():
             for line in body:
                 w.line(line)
@@ -588,146 +589,3 @@ class _HostWrapper:
             *(f"  {line}" for line in inner),
             "}",
         ]
-
-
-# -- fixed parts ------------------------------------------------------------------------
-
-INIT = """\
-/**
- * Loads {wasm} and links its host functions; await it once before calling an export.
- *
- * @param {{InitInput | Promise<InitInput>}} [input] the module: a URL to fetch (a `file:`
- *   URL is read from disk), a Request or Response, its bytes, or a WebAssembly.Module.
- *   By default {wasm} beside this file.
- * @param {{{{ imports?: object }}}} [options] host functions by name; each defaults to the
- *   global of the same name
- * @returns {{Promise<WebAssembly.Exports>}} the module's raw exports
- */
-function init(input, options = {{}}) {{
-  loading ??= instantiate(input, options).catch((error) => {{
-    loading = undefined;
-    throw error;
-  }});
-  return loading;
-}}
-
-async function instantiate(input, options) {{
-  const imports = linkImports(options.imports ?? {{}});
-  const instance = await load(input ?? wasmBeside(), imports);
-  const missing = NEEDED.filter((name) => !(name in instance.exports));
-  if (missing.length > 0) {{
-    throw new Error(
-      `${{MODULE}} lacks ${{missing.join(", ")}}: it is not the module this glue was built for; ` +
-        "rebuild both with `wasmbridge build`",
-    );
-  }}
-  wasm = instance.exports;
-{setup}
-  return wasm;
-}}
-"""
-
-WASM_BESIDE = {
-    "esm": """\
-function wasmBeside() {{
-  return new URL({wasm}, import.meta.url);
-}}""",
-    "cjs": """\
-function wasmBeside() {{
-  return require("node:url").pathToFileURL(require("node:path").join(__dirname, {wasm}));
-}}""",
-}
-
-LOADING = """\
-// The host functions by key: init()'s `imports` first, else the global of that name.
-function resolveHost(supplied, wanted) {{
-  const known = new Set(wanted.map(([key]) => key));
-  const unknown = Object.keys(supplied).filter((key) => !known.has(key));
-  if (unknown.length > 0) {{
-    const names = [...known].join(", ") || "nothing";
-    throw new Error(
-      `${{MODULE}} does not import ${{unknown.join(", ")}} (it imports: ${{names}}); ` +
-        "check the names in init(input, {{ imports }})",
-    );
-  }}
-  const host = {{}};
-  const missing = [];
-  for (const [key, module, name, signature] of wanted) {{
-    const given = Object.hasOwn(supplied, key);
-    const fn = given ? supplied[key] : globalFunction(module, name);
-    if (typeof fn === "function") {{
-      host[key] = fn;
-    }} else if (given) {{
-      throw new TypeError(`imports.${{key}}: expected a function, got ${{typeof fn}}`);
-    }} else {{
-      missing.push(`${{key}} (\\`${{signature}}\\`)`);
-    }}
-  }}
-  if (missing.length > 0) {{
-    throw new Error(
-      `${{MODULE}} needs host functions it was not given: ${{missing.join(", ")}}; pass them as ` +
-        "init(input, {{ imports: {{ name: function }} }}) or define globals of those names",
-    );
-  }}
-  return host;
-}}
-
-function globalFunction(module, name) {{
-  const owner = module === "env" ? globalThis : globalThis[module];
-  const fn = owner?.[name];
-  return typeof fn === "function" ? fn.bind(owner) : undefined;
-}}
-
-{wasm_beside}
-
-async function load(input, imports) {{
-  const source = await input;
-  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, imports);
-  if (typeof source === "string" || source instanceof URL) return load(fetchWasm(source), imports);
-  if (typeof Request === "function" && source instanceof Request) {{
-    return load(fetch(source), imports);
-  }}
-  if (typeof Response === "function" && source instanceof Response) {{
-    return (await loadResponse(source, imports)).instance;
-  }}
-  return (await WebAssembly.instantiate(source, imports)).instance;
-}}
-
-async function fetchWasm(url) {{
-  const href = String(url);
-  try {{
-    if (!href.startsWith("file:")) return await fetch(href);
-    const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs/promises");
-    return await fs.readFile(new URL(href));
-  }} catch (error) {{
-    throw new Error(`${{MODULE}}: cannot load ${{href}}: ${{error.message}}`, {{ cause: error }});
-  }}
-}}
-
-async function loadResponse(response, imports) {{
-  if (!response.ok) {{
-    throw new Error(
-      `${{MODULE}}: ${{response.url}} answered ${{response.status}} ${{response.statusText}}; ` +
-        "`wasmbridge build` writes the .wasm beside the .js, serve both",
-    );
-  }}
-  const type = response.headers.get("Content-Type") ?? "";
-  if (type.split(";")[0].trim() === "application/wasm") {{
-    return WebAssembly.instantiateStreaming(response, imports);
-  }}
-  console.warn(
-    `${{MODULE}} was served as "${{type}}", not application/wasm, so it compiles only after ` +
-      "downloading: serve .wasm files as application/wasm (`wasmbridge serve-pkg` does)",
-  );
-  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
-}}
-
-// Until init() has run, any use of the exports says what to do.
-function notLoaded() {{
-  return new Proxy({{}}, {{
-    get() {{
-      throw new Error(`${{MODULE}} is not loaded yet: call \\`await init()\\` first`);
-    }},
-  }});
-}}
-"""

@@ -109,7 +109,7 @@ def demo_page(wasm: Path) -> str:
         for f in exported_functions(interface, module)
     )
     glue = json.dumps(f"./{name}.js")
-    var = js_identifier(name, set(RESERVED))
+    var = js_identifier(name, set(RESERVED) | {"init"})  # the page imports `init` too
     return DEMO_PAGE.format(wasm=html.escape(wasm.name), items=items, glue=glue, var=var)
 
 

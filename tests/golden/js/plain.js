@@ -101,7 +101,7 @@ function resolveHost(supplied, wanted) {
         "check the names in init(input, { imports })",
     );
   }
-  const host = {};
+  const host = Object.create(null); // no prototype: a key "__proto__" stays a key
   const missing = [];
   for (const [key, module, name, signature] of wanted) {
     const given = Object.hasOwn(supplied, key);
