@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
 
@@ -38,6 +38,9 @@ Imports = TypedDict("Imports", {
 
 class Fixture(Protocol):
     """The exports of fixture.wasm."""
+
+    exports: Mapping[str, Callable[..., Any]]
+    """Every export by name, those Python cannot write as attributes too."""
 
     def add(self, a: int, b: int) -> int:
         """Adds two numbers.
@@ -85,7 +88,7 @@ class Fixture(Protocol):
         """``invert(buf: &mut [u8])``"""
         ...
 
-    # `lambda` is not a Python name: getattr(module, 'lambda')
+    # "lambda" is not usable as a Python attribute: call module.exports["lambda"](...)
 
     def normalize(self, xs: Buffer) -> None:
         """``normalize(xs: &mut [f64])``"""
