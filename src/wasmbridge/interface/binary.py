@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .types import shown
+
 MAGIC = b"\0asm"
 VERSION_1 = b"\x01\0\0\0"
 
@@ -102,39 +104,71 @@ class WasmModule:
     data_size: int = 0
     custom: dict[str, list[bytes]] = field(default_factory=dict)
     func_names: dict[int, str] = field(default_factory=dict)
+    _cache: _Lookup | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def imported_funcs(self) -> list[Import]:
-        return [i for i in self.imports if i.kind == "func"]
+        return self._lookup().imported_funcs
+
+    @property
+    def func_count(self) -> int:
+        """Functions in the function index space: imported ones, then defined ones."""
+        return len(self.imported_funcs) + len(self.func_types)
 
     def func_type(self, index: int) -> FuncType:
         """Type of a function by its index in the function index space."""
         imported = self.imported_funcs
-        if index < len(imported):
+        if 0 <= index < len(imported):
             t = imported[index].type
-            assert t is not None
+            assert t is not None  # _read_import gives every function import its type
             return t
-        return self.types[self.func_types[index - len(imported)]]
+        local = index - len(imported)
+        if not 0 <= local < len(self.func_types) or self.func_types[local] >= len(self.types):
+            raise BinaryFormatError(f"function {index} does not exist or has no type")
+        return self.types[self.func_types[local]]
 
     def export_type(self, name: str) -> FuncType | None:
-        for export in self.exports:
-            if export.name == name and export.kind == "func":
-                return self.func_type(export.index)
-        return None
+        export = self._lookup().func_exports.get(name)
+        return None if export is None else self.func_type(export.index)
 
     def func_name(self, index: int) -> str | None:
         """Name from the name section, else an export name, else None."""
         if index in self.func_names:
             return self.func_names[index]
-        for export in self.exports:
-            if export.kind == "func" and export.index == index:
-                return export.name
-        return None
+        return self._lookup().export_names.get(index)
+
+    def _lookup(self) -> _Lookup:
+        # Built once per parsed module: a module may have ~10^6 imports and
+        # exports, and callers look up every export, so scans would be quadratic.
+        key = (id(self.imports), len(self.imports), id(self.exports), len(self.exports))
+        if self._cache is None or self._cache.key != key:
+            self._cache = _Lookup.build(self, key)
+        return self._cache
 
     def custom_section(self, name: str) -> bytes | None:
         """All same-named custom sections, concatenated (as a linker would)."""
         parts = self.custom.get(name)
         return b"".join(parts) if parts is not None else None
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """Indexes of a module's imports and exports (see ``WasmModule._lookup``)."""
+
+    key: tuple[int, int, int, int]
+    imported_funcs: list[Import]
+    func_exports: dict[str, Export]  # the first function export of each name
+    export_names: dict[int, str]  # the first export name of each function index
+
+    @classmethod
+    def build(cls, m: WasmModule, key: tuple[int, int, int, int]) -> _Lookup:
+        func_exports: dict[str, Export] = {}
+        export_names: dict[int, str] = {}
+        for export in m.exports:
+            if export.kind == "func":
+                func_exports.setdefault(export.name, export)
+                export_names.setdefault(export.index, export.name)
+        return cls(key, [i for i in m.imports if i.kind == "func"], func_exports, export_names)
 
 
 def describe_header(data: bytes) -> str | None:
@@ -209,7 +243,30 @@ def parse(data: bytes) -> WasmModule:
             _read_section(module, section_id, body)
         module.sections.append(Section(section_id, name, start, size))
         r.pos = end
+    _check_indices(module)
     return module
+
+
+def _check_indices(m: WasmModule) -> None:
+    """Refuse indexes that point nowhere, so no lookup in a parsed module can fail."""
+    for local, type_index in enumerate(m.func_types):
+        if type_index >= len(m.types):
+            raise BinaryFormatError(
+                f"function {len(m.imported_funcs) + local} uses unknown type {type_index}"
+            )
+    if m.code_sizes and len(m.code_sizes) != len(m.func_types):
+        raise BinaryFormatError(
+            f"{len(m.func_types)} functions declared but {len(m.code_sizes)} bodies in the code "
+            "section"
+        )
+    for export in m.exports:
+        if export.kind == "func" and export.index >= m.func_count:
+            raise BinaryFormatError(
+                f"export `{shown(export.name)}` refers to function {export.index}, "
+                f"the module has {m.func_count}"
+            )
+    if m.start is not None and m.start >= m.func_count:
+        raise BinaryFormatError(f"start function {m.start} does not exist")
 
 
 def _read_section(m: WasmModule, section_id: int, r: _Reader) -> None:
@@ -228,13 +285,23 @@ def _read_section(m: WasmModule, section_id: int, r: _Reader) -> None:
     elif section_id == 7:
         for _ in range(r.uleb()):
             name = r.name()
-            kind = EXTERN_KINDS.get(r.byte(), "unknown")
+            kind_byte = r.byte()
+            kind = EXTERN_KINDS.get(kind_byte)
+            if kind is None:
+                raise BinaryFormatError(
+                    f"export `{shown(name)}` has unknown kind 0x{kind_byte:02x} at byte {r.pos - 1}"
+                )
             m.exports.append(Export(name, kind, r.uleb()))
     elif section_id == 8:
         m.start = r.uleb()
     elif section_id == 10:
         for _ in range(r.uleb()):
             size = r.uleb()
+            if size > r.end - r.pos:
+                raise BinaryFormatError(
+                    f"truncated: function body of {size} bytes at byte {r.pos}, "
+                    f"only {r.end - r.pos} remain in the code section"
+                )
             m.code_sizes.append(size)
             r.pos += size
     elif section_id == 11:
@@ -257,7 +324,9 @@ def _read_import(m: WasmModule, r: _Reader) -> Import:
     if kind == "func":
         index = r.uleb()
         if index >= len(m.types):
-            raise BinaryFormatError(f"import {module}.{name} uses unknown type {index}")
+            raise BinaryFormatError(
+                f"import {shown(module)}.{shown(name)} uses unknown type {index}"
+            )
         return Import(module, name, kind, type=m.types[index])
     if kind == "table":
         r.reftype()
@@ -272,7 +341,7 @@ def _read_import(m: WasmModule, r: _Reader) -> Import:
         r.byte()
         r.uleb()
         return Import(module, name, kind)
-    raise BinaryFormatError(f"import {module}.{name} has unknown kind {kind_byte}")
+    raise BinaryFormatError(f"import {shown(module)}.{shown(name)} has unknown kind {kind_byte}")
 
 
 def _read_names(m: WasmModule, payload: bytes) -> None:

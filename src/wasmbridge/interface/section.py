@@ -8,7 +8,7 @@ can refuse a newer format before it misreads anything.
 from __future__ import annotations
 
 from .binary import uleb
-from .types import SEQUENCES, Function, Interface, Kind, Param, Type
+from .types import SEQUENCES, Function, Interface, Kind, Param, Type, placement_problem, shown
 
 SECTION_NAME = "wasmbridge"
 VERSION = 1
@@ -17,6 +17,12 @@ RECORD_EXPORT = 0x01
 RECORD_IMPORT = 0x02
 
 _WITH_INNER = SEQUENCES | {Kind.OPTION, Kind.RESULT}
+
+# The deepest type the ABI has is Result<Option<Vec<u8>>> (4 levels); the cap
+# stops a hostile section from nesting thousands of levels before the type
+# model can refuse them.
+MAX_TYPE_DEPTH = 8
+MAX_PARAMS = 255  # the count is one byte
 
 
 class SectionFormatError(ValueError):
@@ -69,7 +75,12 @@ class _Reader:
         except UnicodeDecodeError as exc:
             raise SectionFormatError(f"string at byte {self.pos - size} is not UTF-8") from exc
 
-    def type(self) -> Type:
+    def type(self, depth: int = 1) -> Type:
+        if depth > MAX_TYPE_DEPTH:
+            raise SectionFormatError(
+                f"type nested deeper than {MAX_TYPE_DEPTH} levels at byte {self.pos}"
+            )
+        start = self.pos
         tag = self.byte()
         try:
             kind = Kind(tag)
@@ -77,11 +88,11 @@ class _Reader:
             raise SectionFormatError(
                 f"unknown type tag 0x{tag:02x} at byte {self.pos - 1}"
             ) from None
-        inner = self.type() if kind in _WITH_INNER else None
+        inner = self.type(depth + 1) if kind in _WITH_INNER else None
         try:
             return Type(kind, inner)
         except ValueError as exc:
-            raise SectionFormatError(str(exc)) from None
+            raise SectionFormatError(f"{exc} (type at byte {start})") from None
 
 
 def decode(data: bytes) -> Interface:
@@ -101,23 +112,42 @@ def decode(data: bytes) -> Interface:
             raise SectionFormatError(f"record at byte {reader.pos} runs past the section end")
         body = _Reader(data, reader.pos, end)
         if kind == RECORD_EXPORT:
-            exports.append(_function(body, module=""))
+            exports.append(_function(body, module="", imported=False))
         elif kind == RECORD_IMPORT:
             module = body.text()
-            imports.append(_function(body, module=module))
+            imports.append(_function(body, module=module, imported=True))
         else:
             unknown += 1  # a newer minor record kind: skip it, it is self-delimiting
         reader.pos = end
     return Interface(VERSION, tuple(exports), tuple(imports), unknown)
 
 
-def _function(body: _Reader, *, module: str) -> Function:
+def _function(body: _Reader, *, module: str, imported: bool) -> Function:
     name = body.text()
     doc = body.text()
     count = body.byte()
     params = tuple(Param(body.text(), body.type()) for _ in range(count))
     result = body.type()
-    return Function(name, params, result, doc, module)
+    func = Function(name, params, result, doc, module)
+    problem = type_problem(func, imported=imported)
+    if problem is not None:
+        raise SectionFormatError(problem)
+    return func
+
+
+def type_problem(func: Function, *, imported: bool) -> str | None:
+    """Why a function's types break the placement rules of docs/abi.md, or None."""
+    what = (
+        f"import `{shown(func.module)}.{shown(func.name)}`"
+        if imported
+        else f"export `{shown(func.name)}`"
+    )
+    for param in func.params:
+        problem = placement_problem(param.type, result=False, imported=imported)
+        if problem is not None:
+            return f"{what}, parameter `{shown(param.name)}`: {problem}"
+    problem = placement_problem(func.result, result=True, imported=imported)
+    return None if problem is None else f"{what}: {problem}"
 
 
 def encode(interface: Interface) -> bytes:
@@ -135,6 +165,11 @@ def _record(kind: int, body: bytes) -> bytes:
 
 
 def _encode_function(func: Function) -> bytes:
+    if len(func.params) > MAX_PARAMS:
+        raise ValueError(
+            f"`{func.name}` has {len(func.params)} parameters; the section holds at most "
+            f"{MAX_PARAMS}"
+        )
     out = bytearray(_text(func.name) + _text(func.doc))
     out.append(len(func.params))
     for param in func.params:

@@ -67,6 +67,9 @@ INT_RANGE = {
     Kind.U64: (0, 2**64 - 1),
 }
 
+_NOT_OPTIONAL = frozenset({Kind.UNIT, Kind.OPTION, Kind.RESULT})
+BORROWED_SEQUENCES = frozenset({Kind.SLICE, Kind.MUT_SLICE})
+
 RUST_NAMES = {
     Kind.UNIT: "()",
     Kind.BOOL: "bool",
@@ -100,6 +103,12 @@ class Type:
             raise ValueError(f"{self.kind.name} takes no inner type")
         if self.kind in SEQUENCES and self.inner is not None and self.inner.kind not in NUMBERS:
             raise ValueError(f"slice elements must be numbers, not {self.inner}")
+        # Only one level of "nothing" (None) and of "failure" crosses, so these
+        # cannot nest; it also bounds every type to 4 levels (Result<Option<Vec<u8>>>).
+        if self.kind is Kind.OPTION and self.inner is not None and self.inner.kind in _NOT_OPTIONAL:
+            raise ValueError(f"Option<{self.inner}> is not an interface type")
+        if self.kind is Kind.RESULT and self.inner is not None and self.inner.kind is Kind.RESULT:
+            raise ValueError(f"Result<{self.inner}, E> is not an interface type")
 
     @property
     def is_scalar(self) -> bool:
@@ -165,3 +174,37 @@ class Interface:
 
     def import_(self, module: str, name: str) -> Function | None:
         return next((f for f in self.imports if f.module == module and f.name == name), None)
+
+
+def placement_problem(t: Type, *, result: bool, imported: bool) -> str | None:
+    """Why ``t`` cannot be a parameter (or the result) of an export (or import), or None.
+
+    These are the rules of docs/abi.md, "Interface types", which the SDK
+    macros enforce at compile time; a section breaking them was not written
+    by the SDK, and hosts would have no lowering for it.
+
+    >>> placement_problem(Type(Kind.UNIT), result=False, imported=False)
+    '`()` cannot be a parameter'
+    """
+    if not result:
+        if t.kind is Kind.UNIT or t.kind is Kind.RESULT:
+            return f"`{t}` cannot be a parameter"
+        return None
+    part: Type | None = t
+    while part is not None:
+        if part.kind in BORROWED_SEQUENCES:
+            return f"the borrowed `{part}` cannot be returned"
+        if imported and part.kind is Kind.STR:
+            return "an imported function cannot return the borrowed `&str`"
+        if imported and part.kind is Kind.RESULT:
+            return f"an imported function cannot return `{part}`"
+        part = part.inner
+    return None
+
+
+def shown(name: str, limit: int = 60) -> str:
+    """A name read from a module, safe to put in a message: control, format
+    (bidi) and other unprintable characters escaped, long names cut."""
+    cut = name if len(name) <= limit else name[:limit]
+    text = cut if cut.isprintable() else repr(cut)[1:-1]
+    return text if cut is name else f"{text}... ({len(name):,} characters)"
