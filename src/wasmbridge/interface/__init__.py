@@ -7,6 +7,7 @@ builds on it.
 from __future__ import annotations
 
 from .binary import BinaryFormatError, WasmModule, parse
+from .check import validate
 from .section import SECTION_NAME, SectionFormatError, SectionVersionError, decode
 from .types import Function, Interface, Kind, Param, Type
 
@@ -24,6 +25,7 @@ __all__ = [
     "decode",
     "parse",
     "read_interface",
+    "validate",
 ]
 
 
