@@ -14,7 +14,8 @@ import wasmbridge
 from wasmbridge import Limits, OutputLimitExceeded
 
 ROOT = Path(__file__).resolve().parents[3]
-DOUBLED = re.compile(r"\b([A-Za-z]{2,}|a)\s+\1\b", re.IGNORECASE)
+# A word repeated after spaces or one line break (a blank line ends a paragraph or heading).
+DOUBLED = re.compile(r"\b([A-Za-z]{2,}|a)(?:[ \t]+|[ \t]*\n[ \t]*)\1\b", re.IGNORECASE)
 # Writes 4 KiB blocks to stdout until a write fails, then returns.
 WRITE_UNTIL_REFUSED = wasi_command(
     "(block $refused (loop $more"
