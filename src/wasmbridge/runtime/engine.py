@@ -3,6 +3,15 @@
 One engine per distinct configuration, created once per process: compiled
 code is tied to the engine settings, so those settings are part of the
 compile cache key.
+
+Address space: by default wasmtime reserves 4 GiB (plus 32 MiB guard
+regions on each side) of virtual memory for every 32-bit linear memory, so
+that bounds checks compile away. A process has 128 TiB, so live instances
+run out after some tens of thousands (far fewer with several memories, or
+under ``ulimit -v``). An engine for modules with a memory limit reserves
+only what that limit needs: the limit rounded up to a power of two (at
+least 1 MiB), with a 64 KiB guard; compiled code then checks bounds
+explicitly. Each power of two is its own engine and cache key.
 """
 
 from __future__ import annotations
@@ -13,13 +22,17 @@ from dataclasses import dataclass
 import wasmtime
 
 from . import _capi
-from .limits import DEFAULT_STACK_KB, KIB, Limits
+from .limits import DEFAULT_STACK_KB, KIB, MIB, Limits
 
 # wasmtime's default reservation for 32-bit memories is 4 GiB of address
 # space; with moving disabled a memory's base address never changes, so views
 # of linear memory stay valid after memory.grow.
 MEMORY_MAY_MOVE = False
 DEFAULT_MAX_WASM_STACK = DEFAULT_STACK_KB * KIB
+MIN_RESERVATION = MIB
+# At 4 GiB and above a limit gains nothing over wasmtime's default layout.
+MAX_RESERVATION = 4 * 1024 * MIB
+SMALL_GUARD = 64 * KIB
 
 
 @dataclass(frozen=True)
@@ -28,19 +41,35 @@ class EngineSettings:
 
     fuel: bool = False
     max_wasm_stack: int = DEFAULT_MAX_WASM_STACK
+    # Bytes of address space per linear memory; None: wasmtime's 4 GiB default.
+    memory_reservation: int | None = None
 
     def fingerprint(self) -> str:
+        reserve = self.memory_reservation or 0
         return (
             f"wasmtime={_capi.WASMTIME_VERSION};epoch=1;fuel={int(self.fuel)};"
-            f"stack={self.max_wasm_stack};may_move={int(MEMORY_MAY_MOVE)}"
+            f"stack={self.max_wasm_stack};may_move={int(MEMORY_MAY_MOVE)};"
+            f"reserve={reserve};guard={SMALL_GUARD if reserve else 0}"
         )
 
     @classmethod
     def for_limits(cls, limits: Limits | None) -> EngineSettings:
-        """The engine a module loaded with ``limits`` runs on (fuel and stack change code)."""
+        """The engine a module loaded with ``limits`` runs on (fuel, stack and memory
+        reservation change code)."""
         if limits is None:
             return cls()
-        return cls(fuel=limits.fuel is not None, max_wasm_stack=limits.stack_bytes)
+        return cls(
+            fuel=limits.fuel is not None,
+            max_wasm_stack=limits.stack_bytes,
+            memory_reservation=reservation_for(limits.memory_bytes),
+        )
+
+
+def reservation_for(memory_bytes: int | None) -> int | None:
+    """Address space to reserve per memory under a memory cap (a power of two), or None."""
+    if memory_bytes is None or memory_bytes >= MAX_RESERVATION:
+        return None
+    return max(MIN_RESERVATION, 1 << (memory_bytes - 1).bit_length())
 
 
 _engines: dict[EngineSettings, wasmtime.Engine] = {}
@@ -73,4 +102,10 @@ def _config(settings: EngineSettings) -> wasmtime.Config:
     config.consume_fuel = settings.fuel
     config.max_wasm_stack = settings.max_wasm_stack
     config.memory_may_move = MEMORY_MAY_MOVE
+    if settings.memory_reservation is not None:
+        # Memories grow in place up to the reservation, which covers the memory
+        # limit: they never need to move (MEMORY_MAY_MOVE stays true to its word).
+        config.memory_reservation = settings.memory_reservation
+        config.memory_guard_size = SMALL_GUARD
+        config.memory_reservation_for_growth = 0
     return config

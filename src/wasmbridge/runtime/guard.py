@@ -39,7 +39,7 @@ import wasmtime
 
 from ..errors import StackLimitExceeded
 from . import _capi, interrupt
-from .limits import KIB, Limits, fmt_size
+from .limits import KIB, Limits, fmt_size, store_limits
 from .ticker import get_ticker
 from .traps import FailureContext, LimitHit
 
@@ -104,12 +104,8 @@ class CallGuard:
         self.deadline = NO_DEADLINE
         self._failure = failure
         self._keep: object = None
-        memory = limits.memory_bytes
-        tables = limits.table_elements
-        store.set_limits(
-            memory_size=memory if memory is not None else -1,
-            table_elements=tables if tables is not None else -1,
-        )
+        # Totals over every memory and table of the instance (limits.store_limits).
+        store.set_limits(**store_limits(limits, failure.wasm))
         if limits.timeout_s is not None:
             # In place of the instance's interrupt-only callback (its deadline
             # is already one epoch ahead).

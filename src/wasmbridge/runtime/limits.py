@@ -7,14 +7,20 @@ one cheaply). ``guard.py`` applies it to a store and to each call,
     m = wasmbridge.load("image.wasm", limits=Limits(memory_mb=64, timeout_s=1.0))
 
 Every field is optional; ``None`` means unlimited (for the stack: wasmtime's
-512 KiB default).
+512 KiB default), except that a module loaded with any ``Limits`` gets a
+table cap and a bounded compilation by default (see below).
+``Limits.untrusted()`` bounds everything, for code nobody vetted.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
+
+if TYPE_CHECKING:
+    from ..interface.binary import WasmModule
 
 MIB = 1024 * 1024
 KIB = 1024
@@ -24,16 +30,37 @@ DEFAULT_MAX_MODULE_BYTES = 256 * MIB
 DEFAULT_CAPTURE_BYTES = 16 * MIB  # run(capture=True) without max_output_bytes
 MIN_STACK_KB = 16
 MAX_STACK_KB = 64 * 1024
+# With any Limits, tables get this many elements in total (8 bytes each in
+# wasmtime: 0.8 MiB). Rust modules use one table of a few hundred to a few
+# thousand entries (one per function whose address is taken).
+DEFAULT_TABLE_ELEMENTS = 100_000
+# Compilation of a module loaded with limits, in CPU seconds and resident
+# memory of the compiling process, scaled by the size of its code. Measured
+# here: 1.2 CPU s and 74 MiB for a 552 KiB module, 0.08 s for 42 KiB; 35 s
+# and 264 MiB for 59 KiB of 20,000 loops in one function, stopped at 1.5 s.
+COMPILE_BASE_S = 1.0
+COMPILE_S_PER_MIB = 8.0
+COMPILE_BASE_MB = 512.0
+COMPILE_MB_PER_MIB = 128.0
+# Limits.untrusted(): what a guest nobody vetted gets (docs/sandbox.md).
+UNTRUSTED_MEMORY_MB = 128
+UNTRUSTED_TIMEOUT_S = 10.0
+UNTRUSTED_STACK_KB = DEFAULT_STACK_KB
+UNTRUSTED_MODULE_BYTES = 32 * MIB
+UNTRUSTED_OUTPUT_BYTES = 16 * MIB
 
 
 @dataclass(frozen=True)
 class Limits:
     """What one module may use; each limit hit raises one ``LimitExceeded`` naming it.
 
-    - ``memory_mb``: cap on each linear memory. ``memory.grow`` past it returns
-      -1 to the guest; a module declaring more fails to instantiate
-      (``MemoryLimitExceeded``).
-    - ``table_elements``: the same for tables.
+    - ``memory_mb``: cap on all linear memories of an instance together
+      (shared out between them when there are several). ``memory.grow``
+      past it returns -1 to the guest; a module declaring more fails to
+      instantiate (``MemoryLimitExceeded``). The engine then reserves only
+      the address space this cap needs, so many instances fit in a process.
+    - ``table_elements``: the same for all tables together; 100,000 when
+      not given (``DEFAULT_TABLE_ELEMENTS``).
     - ``timeout_s``: wall-clock time per call (and for instantiation), by
       epoch deadline; WASI sleeps and writes stop at the same deadline
       (``TimeLimitExceeded``).
@@ -44,6 +71,11 @@ class Limits:
     - ``max_module_bytes``: refuse larger files before compiling.
     - ``max_output_bytes``: cap on stdout and stderr of a WASI program, each
       (``OutputLimitExceeded``); captured output defaults to 16 MiB.
+    - ``compile_s`` and ``compile_mb``: CPU time and memory for compiling
+      the module, in a child process (``TimeLimitExceeded``,
+      ``MemoryLimitExceeded``); by default 1 s + 8 s and 512 MiB + 128 MiB
+      per MiB of code. ``load()`` without limits compiles in-process,
+      unbounded: it trusts the module.
 
     >>> Limits(memory_mb=64, timeout_s=1.0)
     Limits(memory_mb=64, timeout_s=1.0)
@@ -56,9 +88,31 @@ class Limits:
     stack_kb: int | None = None
     max_module_bytes: int | None = None
     max_output_bytes: int | None = None
+    compile_s: float | None = None
+    compile_mb: float | None = None
+
+    @classmethod
+    def untrusted(cls) -> Limits:
+        """Every resource bounded, for code nobody vetted; ``wasmbridge run`` starts here.
+
+        128 MiB of memory, 100,000 table elements, 10 s per call, a 512 KiB
+        wasm stack, 32 MiB modules, 16 MiB of output per stream, and the
+        default compile bounds. Widen single fields with ``dataclasses.replace``.
+
+        >>> dataclasses.replace(Limits.untrusted(), timeout_s=60.0).timeout_s
+        60.0
+        """
+        return cls(
+            memory_mb=UNTRUSTED_MEMORY_MB,
+            table_elements=DEFAULT_TABLE_ELEMENTS,
+            timeout_s=UNTRUSTED_TIMEOUT_S,
+            stack_kb=UNTRUSTED_STACK_KB,
+            max_module_bytes=UNTRUSTED_MODULE_BYTES,
+            max_output_bytes=UNTRUSTED_OUTPUT_BYTES,
+        )
 
     def __post_init__(self) -> None:
-        for name in ("memory_mb", "timeout_s"):
+        for name in ("memory_mb", "timeout_s", "compile_s", "compile_mb"):
             value: object = getattr(self, name)
             if value is not None and not _positive_number(value):
                 raise ValueError(f"Limits({name}={value!r}): expected a positive number")
@@ -88,6 +142,22 @@ class Limits:
         return max(WASM_PAGE, int(self.memory_mb * MIB) // WASM_PAGE * WASM_PAGE)
 
     @property
+    def table_cap(self) -> int:
+        """Table elements allowed in total: ``table_elements``, else the default cap."""
+        return self.table_elements if self.table_elements is not None else DEFAULT_TABLE_ELEMENTS
+
+    def compile_budget(self, code_bytes: int) -> tuple[float, int]:
+        """(CPU seconds, bytes of memory) allowed to compile ``code_bytes`` of function bodies."""
+        code_mib = code_bytes / MIB
+        seconds = self.compile_s
+        if seconds is None:
+            seconds = COMPILE_BASE_S + COMPILE_S_PER_MIB * code_mib
+        megabytes = self.compile_mb
+        if megabytes is None:
+            megabytes = COMPILE_BASE_MB + COMPILE_MB_PER_MIB * code_mib
+        return seconds, int(megabytes * MIB)
+
+    @property
     def stack_bytes(self) -> int:
         return (self.stack_kb or DEFAULT_STACK_KB) * KIB
 
@@ -104,6 +174,51 @@ class Limits:
 
 
 UNLIMITED = Limits()
+
+
+def fair_share(budget: int, maxima: Sequence[int | None]) -> int:
+    """The largest per-item cap C with ``sum(min(maximum, C)) <= budget``.
+
+    How one total is shared out between several memories (or tables) when
+    wasmtime's store limiter takes a single cap for each of them: items
+    whose declared maximum is below an equal share keep their maximum, the
+    others split what is left equally. One item gets the whole budget.
+
+    >>> fair_share(64, [None, None]), fair_share(64, [4, None]), fair_share(64, [None])
+    (32, 60, 64)
+    """
+    count = len(maxima)
+    left = budget
+    for maximum in sorted(m for m in maxima if m is not None):
+        if maximum * count > left:
+            break  # this one and the rest can use an equal share
+        left -= maximum
+        count -= 1
+    return left // count if count else budget
+
+
+def store_limits(limits: Limits, wasm: WasmModule) -> dict[str, int]:
+    """``Store.set_limits`` arguments that bound an instance's memories and tables in total.
+
+    wasmtime caps each memory (and each table) at one size, so the total is
+    shared out with ``fair_share`` and the counts are capped at what the
+    module declares: n memories of at most ``budget / n`` (or their declared
+    maximum) cannot exceed the budget together.
+    """
+    memories = [limit for i in wasm.imports if i.kind == "memory" and (limit := i.limits)]
+    memories += wasm.memories
+    tables = [limit for i in wasm.imports if i.kind == "table" and (limit := i.limits)]
+    tables += wasm.tables
+    memory_size = -1
+    if limits.memory_bytes is not None:
+        pages = fair_share(limits.memory_bytes // WASM_PAGE, [m for _, m in memories])
+        memory_size = pages * WASM_PAGE
+    return {
+        "memory_size": memory_size,
+        "table_elements": fair_share(limits.table_cap, [m for _, m in tables]),
+        "memories": len(memories),
+        "tables": len(tables),
+    }
 
 
 def _integer(value: object) -> TypeGuard[int]:
