@@ -69,8 +69,8 @@ def run_isolated(
     name: str,
 ) -> RunResult:
     """Run the command in a child process under a wall-clock watchdog."""
-    limits = limits or Limits()
     request, payload = _request(source, grants, limits, cache, name)
+    limits = limits or Limits()
     stdout, close_out = _child_stream(grants.stdout, sys.stdout)
     stderr, close_err = _child_stream(grants.stderr, sys.stderr)
     req_r, req_w = os.pipe()
@@ -103,7 +103,7 @@ def run_isolated(
 
 
 def _request(
-    source: Source, grants: Grants, limits: Limits, cache: CompileCache | bool, name: str
+    source: Source, grants: Grants, limits: Limits | None, cache: CompileCache | bool, name: str
 ) -> tuple[dict[str, Any], bytes]:
     module = b""
     path = None
@@ -123,7 +123,7 @@ def _request(
         "dirs": [[str(d.host), d.guest, d.writable] for d in grants.dirs],
         "stdout": "capture" if grants.stdout == "capture" else "inherit",
         "stderr": "capture" if grants.stderr == "capture" else "inherit",
-        "limits": asdict(limits),
+        "limits": asdict(limits) if limits is not None else None,  # None: trusted
         "cache": _cache_spec(cache),
     }
     return request, module + stdin
@@ -313,10 +313,11 @@ def _child_run(fd: int, on_start: Any) -> tuple[dict[str, Any], bytes]:
         else CompileCache(spec["directory"], max_bytes=spec["max_bytes"], disk=spec["disk"])
     )
     source: Source = request["path"] if request["path"] is not None else module
+    limits = request["limits"]
     result = run_inline(
         source,
         grants,
-        Limits(**request["limits"]),
+        Limits(**limits) if limits is not None else None,
         cache,
         name=request["name"],
         on_start=on_start,

@@ -124,10 +124,24 @@ def _phrase(problem: str) -> str:
 
 
 def compile_module(
-    data: bytes, name: str, settings: EngineSettings, cache: CompileCache
+    data: bytes,
+    name: str,
+    settings: EngineSettings,
+    cache: CompileCache,
+    limits: Limits | None = None,
 ) -> wasmtime.Module:
+    """The compiled module, through the cache.
+
+    With ``limits``, compiling is bounded in time and memory (a child
+    process: compile_guard.py); without, it runs here, unbounded: a module
+    loaded without limits is trusted.
+    """
     try:
-        return cache.module(data, settings)
+        if limits is None:
+            return cache.module(data, settings)
+        from .compile_guard import compile_bounded
+
+        return compile_bounded(data, name, settings, cache, limits)
     except wasmtime.WasmtimeError as exc:
         text = str(exc).strip()
         lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -222,7 +236,7 @@ def load(
     data, label = read_source(source, name)
     wasm, interface = inspect_bytes(data, label, _module_cap(max_module_bytes, limits))
     settings = EngineSettings.for_limits(limits)
-    compiled = compile_module(data, label, settings, resolve_cache(cache))
+    compiled = compile_module(data, label, settings, resolve_cache(cache), limits)
     instance = Instance(
         compiled,
         wasm,

@@ -112,13 +112,18 @@ def run_inline(
     name: str | None = None,
     on_start: Callable[[], None] | None = None,
 ) -> RunResult:
-    """Run the command in this thread; ``on_start`` is called once it is compiled."""
+    """Run the command in this thread; ``on_start`` is called once it is compiled.
+
+    Compiling is bounded (compile_guard.py) when ``limits`` are given; with
+    None the module is trusted to compile in reasonable time, as by ``load()``.
+    """
     from . import traps
     from .cache import resolve_cache
     from .engine import EngineSettings
     from .instance import Instance
     from .module import compile_module, inspect_bytes, read_source
 
+    given = limits
     limits = limits or Limits()
     data, label = read_source(source, name)
     wasm, interface = inspect_bytes(data, label, limits.module_bytes)
@@ -129,7 +134,7 @@ def run_inline(
             hint="a library's functions are called through wasmbridge.load(...)",
         )
     settings = EngineSettings.for_limits(limits)
-    compiled = compile_module(data, label, settings, resolve_cache(cache))
+    compiled = compile_module(data, label, settings, resolve_cache(cache), given)
     if on_start is not None:
         on_start()
     instance = Instance(compiled, wasm, interface, label, {}, settings, limits=limits, wasi=grants)
