@@ -831,6 +831,7 @@ class Tally:
     returned_errors: int = 0
     bytes_in: int = 0
     ops: set[str] = field(default_factory=set)
+    erring_ops: set[str] = field(default_factory=set)  # returned Err at least once
     boundaries: set[str] = field(default_factory=set)
 
     def add(self, case: Case, actual: Actual) -> None:
@@ -839,6 +840,8 @@ class Tally:
         self.returned_errors += actual.error is not None
         self.bytes_in += sum(sizes)
         self.ops.add(case.op)
+        if actual.error is not None:
+            self.erring_ops.add(case.op)
         self.boundaries.update(name for name, hit in BOUNDARIES.items() for n in sizes if hit(n))
 
     def merge(self, other: Tally) -> None:
@@ -846,6 +849,7 @@ class Tally:
         self.returned_errors += other.returned_errors
         self.bytes_in += other.bytes_in
         self.ops |= other.ops
+        self.erring_ops |= other.erring_ops
         self.boundaries |= other.boundaries
 
 
