@@ -61,7 +61,7 @@ class PanicReport:
     column: int
 
 
-LimitKind = Literal["time", "output"]
+LimitKind = Literal["time", "output", "fuel"]
 
 
 @dataclass(frozen=True)
@@ -291,6 +291,11 @@ def limit_error(ctx: FailureContext, call: str, hit: LimitHit) -> LimitExceeded:
         return OutputLimitExceeded(
             f"{where} wrote more than its {shown}{hit.stream} limit{detail}",
             hint="raise Limits(max_output_bytes=...), or send the output to a file",
+        )
+    if hit.kind == "fuel":  # a WASI sleep costing more fuel than was left
+        budget = f" ({limits.fuel:,} units)" if limits.fuel is not None else ""
+        return FuelExhausted(
+            f"{where} ran out of fuel{budget}{detail}", hint="raise Limits(fuel=...)"
         )
     shown = f"{fmt_seconds(limits.timeout_s)} " if limits.timeout_s is not None else ""
     return TimeLimitExceeded(

@@ -7,9 +7,9 @@ wasmtime's own, for the guests that import them:
 
 - ``proc_exit``: records any u32 code (wasmtime turns codes >= 126 into an
   error instead of an exit) and stops the guest; ``GuestExit`` carries it.
-- ``poll_oneoff``, for instances with a time limit: sleeps end at the
-  call's deadline (``wasi_poll.py``), where wasmtime's would hold the
-  thread past any epoch deadline.
+- ``poll_oneoff``, for instances with a time limit or fuel: sleeps end at
+  the call's deadline and cost fuel (``wasi_poll.py``), where wasmtime's
+  would hold the thread past any epoch deadline or fuel.
 
 stdout and stderr go to the host's own streams (wasmtime's, at full speed),
 or through a sink (``wasi_sinks.py``) when they are captured, go to a file,
@@ -40,7 +40,7 @@ from .grants import INHERIT, Grants, Output
 from .guard import CallGuard
 from .limits import DEFAULT_CAPTURE_BYTES
 from .traps import FailureContext, LimitHit
-from .wasi_poll import Clocks, DeadlineReached, poll_oneoff
+from .wasi_poll import Clocks, DeadlineReached, FuelReached, poll_oneoff
 from .wasi_sinks import CaptureSink, FdSink, Sink
 from .wasi_symlink import SymlinkGuard
 
@@ -64,6 +64,7 @@ class WasiSession:
         self.stdout: Sink | None = None
         self.stderr: Sink | None = None
         self.clocks = Clocks(time.monotonic_ns())
+        self.fuel: wasmtime.Store | None = None  # the store, when its fuel is limited
         self.symlinks: SymlinkGuard | None = None  # path_symlink without escaping targets
         self._keep: list[object] = []
 
@@ -100,6 +101,8 @@ class WasiSession:
         self.stdout = self._output(config, 1, "stdout", grants.stdout)
         self.stderr = self._output(config, 2, "stderr", grants.stderr)
         self.clocks = Clocks(time.monotonic_ns())  # wasmtime's monotonic clock starts here
+        if self.guard is not None and self.guard.limits.fuel is not None:
+            self.fuel = store
         store.set_wasi(config)
         linker.define_wasi()
         linker.allow_shadowing = True
@@ -129,14 +132,15 @@ class WasiSession:
     # -- host calls linked over wasmtime's ----------------------------------------
 
     def override(self, wasm: WasmModule, define: Define) -> None:
-        """Link our ``proc_exit`` (always) and ``poll_oneoff`` (with a time limit)."""
+        """Link our ``proc_exit`` (always) and ``poll_oneoff`` (with a time limit or fuel)."""
         imported = {(i.module, i.name) for i in wasm.imports if i.kind == "func"}
         if self.symlinks is not None:
             self.symlinks.override(MODULES, imported, define)
         for module in MODULES:
             if (module, "proc_exit") in imported:
                 define(module, "proc_exit", PROC_EXIT, self._proc_exit)
-        if self.timed and (PREVIEW1, "poll_oneoff") in imported:
+        bounded = self.timed or self.fuel is not None
+        if bounded and (PREVIEW1, "poll_oneoff") in imported:
             define(PREVIEW1, "poll_oneoff", POLL_ONEOFF, self._poll_oneoff)
 
     def _proc_exit(self, env: int, caller: int, values: int, count: int) -> int:
@@ -158,10 +162,13 @@ class WasiSession:
         )
         deadline = self.guard.deadline if self.guard is not None else float("inf")
         try:
-            errno = poll_oneoff(memory, self.clocks, deadline, *args)
+            errno = poll_oneoff(memory, self.clocks, deadline, *args, fuel=self.fuel)
         except DeadlineReached:
             self.failure.hit(LimitHit("time", "while sleeping in WASI poll_oneoff"))
             return _capi.new_trap("wasi poll_oneoff: time limit")
+        except FuelReached:
+            self.failure.hit(LimitHit("fuel", "while sleeping in WASI poll_oneoff"))
+            return _capi.new_trap("wasi poll_oneoff: out of fuel")
         except BaseException as exc:  # noqa: BLE001 - Ctrl-C in a sleep: re-raised by the call
             self.failure.host_exception = exc
             self.failure.host_import = f"{PREVIEW1}.poll_oneoff"
