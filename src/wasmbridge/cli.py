@@ -13,6 +13,7 @@ Heavy imports (wasmtime, the build layer) happen inside the handlers, so
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from .errors import WasmbridgeError
 
 if TYPE_CHECKING:
     from .build.pipeline import Target
+    from .runtime.limits import Limits
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -135,16 +137,9 @@ def cmd_inspect(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def cmd_run(args: argparse.Namespace, term: Terminal) -> int:
-    from .runtime.limits import Limits
     from .runtime.run import run as run_command
 
-    limits = Limits(
-        timeout_s=args.timeout,
-        memory_mb=args.max_memory,
-        fuel=args.fuel,
-        stack_kb=args.max_stack,
-        max_output_bytes=args.max_output,
-    )
+    limits = _run_limits(args)
     stdin: bytes | Literal["inherit"] = "inherit"
     if args.stdin is not None:
         with args.stdin:
@@ -360,7 +355,8 @@ def register_run(
             "examples:\n"
             "  wasmbridge run tool.wasm -- --help\n"
             "  wasmbridge run tool.wasm --dir ./in::/in:ro --dir ./out::/out --env MODE=fast \\\n"
-            "      --timeout 2 --max-memory 64 -- arg1 arg2"
+            "      --timeout 2 --max-memory 64 -- arg1 arg2\n"
+            "  wasmbridge run server.wasm --timeout none --max-memory 1024"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -387,13 +383,32 @@ def register_run(
     )
     grants.add_argument("--stdout", metavar="FILE", help="write stdout to FILE")
     grants.add_argument("--stderr", metavar="FILE", help="write stderr to FILE")
-    limits = p.add_argument_group("limits (default: none)")
-    limits.add_argument("--timeout", metavar="S", type=_positive(float), help="wall-clock seconds")
-    limits.add_argument(
-        "--max-memory", metavar="MB", type=_positive(float), help="linear memory, in MiB"
+    limits = p.add_argument_group(
+        "limits (default: Limits.untrusted(), docs/sandbox.md; each flag replaces one)"
     )
     limits.add_argument(
-        "--fuel", metavar="N", type=_positive(int), help="instructions budget (deterministic)"
+        "--timeout",
+        metavar="S",
+        type=_limit(float),
+        help="wall-clock seconds, or none (default: 10)",
+    )
+    limits.add_argument(
+        "--max-memory",
+        metavar="MB",
+        type=_limit(float),
+        help="linear memory in total, in MiB, or none (default: 128)",
+    )
+    limits.add_argument(
+        "--max-table",
+        metavar="N",
+        type=_positive(int),
+        help="table elements in total (default: 100000)",
+    )
+    limits.add_argument(
+        "--fuel",
+        metavar="N",
+        type=_limit(int),
+        help="instructions budget, deterministic; a sleep costs 1 per ns (default: none)",
     )
     limits.add_argument(
         "--max-stack",
@@ -402,7 +417,28 @@ def register_run(
         help="wasm stack, in KiB, 16 to 65536 (default: 512)",
     )
     limits.add_argument(
-        "--max-output", metavar="BYTES", type=_positive(int), help="cap on stdout and stderr, each"
+        "--max-output",
+        metavar="BYTES",
+        type=_limit(int),
+        help="cap on stdout and stderr, each, or none (default: 16 MiB)",
+    )
+    limits.add_argument(
+        "--max-module",
+        metavar="BYTES",
+        type=_positive(int),
+        help="size of the .wasm file (default: 32 MiB)",
+    )
+    limits.add_argument(
+        "--compile-timeout",
+        metavar="S",
+        type=_positive(float),
+        help="CPU seconds to compile it (default: 1 + 8 per MiB of code)",
+    )
+    limits.add_argument(
+        "--compile-memory",
+        metavar="MB",
+        type=_positive(float),
+        help="memory to compile it, in MiB (default: 512 + 128 per MiB of code)",
     )
     p.set_defaults(handler=cmd_run)
 
@@ -451,6 +487,43 @@ def _positive(
                 f"expected {shown or 'a positive number'}, got {text!r}"
             )
         return value
+
+    return convert
+
+
+def _run_limits(args: argparse.Namespace) -> Limits:
+    """``Limits.untrusted()``, each limit flag given replacing one field (``none``: unlimited)."""
+    from .runtime.limits import Limits
+
+    given = {field: getattr(args, dest) for dest, field in _RUN_LIMITS.items()}
+    changes = {f: None if v is _NO_LIMIT else v for f, v in given.items() if v is not None}
+    return dataclasses.replace(Limits.untrusted(), **changes)
+
+
+# `run` limit flags (argparse dest) -> the Limits field each replaces.
+_RUN_LIMITS = {
+    "timeout": "timeout_s",
+    "max_memory": "memory_mb",
+    "max_table": "table_elements",
+    "fuel": "fuel",
+    "max_stack": "stack_kb",
+    "max_output": "max_output_bytes",
+    "max_module": "max_module_bytes",
+    "compile_timeout": "compile_s",
+    "compile_memory": "compile_mb",
+}
+_NO_LIMIT = object()  # a limit flag given as `none`: that limit lifted
+
+
+def _limit(
+    kind: type[int] | type[float], low: float = 0, high: float = float("inf")
+) -> Callable[[str], object]:
+    """A limit flag's value: a positive number as ``_positive`` reads it, or ``none`` (no
+    limit: for the limits whose None means unlimited, not a default)."""
+    number = _positive(kind, low, high)
+
+    def convert(text: str) -> object:
+        return _NO_LIMIT if text.strip().lower() == "none" else number(text)
 
     return convert
 
