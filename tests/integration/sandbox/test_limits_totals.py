@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import subprocess
 import sys
 import textwrap
@@ -89,6 +90,13 @@ def test_all_memories_together_stay_within_the_memory_limit(count: int, megabyte
     assert budget - count < pages <= budget  # an equal share each, rounded down to pages
     assert grown <= megabytes * MIB + 8 * MIB  # was 20 x the limit with 20 memories
     assert grown >= (pages - count) * WASM_PAGE * 0.9  # every grown page was written
+
+
+def test_a_memory_grown_to_its_limit_never_moves() -> None:
+    m = wasmbridge.load(memories(1), name="mem.wasm", limits=Limits(memory_mb=16))
+    before = ctypes.addressof(ctypes.c_char.from_buffer(m.memory_view()))
+    assert m.grow() == 256  # the whole limit, inside the 16 MiB reservation
+    assert ctypes.addressof(ctypes.c_char.from_buffer(m.memory_view())) == before
 
 
 def test_twenty_memories_under_a_one_mib_limit_fail_to_instantiate_naming_the_limit() -> None:
