@@ -207,7 +207,7 @@ class _Parts:
             return
         names = _param_names([p.name for p in func.params])
         params = [
-            "self",
+            _receiver(names),
             *(f"{n}: {_param(p.type, uses)}" for n, p in zip(names, func.params, strict=True)),
         ]
         result = _result(func.result, uses)
@@ -340,19 +340,28 @@ def _callable(func: Function, uses: _Uses) -> str:
 
 
 def _param_names(names: list[str]) -> list[str]:
-    """Valid, distinct parameter names: ``from`` becomes ``from_``, a non-name ``p1``."""
-    taken = {"self"}
-    found = []
-    for index, name in enumerate(names):
-        if not name.isidentifier() or unicodedata.normalize("NFKC", name) != name:
+    """The names the runtime accepts as keywords (runtime/calls.py, ``keyword_names``).
+
+    A module's name when Python source could spell it (an identifier, in NFKC
+    form, not a keyword, not taken), else ``p<index>``: ``from`` is ``p0``.
+    """
+    found: list[str] = []
+    for index, param in enumerate(names):
+        name = unicodedata.normalize("NFKC", param)
+        if not name.isidentifier() or keyword.iskeyword(name) or name in found:
             name = f"p{index}"
-        elif keyword.iskeyword(name) or name == "self":
-            name += "_"
-        while name in taken:
-            name += "_"
-        taken.add(name)
+            while name in found:
+                name += "_"
         found.append(name)
     return found
+
+
+def _receiver(names: list[str]) -> str:
+    """The method's own first parameter: ``self``, unless a parameter has that name."""
+    receiver = "self"
+    while receiver in names:
+        receiver += "_"
+    return receiver
 
 
 def _field_name(key: str) -> bool:

@@ -107,7 +107,7 @@ class Fixture(Protocol):
         """``scale(xs: &[f32], k: f32) -> Vec<f32>``"""
         ...
 
-    def span(self, from_: int, to: int) -> array.array[int]:
+    def span(self, p0: int, to: int) -> array.array[int]:
         """``span(from: i32, to: i32) -> Vec<i32>``"""
         ...
 

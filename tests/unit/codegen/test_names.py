@@ -229,10 +229,9 @@ def test_stub_aliases_the_types_its_methods_shadow() -> None:
     assert (
         "    def int(\n        self,\n        data: _bytes | bytearray | memoryview,\n" in stub.pyi
     )
-    # Parameter names that are no Python names (or fold to another) become `pN`.
-    params = "self, self_: _int, class_: _int, p2: _int, p3: _int, x: _int, p5: _int, p6: _int,"
-    odd = " ".join(stub.py[stub.py.index("def odd(") :].split())
-    assert odd.startswith(f"def odd( {params} ) -> _int:")
+    # The runtime's keyword names: a name Python cannot spell becomes `pN`.
+    params = "self_, self: _int, p1: _int, p2: _int, x: _int, p4: _int, p5: _int, p6: _int"
+    assert f"    def odd({params}) -> _int:\n" in stub.py
     # Keys that could shadow a type: the TypedDict is written in its functional form.
     assert 'Imports = TypedDict("Imports", {' in stub.py
     assert '"say \\"hi\\"\\nimport os": imports["say \\"hi\\"\\nimport os"],' in stub.py
@@ -280,6 +279,18 @@ def test_stub_with_such_names_passes_mypy_strict(tmp_path: Path) -> None:
             [*argv, f"names{suffix}", "use.py"], cwd=directory, capture_output=True, text=True
         )
         assert proc.returncode == 0, suffix + proc.stdout + proc.stderr
+
+
+def test_stub_parameters_are_the_keywords_the_runtime_accepts() -> None:
+    from wasmbridge.runtime.calls import keyword_names
+
+    interface = _stub_interface()
+    odd = next(f for f in interface.exports if f.name == "odd")
+    twice = dataclasses.replace(odd, params=(*odd.params, Param("p2", I32), Param("from", I32)))
+    stub = emit_python("names", "names.wasm", Interface(1, (twice,)), _stub_wasm(interface))
+    signature = " ".join(stub.pyi[stub.pyi.index("def odd(") :].split())
+    names = ", ".join(f"{name}: int" for name in keyword_names(twice))
+    assert signature.startswith(f"def odd( self_, {names}, ) -> int:")
 
 
 def test_stub_knows_every_attribute_of_the_runtime_module() -> None:
