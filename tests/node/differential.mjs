@@ -120,8 +120,10 @@ function checkedDiv(a, b) {
 }
 
 const byValue = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-const wrap = (bits, signed) => (v) => Number(signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v));
+const wrap = (bits, signed) => (v) =>
+  Number(signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v));
 const concat = (...parts) => u8(Buffer.concat(parts));
+const shorter = (a, b) => a.subarray(0, Math.min(a.length, b.length));
 
 const REFERENCES = {
   b64_encode: (data) => Buffer.from(data).toString("base64"),
@@ -148,13 +150,14 @@ const REFERENCES = {
   xor_into: (data, key) => ({ value: xorChanged(data, key), after: { 0: xor(data, key) } }),
   concat3: (a, s, b) => concat(a, Buffer.from(s, "utf-8"), b),
   take: (data, n) => (n <= data.length ? data.slice(0, n) : undefined),
-  starts_with: (data, prefix) => Buffer.from(data).subarray(0, prefix.length).equals(prefix) && prefix.length <= data.length,
+  starts_with: (data, prefix) =>
+    prefix.length <= data.length && Buffer.from(data.subarray(0, prefix.length)).equals(prefix),
   sum_i32: bigSum,
   sum_f64: (v) => fold(Array.from(v)),
   sum_bytes: bigSum,
   sum_u32: bigSum,
-  zip_add: (a, b) => BigInt64Array.from(a.subarray(0, Math.min(a.length, b.length)), (x, i) => BigInt(x) + BigInt(b[i])),
-  dot: (a, b) => Array.from(a.subarray(0, Math.min(a.length, b.length))).reduce((acc, x, i) => acc + x * b[i], 0),
+  zip_add: (a, b) => BigInt64Array.from(shorter(a, b), (x, i) => BigInt(x) + BigInt(b[i])),
+  dot: (a, b) => Array.from(shorter(a, b)).reduce((acc, x, i) => acc + x * b[i], 0),
   scale: (v, factor) => v.map((x) => x * Math.fround(factor)),
   negate_i32: negate,
   sorted: (v) => Float64Array.from(Array.from(v).sort(byValue)),
@@ -177,11 +180,17 @@ const REFERENCES = {
 
 // -- arguments: decoded by the parameter's type, presented in one of JS's forms ------
 
-const ARRAYS = { u8: Uint8Array, i32: Int32Array, u32: Uint32Array, i64: BigInt64Array, f64: Float64Array };
+const ARRAYS = {
+  u8: Uint8Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+  i64: BigInt64Array,
+  f64: Float64Array,
+};
 const GUARD = 3; // elements either side of a subarray
 
 function stored(blob, [offset, length], Kind = Uint8Array) {
-  const bytes = new Uint8Array(blob.subarray(offset, offset + length)); // a copy: own, aligned buffer
+  const bytes = new Uint8Array(blob.subarray(offset, offset + length)); // a copy, aligned
   return new Kind(bytes.buffer, 0, length / Kind.BYTES_PER_ELEMENT);
 }
 
@@ -189,7 +198,7 @@ function stored(blob, [offset, length], Kind = Uint8Array) {
 function plain(arg, type, blob) {
   if (arg === null) return undefined;
   if (typeof arg !== "object") return arg;
-  const kind = type.kind === "option" ? type.inner.kind : type.kind;
+  const kind = unwrapped(type).kind;
   if ("int" in arg) return kind === "i64" || kind === "u64" ? BigInt(arg.int) : Number(arg.int);
   if ("text" in arg) return new TextDecoder().decode(stored(blob, arg.text));
   if ("bytes" in arg) return stored(blob, arg.bytes);
@@ -204,7 +213,7 @@ function guarded(values, view) {
 
 /** How a call receives `value`: { arg, after() , intact() }. */
 function present(value, type, view) {
-  const kind = type.kind === "option" ? type.inner.kind : type.kind;
+  const kind = unwrapped(type).kind;
   if (value === undefined) return { arg: view % 2 ? null : undefined };
   if (!["slice", "vec", "mut_slice"].includes(kind)) return { arg: value };
   const bytes = value instanceof Uint8Array;
@@ -214,26 +223,31 @@ function present(value, type, view) {
       return { arg: copy, after: () => copy, intact: () => true };
     }
     const { whole, before, part } = guarded(value, view);
-    const intact = () => whole.every((x, i) => (i >= GUARD && i < GUARD + part.length) || Object.is(x, before[i]));
-    return { arg: bytes && view % 3 === 2 ? Buffer.from(part.buffer, part.byteOffset, part.length) : part, after: () => part.slice(), intact };
+    const inside = (i) => i >= GUARD && i < GUARD + part.length;
+    const intact = () => whole.every((x, i) => inside(i) || Object.is(x, before[i]));
+    const buffer = bytes && view % 3 === 2; // a Buffer over the same memory
+    const arg = buffer ? Buffer.from(part.buffer, part.byteOffset, part.length) : part;
+    return { arg, after: () => part.slice(), intact };
   }
   const forms = bytes
     ? [() => value.slice(), () => Buffer.from(value), () => guarded(value, view).part,
        () => (value.length <= 4096 ? Array.from(value) : value.slice()),
        () => new DataView(value.slice().buffer), () => value.slice().buffer]
     : [() => value.slice(), () => guarded(value, view).part,
-       () => (value.length <= 4096 ? Array.from(value) : value.slice())]; // prettier-ignore
+       () => (value.length <= 4096 ? Array.from(value) : value.slice())];
   return { arg: forms[view % forms.length]() };
 }
 
 // -- comparing and fingerprints --------------------------------------------------------
 
+const bytesOf = (view) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+
 function same(actual, expected) {
   if (ArrayBuffer.isView(expected)) {
     if (!ArrayBuffer.isView(actual) || actual.constructor !== expected.constructor) return false;
     if (actual.length !== expected.length) return false;
-    if (!(expected instanceof Float64Array)) return Buffer.from(u8(new Uint8Array(actual.buffer, actual.byteOffset, actual.byteLength))).equals(new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength));
-    return actual.every((x, i) => Object.is(x, expected[i]));
+    if (expected instanceof Float64Array) return actual.every((x, i) => Object.is(x, expected[i]));
+    return Buffer.compare(bytesOf(actual), bytesOf(expected)) === 0;
   }
   return Object.is(actual, expected);
 }
@@ -241,22 +255,33 @@ function same(actual, expected) {
 function describe(actual, expected) {
   if (ArrayBuffer.isView(actual) && ArrayBuffer.isView(expected)) {
     const first = actual.findIndex((x, i) => !Object.is(x, expected[i]));
-    return `got ${actual.constructor.name}[${actual.length}], expected ${expected.constructor.name}[${expected.length}], first difference at ${first}`;
+    const shape = (v) => `${v.constructor.name}[${v.length}]`;
+    return `got ${shape(actual)}, expected ${shape(expected)}, first difference at ${first}`;
   }
   if (typeof actual === "string" && typeof expected === "string") {
     const [got, want] = [Array.from(actual), Array.from(expected)];
     const found = got.findIndex((ch, i) => ch !== want[i]);
     const first = found < 0 ? Math.min(got.length, want.length) : found;
     const near = (text) => JSON.stringify(text.slice(first, first + 8).join(""));
-    return `got string[${actual.length}], expected string[${expected.length}], first difference at character ${first}: got ${near(got)}, expected ${near(want)}`;
+    return (
+      `got string[${actual.length}], expected string[${expected.length}], first difference ` +
+      `at character ${first}: got ${near(got)}, expected ${near(want)}`
+    );
   }
   const show = (v) => (typeof v === "string" && v.length > 40 ? `string[${v.length}]` : String(v));
   return `got ${show(actual)}, expected ${show(expected)}`;
 }
 
 const hash = (bytes) => createHash("sha256").update(bytes).digest("hex").slice(0, 24);
-const KINDS = new Map([[Uint8Array, "b"], [Int32Array, "i32"], [Uint32Array, "u32"], [BigInt64Array, "i64"], [Float64Array, "f64"]]);
-const isFloat = (type) => ["f32", "f64"].includes(type.kind === "option" || type.kind === "result" ? type.inner.kind : type.kind);
+const KINDS = new Map([
+  [Uint8Array, "b"],
+  [Int32Array, "i32"],
+  [Uint32Array, "u32"],
+  [BigInt64Array, "i64"],
+  [Float64Array, "f64"],
+]);
+const unwrapped = (type) => (type.kind === "option" || type.kind === "result" ? type.inner : type);
+const isFloat = (type) => ["f32", "f64"].includes(unwrapped(type).kind);
 
 /** A value in the form tests/differential_helpers.py's `canonical` gives the Python one. */
 function canonical(value, type) {
@@ -290,27 +315,38 @@ function check(glue, testCase, blob) {
     error = e.error;
   }
   const afters = Object.fromEntries(held.flatMap((h, i) => (h.after ? [[i, h.after()]] : [])));
-  const print = (error === undefined ? canonical(value, signature.result) : `err:${error}`) +
-    Object.entries(afters).map(([i, v]) => ` after${i}:${canonical(v, signature.params[i])}`).join(""); // prettier-ignore
-  return { print, problem: problem(testCase, expected, value, error, afters, held) };
+  const head = error === undefined ? canonical(value, signature.result) : `err:${error}`;
+  const after = ([i, v]) => ` after${i}:${canonical(v, signature.params[i])}`;
+  const tail = Object.entries(afters).map(after);
+  const found = problem(testCase, expected, value, error, afters, held);
+  return { print: head + tail.join(""), problem: found };
 }
 
 function problem(testCase, expected, value, error, afters, held) {
   if (expected instanceof Err) {
-    if (error === undefined) return `expected ReturnedError, got ${describe(value, undefined)}`;
-    if (!error || (expected.message !== undefined && error !== expected.message)) return `ReturnedError ${error}, expected ${expected.message}`;
-    return undefined;
+    if (error === undefined) return "expected ReturnedError, got a value";
+    if (error && (expected.message === undefined || error === expected.message)) return undefined;
+    return `ReturnedError ${JSON.stringify(error)}, expected ${expected.message ?? "a message"}`;
   }
   if (error !== undefined) return `unexpected ReturnedError ${error}`;
   const got = testCase.op === "zlib_compress" ? inflate(value) : value;
   if (!same(got, expected.value)) return `result ${describe(got, expected.value)}`;
   for (const [i, after] of Object.entries(expected.after)) {
-    if (!same(afters[i], after)) return `argument ${i} after the call: ${describe(afters[i], after)}`;
+    if (!same(afters[i], after)) return `argument ${i} afterwards: ${describe(afters[i], after)}`;
   }
-  return held.every((h) => !h.intact || h.intact()) ? undefined : "bytes around a &mut subarray were overwritten";
+  if (held.every((h) => !h.intact || h.intact())) return undefined;
+  return "bytes around a &mut subarray were overwritten";
 }
 
-const summary = (c) => `${c.op}(${c.args.map((a) => (a && typeof a === "object" ? Object.keys(a)[0] + (a.bytes ?? a.text ?? a.at ?? [0, a.int])[1] : a)).join(", ")}) view ${c.view}`;
+function short(arg) {
+  if (arg === null || typeof arg !== "object") return String(arg);
+  if ("int" in arg) return arg.int;
+  if ("text" in arg) return `text[${arg.text[1]} B]`;
+  if ("bytes" in arg) return `bytes[${arg.bytes[1]}]`;
+  return `${arg.array}[${arg.at[1]} B]`;
+}
+
+const summary = (c) => `${c.op}(${c.args.map(short).join(", ")}) view ${c.view}`;
 
 for (const name of names) {
   test(`sequence ${name}: every call equals Node's references`, async () => {
@@ -329,9 +365,11 @@ for (const name of names) {
           result = { problem: `threw ${e?.constructor?.name}: ${e?.message}` };
         }
         if (result.problem !== undefined) {
+          const { seed, step } = testCase;
           assert.fail(
-            `differential failure at seed ${testCase.seed}, step ${testCase.step}: ${summary(testCase)}\n` +
-              `  ${result.problem}\n  the calls before it on this instance:\n    ${recent.join("\n    ")}`,
+            `differential failure at seed ${seed}, step ${step}: ${summary(testCase)}\n` +
+              `  ${result.problem}\n  the calls before it on this instance:\n` +
+              recent.map((line) => `    ${line}\n`).join(""),
           );
         }
         prints.push(result.print);
