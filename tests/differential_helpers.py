@@ -683,6 +683,7 @@ class Actual:
 
 
 def call(module: Any, case: Case) -> Actual:
+    """Make the call, the last few arguments by keyword when ``case.view`` says so."""
     import wasmbridge
 
     func = module.interface.export(case.op)
@@ -690,9 +691,14 @@ def call(module: Any, case: Case) -> Actual:
         present(a, p.type, case.view + 7 * i)
         for i, (a, p) in enumerate(zip(case.args, func.params, strict=True))
     ]
+    objs = [h.obj for h in held]
+    positional = len(objs) - (case.view >> 8) % (len(objs) + 1)
+    keywords = {
+        p.name: obj for p, obj in zip(func.params[positional:], objs[positional:], strict=True)
+    }
     actual = Actual()
     try:
-        actual.value = module.exports[case.op](*(h.obj for h in held))
+        actual.value = module.exports[case.op](*objs[:positional], **keywords)
     except wasmbridge.ReturnedError as exc:
         actual.error = exc.error
     actual.after = {i: h.read() for i, h in enumerate(held) if h.read is not None}
