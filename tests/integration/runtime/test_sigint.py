@@ -354,3 +354,44 @@ def test_sigint_goes_to_the_main_thread_not_to_a_worker_s_guest() -> None:
         err = child.close()
     assert caught - sent < WITHIN_S + MARGIN_S, err
     assert worker == "TimeLimitExceeded"
+
+
+WASI_SLEEP = r"""
+import time
+import wasmtime
+import wasmbridge
+from wasmbridge import Limits
+
+# _start sleeps for 146 years in poll_oneoff (one relative monotonic clock).
+SLEEP = bytes(wasmtime.wat2wasm(
+    '(module (import "wasi_snapshot_preview1" "poll_oneoff"'
+    ' (func $poll (param i32 i32 i32 i32) (result i32)))'
+    ' (memory (export "memory") 1)'
+    ' (data (i32.const 16) "\\01\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\40")'
+    ' (func (export "_start")'
+    ' (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 96)))))'
+))
+try:  # once first: imports and compilation are done before the signal comes
+    wasmbridge.run(SLEEP, limits=Limits(timeout_s=0.01), isolation="inline")
+except wasmbridge.TimeLimitExceeded:
+    pass
+print("running", flush=True)
+try:
+    wasmbridge.run(SLEEP, limits=Limits(timeout_s=600), isolation="inline")
+except KeyboardInterrupt as exc:
+    print(time.monotonic(), exc.__notes__[0], flush=True)
+"""
+
+
+def test_sigint_cuts_a_wasi_sleep_short() -> None:
+    # Under a time limit our poll_oneoff does the sleeping, in Python.
+    child = Child(WASI_SLEEP)
+    try:
+        assert child.line() == "running"
+        time.sleep(0.3)
+        sent = child.interrupt()
+        caught, note = child.line().split(" ", 1)
+    finally:
+        err = child.close()
+    assert float(caught) - sent < WITHIN_S + MARGIN_S, err
+    assert note.startswith("raised by host import `wasi_snapshot_preview1.poll_oneoff`"), note
