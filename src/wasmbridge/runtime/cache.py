@@ -43,6 +43,7 @@ import hmac
 import os
 import secrets
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -447,7 +448,18 @@ def _warn_once(where: Path, kind: str, message: str) -> None:
         if (str(where), kind) in _warned:
             return
         _warned.add((str(where), kind))
-    warnings.warn(message, CacheWarning, stacklevel=2)
+    warnings.warn(message, CacheWarning, stacklevel=_outside_package())
+
+
+_PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def _outside_package() -> int:
+    """The stacklevel of the first caller outside wasmbridge: the warning shows its line."""
+    level, frame = 1, sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 _default: CompileCache | None = None
