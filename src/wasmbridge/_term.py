@@ -21,6 +21,8 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, TextIO
 
+from .errors import WasmbridgeError, hint_note
+
 ColorChoice = Literal["auto", "always", "never"]
 COLOR_CHOICES: tuple[ColorChoice, ...] = ("auto", "always", "never")
 
@@ -152,7 +154,16 @@ class Terminal:
         self.err.flush()
 
     def traceback(self, text: str) -> None:
-        """A formatted traceback, written as is."""
+        """A formatted traceback of the error being handled, before its ``error:`` line.
+
+        The error's hint note is left out: the ``hint:`` lines that follow
+        show it, and once is enough.
+        """
+        exc = sys.exception()
+        if isinstance(exc, WasmbridgeError) and exc.hint:
+            note = hint_note(exc.hint) + "\n"
+            head, found, tail = text.rpartition(note)
+            text = head + tail if found else text
         self.tool_output(text if text.endswith("\n") else text + "\n")
 
     # -- stdout ---------------------------------------------------------------

@@ -58,7 +58,16 @@ __all__ = [
 
 
 class WasmbridgeError(Exception):
-    """Base of every error wasmbridge raises; ``hint`` says how to fix it."""
+    """Base of every error wasmbridge raises; ``hint`` says how to fix it.
+
+    The hint is also an exception note (``hint: ...``), so a traceback shows
+    it under the message; setting ``hint`` again replaces that note.
+
+        >>> WasmbridgeError("x.wasm does not exist", hint="check the path").__notes__
+        ['hint: check the path']
+    """
+
+    _hint: str | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -67,6 +76,28 @@ class WasmbridgeError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def hint(self) -> str | None:
+        """How to fix it, or None; the CLI prints it as ``hint:`` lines."""
+        return self._hint
+
+    @hint.setter
+    def hint(self, value: str | None) -> None:
+        # One note per exception object: code that rebuilds an error (an
+        # isolated compiler's, say) sets the hint after construction.
+        notes = getattr(self, "__notes__", None)
+        old = hint_note(self._hint) if self._hint else None
+        if notes is not None and old in notes:
+            notes.remove(old)
+        self._hint = value
+        if value:
+            self.add_note(hint_note(value))
+
+
+def hint_note(hint: str) -> str:
+    """The exception note that shows ``hint`` in a traceback: ``hint: ...`` per line."""
+    return "\n".join(f"hint: {line}" for line in hint.splitlines())
 
 
 class ToolchainError(WasmbridgeError):
