@@ -69,6 +69,12 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def __dir__() -> list[str]:
+    # The lazy names are not in globals() until first used; list them anyway,
+    # so dir(wasmbridge) and completion show `load` from the start.
+    return sorted({*globals(), *__all__})
+
+
 __all__ = [
     "BuildFailed",
     "CacheError",
