@@ -99,7 +99,7 @@ def test_compiling_past_its_memory_limit_is_stopped(tmp_path: Path) -> None:
     limits = Limits(compile_s=300, compile_mb=100)
     with pytest.raises(
         wasmbridge.MemoryLimitExceeded,
-        match=r"^compiling loops\.wasm needed more than its 100 MiB compile-memory limit "
+        match=r"(?m)^compiling loops\.wasm needed more than its 100 MiB compile-memory limit "
         r"\(for 120,006 bytes of code\): the compiler was stopped$",
     ) as caught:
         wasmbridge.load(data, name="loops.wasm", limits=limits, cache=CompileCache(tmp_path))

@@ -40,7 +40,7 @@ def test_fuel_alone_stops_a_guest_sleeping_forever(isolation: str) -> None:
     start = time.monotonic()
     with pytest.raises(
         wasmbridge.FuelExhausted,
-        match=r"^`_start\(\)` in sleep\.wasm ran out of fuel \(1,000,000 units\) while sleeping "
+        match=r"(?m)^`_start\(\)` in sleep\.wasm ran out of fuel \(1,000,000 units\) while sleeping "
         r"in WASI poll_oneoff$",
     ) as caught:
         wasmbridge.run(
@@ -58,7 +58,9 @@ def test_sleeps_cost_fuel_by_their_length_deterministically() -> None:
     counts = []
     for _ in range(3):
         m = wasmbridge.load(napper(NAP_NS), name="napper.wasm", limits=Limits(fuel=fuel))
-        with pytest.raises(wasmbridge.FuelExhausted, match="while sleeping in WASI poll_oneoff$"):
+        with pytest.raises(
+            wasmbridge.FuelExhausted, match="(?m)while sleeping in WASI poll_oneoff$"
+        ):
             m.nap_forever()
         counts.append(m.naps())
     assert counts == [10, 10, 10]
@@ -72,7 +74,7 @@ def test_the_time_limit_still_cuts_a_sleep_that_fuel_could_pay_for() -> None:
     )
     with pytest.raises(
         wasmbridge.TimeLimitExceeded,
-        match=r"^`nap_forever\(\)` in napper\.wasm ran past its 0.2 s time limit while sleeping "
+        match=r"(?m)^`nap_forever\(\)` in napper\.wasm ran past its 0.2 s time limit while sleeping "
         r"in WASI poll_oneoff$",
     ):
         m.nap_forever()
@@ -86,7 +88,7 @@ def test_a_rust_sleep_under_fuel_only(wasi_lib: Path) -> None:
     start = time.monotonic()
     with pytest.raises(
         wasmbridge.FuelExhausted,
-        match=r"^`sleep_ms\(100000\)` in wasi_lib\.wasm ran out of fuel \(1,000,000,000 units\) "
+        match=r"(?m)^`sleep_ms\(100000\)` in wasi_lib\.wasm ran out of fuel \(1,000,000,000 units\) "
         r"while sleeping in WASI poll_oneoff$",
     ):
         m.sleep_ms(100_000)

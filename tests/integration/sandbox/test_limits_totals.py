@@ -104,7 +104,7 @@ def test_a_memory_grown_to_its_limit_never_moves() -> None:
 def test_twenty_memories_under_a_one_mib_limit_fail_to_instantiate_naming_the_limit() -> None:
     with pytest.raises(
         wasmbridge.MemoryLimitExceeded,
-        match=r"^mem\.wasm cannot be instantiated: one of its 20 linear memories declares "
+        match=r"(?m)^mem\.wasm cannot be instantiated: one of its 20 linear memories declares "
         r"1 page \(64 KiB\), over the 0 B each may use: its 1 MiB memory limit is shared by "
         r"all of them$",
     ) as caught:
@@ -133,7 +133,7 @@ def test_one_memory_growing_past_the_limit_then_aborting_is_out_of_memory() -> N
     m = wasmbridge.load(grow_then_abort, name="grow.wasm", limits=Limits(memory_mb=16))
     with pytest.raises(
         wasmbridge.MemoryLimitExceeded,
-        match=r"^`grow_forever\(\)` in grow\.wasm trapped \(unreachable instruction executed\) "
+        match=r"(?m)^`grow_forever\(\)` in grow\.wasm trapped \(unreachable instruction executed\) "
         r"with its memory at 16 MiB of its 16 MiB limit: memory.grow fails past it$",
     ):
         m.grow_forever()
@@ -167,7 +167,7 @@ def test_all_tables_together_stay_within_the_table_limit(
 def test_tables_declaring_more_than_their_share_fail_to_instantiate_naming_the_limit() -> None:
     with pytest.raises(
         wasmbridge.MemoryLimitExceeded,
-        match=r"^big\.wasm cannot be instantiated: one of its 2 tables declares 60,000 elements, "
+        match=r"(?m)^big\.wasm cannot be instantiated: one of its 2 tables declares 60,000 elements, "
         r"over the 50,000 each may use: its 100,000-element table limit is shared by all of them$",
     ) as caught:
         wasmbridge.load(tables(2, minimum=60_000), name="big.wasm", limits=Limits(timeout_s=1))
