@@ -130,7 +130,7 @@ def test_module_without_interface_says_so() -> None:
 
 def test_an_elf_file_is_not_webassembly() -> None:
     with pytest.raises(
-        InvalidModule, match=r"^x\.wasm is not WebAssembly \(starts 7f 45 4c 46: an ELF file\?\)$"
+        InvalidModule, match=r"(?m)^x\.wasm is not WebAssembly \(starts 7f 45 4c 46: an ELF file\?\)$"
     ):
         describe_module(b"\x7fELF\x02\x01\x01\x00", "x.wasm")
 
@@ -138,6 +138,6 @@ def test_an_elf_file_is_not_webassembly() -> None:
 def test_a_newer_interface_version_is_refused_first() -> None:
     data = _module(custom={"wasmbridge": b"\x02\x01\x00"})
     with pytest.raises(
-        InterfaceError, match=r"^x\.wasm has interface v2, this wasmbridge reads v1$"
+        InterfaceError, match=r"(?m)^x\.wasm has interface v2, this wasmbridge reads v1$"
     ):
         describe_module(data, "x.wasm")

@@ -86,14 +86,14 @@ def test_create_crate_into_an_empty_existing_directory(tmp_path: Path) -> None:
 def test_create_crate_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "hello").mkdir()
     (tmp_path / "hello" / "notes.txt").write_text("mine")
-    with pytest.raises(WasmbridgeError, match=r"hello already exists and is not empty$"):
+    with pytest.raises(WasmbridgeError, match=r"(?m)hello already exists and is not empty$"):
         create_crate(tmp_path / "hello", SDK)
     assert sorted(p.name for p in (tmp_path / "hello").iterdir()) == ["notes.txt"]
 
 
 def test_create_crate_refuses_an_invalid_name(tmp_path: Path) -> None:
     with pytest.raises(
-        WasmbridgeError, match=r"^`fn` cannot be a crate name: `fn` is a Rust keyword$"
+        WasmbridgeError, match=r"(?m)^`fn` cannot be a crate name: `fn` is a Rust keyword$"
     ):
         create_crate(tmp_path / "fn", SDK)
     assert not (tmp_path / "fn").exists()

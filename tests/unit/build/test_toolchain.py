@@ -98,7 +98,7 @@ def test_rustc_env_var_comes_first(tmp_path: Path) -> None:
 
 def test_no_rustc_at_all_names_both_install_commands(tmp_path: Path) -> None:
     message = "no rustc can build wasm32-unknown-unknown\nwhere: no rustc on PATH"
-    with pytest.raises(MissingToolchain, match=f"^{re.escape(message)}$") as info:
+    with pytest.raises(MissingToolchain, match=f"(?m)^{re.escape(message)}$") as info:
         diagnose(env_with([tmp_path])).require()
     assert info.value.hint == (
         "rustup target add wasm32-unknown-unknown   # rustup\n"
