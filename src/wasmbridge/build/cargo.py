@@ -11,6 +11,7 @@ cargo writes straight to the user's stderr, colours and all.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import subprocess
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import BuildFailed, MissingToolchain
+from .cargo_failure import cargo_failure
 from .toolchain import WASM_TARGET, Toolchain, display_path
 
 SIZE_PROFILE = {
@@ -84,15 +86,44 @@ class Crate:
 
 
 def find_manifest(path: Path) -> Path:
-    """The Cargo.toml of the crate at ``path`` (a directory or the manifest itself)."""
-    manifest = path if path.name == "Cargo.toml" else path / "Cargo.toml"
-    if not manifest.is_file():
+    """The Cargo.toml of the crate at or above ``path`` (a directory or a manifest).
+
+    As cargo does, a directory without a manifest is looked up from: the
+    nearest Cargo.toml with a ``[package]`` is the crate, so ``wasmbridge
+    build`` works from ``src/``. A workspace manifest on the way stops the
+    search (crate_from_metadata then asks for a member).
+    """
+    if path.is_file() and path.name == "Cargo.toml":
+        return path.resolve()
+    if not path.exists():
         raise BuildFailed(
-            f"no Cargo.toml in {path}",
-            hint="run `wasmbridge build` in a crate's directory or pass it: "
-            "`wasmbridge build path/to/crate`; `wasmbridge new NAME` creates one",
+            f"{path} does not exist",
+            hint=f"check the path, or create a crate there: `wasmbridge new {path}`",
         )
-    return manifest.resolve()
+    if not path.is_dir():
+        raise BuildFailed(
+            f"{path} is neither a crate directory nor a Cargo.toml",
+            hint="pass the crate's directory: `wasmbridge build path/to/crate`",
+        )
+    start = path.resolve()
+    for directory in (start, *start.parents):
+        manifest = directory / "Cargo.toml"
+        if manifest.is_file() and _is_package_or_workspace(manifest):
+            return manifest
+    raise BuildFailed(
+        f"no Cargo.toml in {display_path(start)} or any directory above it",
+        hint="run `wasmbridge build` in a crate's directory or pass it: "
+        "`wasmbridge build path/to/crate`; `wasmbridge new NAME` creates one",
+    )
+
+
+def _is_package_or_workspace(manifest: Path) -> bool:
+    """Whether ``manifest`` ends the upward search (unreadable ones do: cargo explains)."""
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True
+    return "package" in data or "workspace" in data
 
 
 def check_sdk_dependency(manifest: Path, sdk: Path | None) -> None:
@@ -227,25 +258,21 @@ def run_cargo(
 ) -> Path:
     """Compile the crate; cargo's output goes to ``stderr`` as cargo prints it.
 
-    When ``stderr`` has no file descriptor (a StringIO under a test), the
-    output is captured and handed to ``on_output`` instead.
-    Returns the path of the .wasm cargo wrote.
+    The output also passes through us (a pipe), so a failure we recognise
+    (a dependency needing a newer rustc, no network) gets its own error and
+    fix. When ``stderr`` has no file descriptor (a StringIO under a test),
+    the output goes to ``on_output`` instead. Returns the .wasm cargo wrote.
     """
     stream = sys.stderr if stderr is None else stderr
     env = cargo_env(toolchain, profile, os.environ if environ is None else environ)
     argv = cargo_command(toolchain, crate, profile, color=color, quiet=quiet)
     fd = _fileno(stream)
+    if fd is not None and not quiet:
+        env.update(progress_env(fd, env))
     stream.flush()
-    # Without a descriptor, capture both streams in order in one pipe.
-    out, err = (fd, fd) if fd is not None else (subprocess.PIPE, subprocess.STDOUT)
-    proc = subprocess.run(argv, stdout=out, stderr=err, env=env, check=False, cwd=crate.directory)
-    if fd is None and on_output is not None:
-        on_output((proc.stdout or b"").decode("utf-8", "replace"))
-    if proc.returncode != 0:
-        raise BuildFailed(
-            f"cargo build failed for {crate.name} (exit status {proc.returncode})",
-            hint="fix the errors cargo printed above; `wasmbridge build -v` shows the command",
-        )
+    status, output = _run_teed(argv, env, crate.directory, fd, on_output)
+    if status != 0:
+        raise cargo_failure(output, crate.name, toolchain, status=status)
     artifact = crate.artifact(profile)
     if not artifact.is_file():
         raise BuildFailed(
@@ -253,6 +280,59 @@ def run_cargo(
             hint='check [lib] crate-type in Cargo.toml includes "cdylib"',
         )
     return artifact
+
+
+def progress_env(fd: int, env: Mapping[str, str]) -> dict[str, str]:
+    """Keep cargo's progress bar on a terminal, although cargo now writes to a pipe."""
+    if "CARGO_TERM_PROGRESS_WHEN" in env or not os.isatty(fd):
+        return {}
+    try:
+        width = os.get_terminal_size(fd).columns
+    except OSError:
+        return {}
+    return {"CARGO_TERM_PROGRESS_WHEN": "always", "CARGO_TERM_PROGRESS_WIDTH": str(width)}
+
+
+def _run_teed(
+    argv: list[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    fd: int | None,
+    on_output: Callable[[str], None] | None,
+) -> tuple[int, str]:
+    """Run cargo, forwarding its output as it comes; returns its status and last output."""
+    kept = bytearray()
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), cwd=cwd
+    ) as proc:
+        assert proc.stdout is not None
+        pipe = proc.stdout.fileno()
+        while chunk := os.read(pipe, _CHUNK):  # what has arrived, without waiting for more
+            if fd is not None:
+                fd = _forward(fd, chunk)
+            elif on_output is not None:
+                on_output(decoder.decode(chunk))
+            kept += chunk
+            del kept[:-_KEPT]  # the causes we look for are in cargo's last lines
+        if fd is None and on_output is not None:
+            on_output(decoder.decode(b"", final=True))
+    return proc.returncode, kept.decode("utf-8", "replace")
+
+
+_CHUNK = 64 * 1024
+_KEPT = 256 * 1024
+
+
+def _forward(fd: int, data: bytes) -> int | None:
+    """Write all of ``data`` to ``fd``; None (stop forwarding) once the reader is gone."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:  # a closed pipe (`wasmbridge build 2>&1 | head`): keep draining cargo
+        return None
+    return fd
 
 
 def _fileno(stream: IO[str]) -> int | None:

@@ -20,6 +20,7 @@ from .toolchain import (
     BINARYEN_FIX,
     DEBIAN_FIX,
     RUSTUP_FIX,
+    WASM_OPT_ENV,
     WASM_TARGET,
     Diagnosis,
     RustcCheck,
@@ -30,6 +31,7 @@ from .toolchain import (
     missing_toolchain_error,
     parse_version,
     run_tool,
+    wasm_opt_fix,
 )
 
 # Optional tools: (name, what wasmbridge needs it for, install command).
@@ -78,7 +80,7 @@ def run_doctor(environ: Mapping[str, str] | None = None) -> DoctorReport:
     env = os.environ if environ is None else environ
     diagnosis = diagnose(env)
     checks = [*_rustc_checks(diagnosis), _cargo_check(diagnosis, env)]
-    checks.append(_wasm_opt_check(diagnosis.wasm_opt))
+    checks.append(_wasm_opt_check(diagnosis.wasm_opt, env))
     for name, purpose, fix in OPTIONAL_TOOLS:
         checks.append(_optional_check(find_tool(name, env), purpose, fix))
     checks += [_wasmtime_check(), _sdk_check(env)]
@@ -130,7 +132,12 @@ def _cargo_check(diagnosis: Diagnosis, env: Mapping[str, str]) -> Check:
     return Check("cargo", True, found, required=True)
 
 
-def _wasm_opt_check(tool: Tool) -> Check:
+def _wasm_opt_check(tool: Tool, env: Mapping[str, str]) -> Check:
+    if tool.disabled:
+        return Check("wasm-opt", None, f"turned off ({WASM_OPT_ENV} is empty)")
+    if tool.problem:
+        detail = f"{tool.problem}: builds are not size-optimized"
+        return Check("wasm-opt", False, detail, wasm_opt_fix(env))
     if tool.path is None:
         return Check("wasm-opt", False, "not found: builds are not size-optimized", BINARYEN_FIX)
     return Check("wasm-opt", True, f"{display_path(tool.path)} {tool.version or ''}".rstrip())

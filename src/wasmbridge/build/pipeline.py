@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,11 +22,27 @@ from typing import Literal, Protocol, TextIO
 
 from ..errors import BuildFailed
 from ..interface import Interface, SectionFormatError, parse, read_interface
-from .cargo import Crate, Profile, check_sdk_dependency, find_manifest, read_crate, run_cargo
+from .cargo import (
+    Crate,
+    Profile,
+    cargo_command,
+    check_sdk_dependency,
+    find_manifest,
+    read_crate,
+    run_cargo,
+)
 from .optimize import exports_to_strip, run_wasm_opt, strip_exports
 from .report import SizeReport, fmt_bytes, size_report
 from .sdk import find_sdk
-from .toolchain import BINARYEN_FIX, Toolchain, diagnose, display_path
+from .toolchain import (
+    BINARYEN_FIX,
+    WASM_OPT_ENV,
+    Tool,
+    Toolchain,
+    diagnose,
+    display_path,
+    wasm_opt_fix,
+)
 from .validate import validate_module
 
 WasmOpt = Literal["ran", "absent", "failed", "skipped"]
@@ -207,6 +224,10 @@ def check_toolchain(state: _State) -> None:
 def compile_crate(state: _State) -> None:
     """cargo build, its output straight to the user's terminal."""
     options, crate = state.options, state.need_crate()
+    argv = cargo_command(
+        state.need_toolchain(), crate, options.profile, color=options.color, quiet=options.quiet
+    )
+    state.reporter.info(f"cargo: {shlex.join(argv)}")
     artifact = run_cargo(
         state.need_toolchain(),
         crate,
@@ -231,10 +252,7 @@ def optimize(state: _State) -> None:
     wasm_opt = state.need_toolchain().wasm_opt
     if wasm_opt.path is None:
         state.wasm_opt = "absent"
-        state.reporter.warn(
-            "wasm-opt not found: the module is not size-optimized",
-            hints=[f"{BINARYEN_FIX}   # then build again"],
-        )
+        _report_no_wasm_opt(state.reporter, wasm_opt)
         return
     try:
         state.data = run_wasm_opt(wasm_opt.path, state.data)
@@ -242,6 +260,21 @@ def optimize(state: _State) -> None:
     except BuildFailed as exc:
         state.wasm_opt = "failed"
         state.reporter.warn(str(exc), hints=[exc.hint] if exc.hint else [])
+
+
+def _report_no_wasm_opt(reporter: Reporter, wasm_opt: Tool) -> None:
+    if wasm_opt.disabled:  # the user's choice: no warning
+        reporter.info(f"wasm-opt is turned off ({WASM_OPT_ENV} is empty)")
+    elif wasm_opt.problem:
+        reporter.warn(
+            f"wasm-opt not found: {wasm_opt.problem}; the module is not size-optimized",
+            hints=[wasm_opt_fix()],
+        )
+    else:
+        reporter.warn(
+            "wasm-opt not found: the module is not size-optimized",
+            hints=[f"{BINARYEN_FIX}   # then build again"],
+        )
 
 
 def validate(state: _State) -> None:

@@ -67,11 +67,18 @@ class RustcCheck:
 
 @dataclass(frozen=True)
 class Tool:
-    """An optional external program; ``path`` is None when it is not installed."""
+    """An optional external program; ``path`` is None when it is not installed.
+
+    ``problem`` says why a program the environment named cannot be used
+    (``WASMBRIDGE_WASM_OPT=/x/wasm-opt (no such file)``); ``disabled`` is
+    set when the environment turned the tool off.
+    """
 
     name: str
     path: Path | None = None
     version: str | None = None
+    problem: str | None = None
+    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,9 +89,23 @@ class Toolchain:
     cargo: Path
     rustc_version: str
     wasm_opt: Tool
+    candidates: tuple[RustcCheck, ...] = ()  # every rustc looked at, this one included
 
     def describe(self) -> str:
         return f"{display_path(self.rustc)} {self.rustc_version} with {display_path(self.cargo)}"
+
+    @property
+    def skipped(self) -> tuple[RustcCheck, ...]:
+        """The candidates that cannot build wasm32."""
+        return tuple(r for r in self.candidates if not r.ok)
+
+    def why_this_rustc(self) -> str:
+        """Why builds use this rustc: ``the only one here with the wasm32 target; ...``."""
+        usable = [r for r in self.candidates if r.ok]
+        if len(usable) > 1 or not self.skipped:
+            return "the first one found with the wasm32 target"
+        others = "; ".join(r.describe() for r in self.skipped)
+        return f"the only one here with the wasm32 target; {others}"
 
 
 @dataclass(frozen=True)
@@ -104,7 +125,7 @@ class Diagnosis:
         chosen = self.chosen
         if chosen is None or chosen.cargo is None or chosen.version is None:
             raise missing_toolchain_error(self.rustcs)
-        return Toolchain(chosen.path, chosen.cargo, chosen.version, self.wasm_opt)
+        return Toolchain(chosen.path, chosen.cargo, chosen.version, self.wasm_opt, self.rustcs)
 
 
 def missing_toolchain_error(rustcs: tuple[RustcCheck, ...]) -> MissingToolchain:
@@ -184,9 +205,36 @@ def check_rustc(path: Path, environ: Mapping[str, str], cwd: Path | None = None)
 def find_wasm_opt(environ: Mapping[str, str]) -> Tool:
     """wasm-opt from ``$WASMBRIDGE_WASM_OPT`` (empty: none) or PATH, with its version."""
     override = environ.get(WASM_OPT_ENV)
+    if override is None:
+        return find_tool("wasm-opt", environ)
     if override == "":
-        return Tool("wasm-opt")
-    return find_tool("wasm-opt", environ, program=override)
+        return Tool("wasm-opt", disabled=True)
+    tool = find_tool("wasm-opt", environ, program=override)
+    if tool.path is None:
+        problem = f"{WASM_OPT_ENV}={override} ({_why_not_runnable(override)})"
+        return Tool("wasm-opt", problem=problem)
+    return tool
+
+
+def wasm_opt_fix(environ: Mapping[str, str] | None = None) -> str:
+    """What to do when ``$WASMBRIDGE_WASM_OPT`` names no usable program."""
+    env = os.environ if environ is None else environ
+    on_path = shutil.which("wasm-opt", path=env.get("PATH"))
+    instead = (
+        f"unset it to use {display_path(Path(on_path))} from PATH"
+        if on_path
+        else f"unset it and install one: {BINARYEN_FIX}"
+    )
+    return f"point {WASM_OPT_ENV} at a wasm-opt program, or {instead}"
+
+
+def _why_not_runnable(program: str) -> str:
+    if os.sep not in program:
+        return "not found on PATH"
+    path = Path(program)
+    if not path.exists():
+        return "no such file"
+    return "not an executable file" if path.is_file() else "not a file"
 
 
 def find_tool(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from build_helpers import (
     write_crate,
 )
 from wasmbridge.build.sdk import find_sdk
-from wasmbridge.build.toolchain import FALLBACKS_ENV, WASM_OPT_ENV
+from wasmbridge.build.toolchain import FALLBACKS_ENV, WASM_OPT_ENV, diagnose
 
 Cli = Callable[..., CliResult]
 
@@ -74,10 +75,36 @@ def test_no_cargo_toml(tmp_path: Path, cli: Cli) -> None:
     result = cli("build", str(tmp_path))
     assert result.code == 1
     assert result.err == (
-        f"    Checking toolchain\nerror: no Cargo.toml in {tmp_path}\n"
+        f"    Checking toolchain\nerror: no Cargo.toml in {tmp_path} or any directory above it\n"
         "  hint:  run `wasmbridge build` in a crate's directory or pass it: "
         "`wasmbridge build path/to/crate`; `wasmbridge new NAME` creates one\n"
     )
+
+
+def test_a_missing_directory_is_named_as_missing(tmp_path: Path, cli: Cli) -> None:
+    with contextlib.chdir(tmp_path):
+        result = cli("build", "helo")
+    assert result == CliResult(
+        1,
+        "",
+        "    Checking toolchain\nerror: helo does not exist\n"
+        "  hint:  check the path, or create a crate there: `wasmbridge new helo`\n",
+    )
+
+
+@pytest.mark.toolchain
+def test_build_inside_src_finds_the_crate_above(
+    wasm_toolchain: None, tmp_path: Path, cli: Cli
+) -> None:
+    crate = write_crate(tmp_path / "plain", "plain")
+    with contextlib.chdir(crate / "src"):
+        result = cli("build", "--target", "python")
+    assert result.code == 0, result.err
+    assert "Compiling plain (release, size profile)" in result.err_lines
+    assert result.out_lines == [
+        str(crate / "pkg" / n) for n in ("plain.wasm", "plain.py", "plain.pyi")
+    ]
+    assert not (crate / "src" / "pkg").exists()
 
 
 @pytest.mark.toolchain
@@ -98,11 +125,23 @@ def test_a_stale_sdk_path_names_the_current_sdk(
     )
 
 
+def _path_without_wasm_opt(tmp_path: Path) -> str:
+    """A PATH holding the wasm32 rustc, its cargo and linker, and no wasm-opt."""
+    toolchain = diagnose().require()
+    tools = {"rustc": toolchain.rustc, "cargo": toolchain.cargo}
+    if linker := shutil.which("rust-lld"):  # Debian's rustc links wasm32 with the one on PATH
+        tools["rust-lld"] = Path(linker)
+    return path_with(tmp_path, tools)
+
+
 @pytest.mark.toolchain
 def test_without_wasm_opt_the_build_warns_and_says_so(
     wasm_toolchain: None, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(WASM_OPT_ENV, "")
+    monkeypatch.setenv("PATH", _path_without_wasm_opt(tmp_path))
+    monkeypatch.setenv(FALLBACKS_ENV, "")
+    monkeypatch.delenv("RUSTC", raising=False)
+    monkeypatch.delenv(WASM_OPT_ENV, raising=False)
     crate = write_crate(tmp_path / "noopt", "noopt")
     result = cli("build", str(crate))
     assert result.code == 0, result.err
@@ -112,6 +151,41 @@ def test_without_wasm_opt_the_build_warns_and_says_so(
     assert re.match(
         r"^Finished .*noopt\.wasm [\d,]+ B \(no wasm-opt\) in \d+\.\d s$", result.err_lines[-1]
     )
+
+
+@pytest.mark.toolchain
+def test_wasm_opt_env_naming_a_missing_file_is_named_with_its_value(
+    wasm_toolchain: None, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "binaryen" / "wasm-opt"
+    monkeypatch.setenv(WASM_OPT_ENV, str(missing))
+    crate = write_crate(tmp_path / "c", "c")
+    result = cli("build", str(crate))
+    assert result.code == 0, result.err
+    on_path = shutil.which("wasm-opt")
+    instead = (
+        f"unset it to use {on_path} from PATH"
+        if on_path
+        else "unset it and install one: sudo apt-get install binaryen"
+    )
+    assert (
+        f"warning: wasm-opt not found: {WASM_OPT_ENV}={missing} (no such file); "
+        "the module is not size-optimized\n"
+        f"  hint:  point {WASM_OPT_ENV} at a wasm-opt program, or {instead}\n"
+    ) in result.err
+
+
+@pytest.mark.toolchain
+def test_wasm_opt_turned_off_by_an_empty_env_is_no_warning(
+    wasm_toolchain: None, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(WASM_OPT_ENV, "")
+    crate = write_crate(tmp_path / "c", "c")
+    result = cli("build", "-v", str(crate))
+    assert result.code == 0, result.err
+    assert "wasm-opt is turned off (WASMBRIDGE_WASM_OPT is empty)" in result.err_lines
+    assert "warning:" not in result.err
+    assert re.search(r"\(no wasm-opt\) in \d+\.\d s$", result.err_lines[-1])
 
 
 def test_build_without_any_rustc_names_both_install_commands(

@@ -64,3 +64,21 @@ def test_doctor_marks_an_unusable_rustc_not_needed(
         f"– rustc     {path}/rustc {version} has no wasm32-unknown-unknown target; not needed",
         "            fix: rustup target add wasm32-unknown-unknown",
     ]
+
+
+@pytest.mark.toolchain
+def test_doctor_names_a_wasm_opt_env_that_points_nowhere(
+    wasm_toolchain: None, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "wasm-opt"
+    monkeypatch.setenv("WASMBRIDGE_WASM_OPT", str(missing))
+    result = cli("doctor")
+    assert result.code == 0  # wasm-opt is optional
+    line = next(i for i, text in enumerate(result.out_lines) if "wasm-opt" in text)
+    assert result.out_lines[line] == (
+        f"✗ wasm-opt  WASMBRIDGE_WASM_OPT={missing} (no such file): "
+        "builds are not size-optimized"
+    )
+    assert result.out_lines[line + 1].startswith(
+        "            fix: point WASMBRIDGE_WASM_OPT at a wasm-opt program, or unset it"
+    )

@@ -130,7 +130,8 @@ def test_module_without_interface_says_so() -> None:
 
 def test_an_elf_file_is_not_webassembly() -> None:
     with pytest.raises(
-        InvalidModule, match=r"(?m)^x\.wasm is not WebAssembly \(starts 7f 45 4c 46: an ELF file\?\)$"
+        InvalidModule,
+        match=r"(?m)^x\.wasm is not WebAssembly \(starts 7f 45 4c 46: an ELF file\?\)$",
     ):
         describe_module(b"\x7fELF\x02\x01\x01\x00", "x.wasm")
 

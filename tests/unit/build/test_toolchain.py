@@ -14,14 +14,17 @@ import pytest
 
 from wasmbridge.build.toolchain import (
     FALLBACKS_ENV,
+    WASM_OPT_ENV,
     Diagnosis,
     RustcCheck,
     Tool,
     diagnose,
     display_path,
+    find_wasm_opt,
     missing_toolchain_error,
     parse_version,
     rustc_candidates,
+    wasm_opt_fix,
 )
 from wasmbridge.errors import MissingToolchain
 
@@ -137,3 +140,59 @@ def test_parse_version(output: str, version: str) -> None:
 def test_display_path_abbreviates_home() -> None:
     assert display_path(Path.home() / ".cargo" / "bin" / "rustc") == "~/.cargo/bin/rustc"
     assert display_path(Path("/usr/bin/rustc")) == "/usr/bin/rustc"
+
+
+def _wasm_opt_env(tmp_path: Path, value: str) -> dict[str, str]:
+    return env_with([tmp_path / "empty-bin"], **{WASM_OPT_ENV: value})
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("{tmp}/binaryen/wasm-opt", "no such file"),
+        ("{tmp}/plain-file", "not an executable file"),
+        ("{tmp}", "not a file"),
+        ("wasm-opt-108", "not found on PATH"),
+    ],
+    ids=["missing", "not-executable", "directory", "bare-name"],
+)
+def test_wasm_opt_env_that_names_no_program_says_so_with_its_value(
+    tmp_path: Path, value: str, problem: str
+) -> None:
+    (tmp_path / "plain-file").write_text("")
+    value = value.replace("{tmp}", str(tmp_path))
+    tool = find_wasm_opt(_wasm_opt_env(tmp_path, value))
+    assert (tool.path, tool.disabled) == (None, False)
+    assert tool.problem == f"WASMBRIDGE_WASM_OPT={value} ({problem})"
+
+
+def test_wasm_opt_env_empty_turns_it_off(tmp_path: Path) -> None:
+    tool = find_wasm_opt(_wasm_opt_env(tmp_path, ""))
+    assert (tool.path, tool.problem, tool.disabled) == (None, None, True)
+
+
+def test_wasm_opt_fix_names_the_one_on_path_or_the_install(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    assert wasm_opt_fix({"PATH": str(bin_dir)}) == (
+        "point WASMBRIDGE_WASM_OPT at a wasm-opt program, "
+        "or unset it and install one: sudo apt-get install binaryen"
+    )
+    (bin_dir / "wasm-opt").write_text("#!/bin/sh\n")
+    (bin_dir / "wasm-opt").chmod(0o755)
+    assert wasm_opt_fix({"PATH": str(bin_dir)}) == (
+        f"point WASMBRIDGE_WASM_OPT at a wasm-opt program, or unset it to use "
+        f"{bin_dir / 'wasm-opt'} from PATH"
+    )
+
+
+def test_the_toolchain_says_why_its_rustc_was_chosen(tmp_path: Path) -> None:
+    without = fake_rustc(tmp_path / "a", "1.95.0", wasm_libdir(tmp_path / "la", with_core=False))
+    with_core = fake_rustc(tmp_path / "b", "1.63.0", wasm_libdir(tmp_path / "lb", with_core=True))
+    only = diagnose(env_with([without.parent, with_core.parent])).require()
+    assert only.why_this_rustc() == (
+        f"the only one here with the wasm32 target; {without} 1.95.0 has no wasm32 libcore"
+    )
+    second = fake_rustc(tmp_path / "c", "1.70.0", wasm_libdir(tmp_path / "lc", with_core=True))
+    env = env_with([without.parent, with_core.parent, second.parent])
+    assert diagnose(env).require().why_this_rustc() == "the first one found with the wasm32 target"
