@@ -38,6 +38,8 @@ NAP = wat(
         ({"fuel": 1.5}, r"^Limits\(fuel=1.5\): expected a non-negative int$"),
         ({"table_elements": True}, r"^Limits\(table_elements=True\): expected a non-negative int$"),
         ({"stack_kb": 8}, r"^Limits\(stack_kb=8\): expected an int from 16 to 65536$"),
+        ({"compile_s": 0}, r"^Limits\(compile_s=0\): expected a positive number$"),
+        ({"compile_mb": -1.5}, r"^Limits\(compile_mb=-1.5\): expected a positive number$"),
     ],
     ids=[
         "zero-timeout",
@@ -46,6 +48,8 @@ NAP = wat(
         "float-fuel",
         "bool-table",
         "tiny-stack",
+        "zero-compile-time",
+        "negative-compile-memory",
     ],
 )
 def test_invalid_limits_name_the_field(kwargs: dict[str, object], message: str) -> None:

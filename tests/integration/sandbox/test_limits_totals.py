@@ -14,7 +14,7 @@ import wasmbridge
 from sandbox_helpers import wat
 from wasmbridge import Limits
 from wasmbridge.runtime.engine import EngineSettings
-from wasmbridge.runtime.limits import DEFAULT_TABLE_ELEMENTS, MIB, WASM_PAGE
+from wasmbridge.runtime.limits import DEFAULT_TABLE_ELEMENTS, MIB, WASM_PAGE, fair_share
 
 MEMORY_LIMITS_MB = [1, 16, 64, 200]
 
@@ -74,6 +74,25 @@ def vm_size() -> int:
 
 
 # -- memories -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("budget", "maxima", "share"),
+    [
+        (64, [None], 64),  # one memory: the whole limit
+        (64, [None, None], 32),
+        (64, [4, None], 60),  # a small declared maximum leaves the rest to the others
+        (64, [40, 40], 32),
+        (10, [3, 3, 3], 10),  # all bounded below the budget: any cap works
+        (16, [None] * 20, 0),  # not even a page each
+        (64, [], 64),
+    ],
+)
+def test_a_total_is_shared_out_so_the_sum_stays_within_it(
+    budget: int, maxima: list[int | None], share: int
+) -> None:
+    assert fair_share(budget, maxima) == share
+    assert sum(min(m if m is not None else share, share) for m in maxima) <= budget
 
 
 # 20 memories of one page each do not fit in 1 MiB: the next test.
