@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import BuildFailed, MissingToolchain
+from ..errors import BuildFailed
 from .cargo_failure import cargo_failure
 from .toolchain import WASM_TARGET, Toolchain, display_path
 
@@ -124,34 +124,6 @@ def _is_package_or_workspace(manifest: Path) -> bool:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return True
     return "package" in data or "workspace" in data
-
-
-def check_sdk_dependency(manifest: Path, sdk: Path | None) -> None:
-    """Refuse a ``wasmbridge = { path = ... }`` dependency that points nowhere.
-
-    It happens when wasmbridge was reinstalled elsewhere; cargo's own error
-    would not say where the SDK is now.
-    """
-    try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return  # cargo reports a broken manifest better than we could
-    dep = data.get("dependencies", {}).get(SDK_DEPENDENCY)
-    if not isinstance(dep, dict) or not isinstance(dep.get("path"), str):
-        return
-    dep_path = (manifest.parent / dep["path"]).resolve()
-    if (dep_path / "Cargo.toml").is_file():
-        return
-    fix = (
-        f"point it at this wasmbridge's SDK: wasmbridge = {{ path = {json.dumps(sdk.as_posix())} }}"
-        if sdk is not None
-        else "reinstall wasmbridge, then point the dependency at its SDK"
-    )
-    raise MissingToolchain(
-        f"{display_path(manifest)} depends on the wasmbridge SDK at {dep['path']}, "
-        "which does not exist",
-        hint=fix,
-    )
 
 
 def read_crate(toolchain: Toolchain, manifest: Path, environ: Mapping[str, str]) -> Crate:

@@ -26,14 +26,13 @@ from .cargo import (
     Crate,
     Profile,
     cargo_command,
-    check_sdk_dependency,
     find_manifest,
     read_crate,
     run_cargo,
 )
 from .optimize import exports_to_strip, run_wasm_opt, strip_exports
 from .report import SizeReport, fmt_bytes, size_report
-from .sdk import find_sdk
+from .sdk import check_sdk, find_sdk
 from .toolchain import (
     BINARYEN_FIX,
     WASM_OPT_ENV,
@@ -216,7 +215,7 @@ def check_toolchain(state: _State) -> None:
     for skipped in diagnosis.rustcs:
         if skipped.path != toolchain.rustc and not skipped.ok:
             state.reporter.info(f"skipped: {skipped.describe()}")
-    check_sdk_dependency(manifest, find_sdk())
+    check_sdk(manifest, find_sdk(), state.reporter)
     state.manifest, state.toolchain = manifest, toolchain
     state.crate = read_crate(toolchain, manifest, os.environ)
 

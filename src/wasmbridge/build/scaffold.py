@@ -1,11 +1,16 @@
 """Create a new guest crate: ``wasmbridge new hello``.
 
-The crate is a ``#![no_std]`` cdylib that depends only on the SDK (by path:
-crates.io may be out of reach) and shows both directions of the bridge:
-``add`` (numbers only) and ``greet`` (text in, calling the host's
-``alert``). It builds without ``format!``, which alone costs ~3.5 KB.
+The crate is a ``#![no_std]`` cdylib that depends only on the SDK and
+shows both directions of the bridge: ``add`` (numbers only) and ``greet``
+(text in, calling the host's ``alert``). It builds without ``format!``,
+which alone costs ~3.5 KB.
 
-    crate_dir = create_crate(Path("hello"), sdk=find_sdk())
+The SDK is copied into the crate (``wasmbridge-sdk/``) and named by a
+relative path: crates.io may be out of reach, and a path into this
+machine's site-packages would break for a teammate, in CI, or when the
+virtual environment moves.
+
+    crate_dir = create_crate(Path("hello"), sdk=require_sdk())
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import WasmbridgeError
+from .sdk import VENDOR_DIR, VENDORED_PATH, vendor_sdk
 
 # Rust keywords (strict and reserved, every edition) cannot name a crate.
 RUST_KEYWORDS = frozenset(
@@ -61,20 +67,21 @@ def lib_name(name: str) -> str:
     return name.replace("-", "_")
 
 
-def crate_files(name: str, sdk: Path) -> list[CrateFile]:
-    """The files of a new crate named ``name`` depending on the SDK at ``sdk``."""
+def crate_files(name: str) -> list[CrateFile]:
+    """The files of a new crate named ``name`` (without the SDK's copy)."""
     return [
-        CrateFile("Cargo.toml", _cargo_toml(name, sdk)),
+        CrateFile("Cargo.toml", _cargo_toml(name)),
         CrateFile("src/lib.rs", LIB_RS.replace("{name}", name)),
         CrateFile(".gitignore", "target/\npkg/\n"),
-        CrateFile("README.md", README.replace("{name}", name).replace("{lib}", lib_name(name))),
+        CrateFile("README.md", _readme(name)),
     ]
 
 
 def create_crate(directory: Path, sdk: Path, name: str | None = None) -> Path:
     """Write a new crate into ``directory`` (missing or empty); returns the directory.
 
-    The crate is named after the directory unless ``name`` is given.
+    The crate is named after the directory unless ``name`` is given; the
+    SDK crate at ``sdk`` is copied into it.
     """
     name = name if name is not None else directory.resolve().name
     if problem := name_problem(name):
@@ -88,16 +95,22 @@ def create_crate(directory: Path, sdk: Path, name: str | None = None) -> Path:
             hint=f"choose another directory, or `wasmbridge new {directory} --name ...` "
             "after emptying it",
         )
-    for file in crate_files(name, sdk):
+    for file in crate_files(name):
         target = directory / file.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(file.text, encoding="utf-8")
+    vendor_sdk(sdk, directory)
     return directory
 
 
-def _cargo_toml(name: str, sdk: Path) -> str:
+def _readme(name: str) -> str:
+    text = README.replace("{name}", name).replace("{lib}", lib_name(name))
+    return text.replace("{sdk}", VENDOR_DIR)
+
+
+def _cargo_toml(name: str) -> str:
     # json.dumps writes a valid TOML basic string (quotes and backslashes escaped).
-    sdk_path = json.dumps(sdk.as_posix())
+    sdk_path = json.dumps(VENDORED_PATH)
     return f"""\
 [package]
 name = "{name}"
@@ -173,4 +186,10 @@ to call it from the host, and declare host functions in an
 `#[wasmbridge::import] extern "C"` block. `wasmbridge build --dev` builds
 quickly with full panic messages; `wasmbridge inspect pkg/{lib}.wasm` shows
 the interface and where the bytes go.
+
+`{sdk}/` holds the wasmbridge Rust SDK this crate builds with, copied
+here by `wasmbridge new`: commit it, and the crate builds anywhere (plain
+`cargo build --release --target wasm32-unknown-unknown` too; on rustc
+older than 1.81 with `RUSTC_BOOTSTRAP=wasmbridge`). `{sdk}/README.md`
+says how to update it.
 """

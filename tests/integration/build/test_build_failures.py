@@ -17,7 +17,6 @@ from build_helpers import (
     rustup_rustc_without_wasm32,
     write_crate,
 )
-from wasmbridge.build.sdk import find_sdk
 from wasmbridge.build.toolchain import FALLBACKS_ENV, WASM_OPT_ENV, diagnose
 
 Cli = Callable[..., CliResult]
@@ -108,20 +107,19 @@ def test_build_inside_src_finds_the_crate_above(
 
 
 @pytest.mark.toolchain
-def test_a_stale_sdk_path_names_the_current_sdk(
+def test_a_stale_sdk_path_gets_the_portable_dependency_line(
     wasm_toolchain: None, tmp_path: Path, cli: Cli
 ) -> None:
     crate = write_crate(
         tmp_path / "stale", "stale", dependencies='wasmbridge = { path = "/old/site-packages/sdk" }'
     )
     result = cli("build", str(crate))
-    sdk = find_sdk()
-    assert sdk is not None
     assert result.code == 1
     assert result.err.endswith(
         f"error: {crate / 'Cargo.toml'} depends on the wasmbridge SDK at /old/site-packages/sdk, "
         "which does not exist\n"
-        f'  hint:  point it at this wasmbridge\'s SDK: wasmbridge = {{ path = "{sdk}" }}\n'
+        '  hint:  wasmbridge = { path = "wasmbridge-sdk/wasmbridge" } in Cargo.toml; '
+        "the next `wasmbridge build` copies this wasmbridge's SDK there\n"
     )
 
 

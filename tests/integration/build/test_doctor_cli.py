@@ -76,8 +76,7 @@ def test_doctor_names_a_wasm_opt_env_that_points_nowhere(
     assert result.code == 0  # wasm-opt is optional
     line = next(i for i, text in enumerate(result.out_lines) if "wasm-opt" in text)
     assert result.out_lines[line] == (
-        f"✗ wasm-opt  WASMBRIDGE_WASM_OPT={missing} (no such file): "
-        "builds are not size-optimized"
+        f"✗ wasm-opt  WASMBRIDGE_WASM_OPT={missing} (no such file): builds are not size-optimized"
     )
     assert result.out_lines[line + 1].startswith(
         "            fix: point WASMBRIDGE_WASM_OPT at a wasm-opt program, or unset it"

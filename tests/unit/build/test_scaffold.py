@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from wasmbridge import __version__
 from wasmbridge.build.scaffold import crate_files, create_crate, lib_name, name_problem
+from wasmbridge.build.sdk import find_sdk
 from wasmbridge.errors import WasmbridgeError
 
-SDK = Path("/opt/sdk/wasmbridge")
+_found = find_sdk()
+assert _found is not None, "the SDK ships in guest/rust/ of this checkout"
+SDK = _found
 
 
 @pytest.mark.parametrize("name", ["hello", "my-crate", "my_crate", "_private", "Hello2"], ids=str)
@@ -49,16 +53,16 @@ def test_lib_name_replaces_dashes() -> None:
     assert lib_name("my-crate") == "my_crate"
 
 
-def test_cargo_toml_is_a_cdylib_with_a_path_dependency_on_the_sdk() -> None:
-    files = {f.path: f.text for f in crate_files("hello", SDK)}
+def test_cargo_toml_is_a_cdylib_depending_on_the_sdk_copy_by_a_relative_path() -> None:
+    files = {f.path: f.text for f in crate_files("hello")}
     manifest = tomllib.loads(files["Cargo.toml"])
     assert manifest["package"]["name"] == "hello"
     assert manifest["lib"] == {"crate-type": ["cdylib"]}
-    assert manifest["dependencies"] == {"wasmbridge": {"path": "/opt/sdk/wasmbridge"}}
+    assert manifest["dependencies"] == {"wasmbridge": {"path": "wasmbridge-sdk/wasmbridge"}}
 
 
 def test_lib_rs_avoids_format_and_uses_the_sdk_macros() -> None:
-    lib = {f.path: f.text for f in crate_files("hello", SDK)}["src/lib.rs"]
+    lib = {f.path: f.text for f in crate_files("hello")}["src/lib.rs"]
     assert "#![no_std]" in lib
     assert "extern crate alloc;" in lib
     assert '#[wasmbridge::import]\nextern "C" {' in lib
@@ -70,11 +74,25 @@ def test_lib_rs_avoids_format_and_uses_the_sdk_macros() -> None:
     assert lib.count("/// ") >= 3  # doc comments on alert, add and greet
 
 
-def test_create_crate_writes_every_file(tmp_path: Path) -> None:
+def test_create_crate_writes_every_file_and_copies_the_sdk(tmp_path: Path) -> None:
     crate = create_crate(tmp_path / "hello", SDK)
     written = sorted(str(p.relative_to(crate)) for p in crate.rglob("*") if p.is_file())
-    assert written == [".gitignore", "Cargo.toml", "README.md", "src/lib.rs"]
+    own = [p for p in written if not p.startswith("wasmbridge-sdk/")]
+    assert own == [".gitignore", "Cargo.toml", "README.md", "src/lib.rs"]
     assert (crate / ".gitignore").read_text() == "target/\npkg/\n"
+    sdk_files = sorted(
+        f"{crate_dir}/{p.relative_to(SDK.parent / crate_dir)}"
+        for crate_dir in ("wasmbridge", "wasmbridge-macros")
+        for p in (SDK.parent / crate_dir).rglob("*")
+        if p.is_file() and "target" not in p.parts and p.name != "Cargo.lock"
+    )
+    assert [p for p in written if p.startswith("wasmbridge-sdk/")] == [
+        "wasmbridge-sdk/README.md",
+        *(f"wasmbridge-sdk/{p}" for p in sdk_files),
+    ]
+    readme = (crate / "wasmbridge-sdk" / "README.md").read_text()
+    assert readme.startswith(f"# The wasmbridge SDK, version {__version__}\n")
+    assert "wasmbridge-sdk/" in (crate / "README.md").read_text()
 
 
 def test_create_crate_into_an_empty_existing_directory(tmp_path: Path) -> None:
