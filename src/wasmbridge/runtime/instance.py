@@ -148,7 +148,7 @@ class Instance:
                 hint="pass them with wasmbridge.load(..., imports={'name': callable})",
             )
         if unknown:
-            wanted = listing(sorted(i.name for i in self.wasm.imported_funcs), 8)
+            wanted = listing(sorted(_user_imports(self.wasm)), 8) or "nothing"
             raise LinkError(
                 f"{self.name} does not import {', '.join(unknown)} (it imports: {wanted})",
                 hint="check the spelling of the names in imports={...}",
@@ -420,6 +420,16 @@ def _guest_array_type() -> type:
     from .arrays import GuestArray
 
     return GuestArray
+
+
+def _user_imports(wasm: WasmModule) -> set[str]:
+    """The imports a caller can supply: not the SDK's own panic hook, not WASI."""
+    return {
+        i.name
+        for i in wasm.imported_funcs
+        if i.module not in WASI_MODULES
+        and not (i.module == abi.HOST_MODULE and i.name == abi.PANIC_IMPORT)
+    }
 
 
 def _flatten(host: HostImports) -> dict[str, Any]:

@@ -138,3 +138,11 @@ def test_unknown_import_is_refused_with_the_real_names(imports_wasm: Path) -> No
 def test_non_callable_import_is_refused(imports_wasm: Path) -> None:
     with pytest.raises(wasmbridge.LinkError, match="import `host_add` must be callable, got int"):
         wasmbridge.load(imports_wasm, imports=dict(HOST, host_add=3))
+
+
+def test_unknown_import_lists_only_what_a_caller_can_supply(types_wasm: Path) -> None:
+    """The SDK's own panic hook is linked by the host; it is never offered to callers."""
+    with pytest.raises(wasmbridge.LinkError) as info:
+        wasmbridge.load(types_wasm, imports={"alert": print})
+    assert "does not import alert (it imports: nothing)" in str(info.value)
+    assert "panic" not in str(info.value)
