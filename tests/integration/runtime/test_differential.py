@@ -23,12 +23,16 @@ import pytest
 
 import wasmbridge
 from build_helpers import require
-from conftest import FIXTURE_CRATES, BuildFixture
 from differential_helpers import BOUNDARIES, MIB, OPS, Tally, generate, run_sequence, write_cases
 from wasmbridge.build.toolchain import diagnose
 from wasmbridge.interface import Type
 from wasmbridge.interface.types import Kind
 from web_helpers import run_node_tests, tap_failures, tap_summary
+
+# Not imported from conftest: with several conftest.py files under tests/, the
+# module named `conftest` is whichever pytest imported last.
+FIXTURE_CRATES = Path(__file__).resolve().parents[2] / "fixtures" / "crates"
+BuildFixture = Callable[..., Path]
 
 pytestmark = pytest.mark.toolchain
 
