@@ -22,23 +22,45 @@ from .binary import BinaryFormatError, Export, FuncType, WasmModule
 from .section import type_problem
 from .types import Function, Interface, shown
 
+# (msg_ptr, msg_len, file_ptr, file_len, line, column) -> (), docs/abi.md "Panics"
+_PANIC: tuple[tuple[str, ...], tuple[str, ...]] = (("i32",) * 6, ())
 _ALLOCATOR = {
     abi.ALLOC_EXPORT: (("i32", "i32"), ("i32",)),
     abi.FREE_EXPORT: (("i32", "i32", "i32"), ()),
 }
 
 
-def validate(wasm: WasmModule, interface: Interface) -> list[str]:
+def validate(wasm: WasmModule, interface: Interface | None) -> list[str]:
     """Every way ``interface`` disagrees with ``wasm`` (empty when they agree).
+
+    Without an interface (a module built without the SDK), only the
+    imports the host itself provides are checked: ``wasmbridge.panic``
+    must have the ABI's type, whatever the section says.
 
     >>> validate(parse(data), decode(section))
     ['export `nope` is described, but the module does not export it']
     """
-    return [
-        *_duplicates(interface),
-        *_exports(wasm, interface),
-        *_imports(wasm, interface),
-    ]
+    problems = list(_host_imports(wasm))
+    if interface is not None:
+        problems += [
+            *_duplicates(interface),
+            *_exports(wasm, interface),
+            *_imports(wasm, interface),
+        ]
+    return problems
+
+
+def _host_imports(wasm: WasmModule) -> Iterator[str]:
+    for imp in wasm.imports:
+        if (imp.module, imp.name) != (abi.HOST_MODULE, abi.PANIC_IMPORT):
+            continue
+        if imp.kind != "func" or imp.type is None:
+            yield f"import `{abi.HOST_MODULE}.{abi.PANIC_IMPORT}` is a {imp.kind}, not a function"
+        elif (imp.type.params, imp.type.results) != _PANIC:
+            yield (
+                f"import `{abi.HOST_MODULE}.{abi.PANIC_IMPORT}` has type {imp.type}, "
+                f"the ABI's is ({', '.join(_PANIC[0])}) -> ()"
+            )
 
 
 def _label(func: Function, imported: bool) -> str:

@@ -107,3 +107,19 @@ def test_types_without_a_lowering_are_reported_not_raised() -> None:
     module = wasm('(func (export "f") (param i32))', allocator="")
     interface = Interface(1, (Function("f", (Param("u", Type(Kind.UNIT)),)),))
     assert validate(module, interface) == ["export `f`, parameter `u`: `()` cannot be a parameter"]
+
+
+def test_the_panic_import_must_have_the_abi_type_with_or_without_an_interface() -> None:
+    # Before, a v128 or funcref panic import made load() raise KeyError.
+    for odd, found in (("(param v128)", "(v128) -> ()"), ("(result funcref)", "() -> (funcref)")):
+        module = parse(wasmtime.wat2wasm(f'(module (import "wasmbridge" "panic" (func {odd})))'))
+        message = f"import `wasmbridge.panic` has type {found}, the ABI's is " + (
+            "(i32, i32, i32, i32, i32, i32) -> ()"
+        )
+        assert validate(module, None) == [message]
+        assert validate(module, Interface(1)) == [message]
+    table = parse(wasmtime.wat2wasm('(module (import "wasmbridge" "panic" (table 1 funcref)))'))
+    assert validate(table, None) == ["import `wasmbridge.panic` is a table, not a function"]
+    fine = "(param i32 i32 i32 i32 i32 i32)"
+    sdk = parse(wasmtime.wat2wasm(f'(module (import "wasmbridge" "panic" (func {fine})))'))
+    assert validate(sdk, None) == []
