@@ -45,6 +45,21 @@ VALTYPES = {
 
 EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 
+# The implementation limits engines agree on (wasmparser's limits.rs; V8 and
+# SpiderMonkey use the same): a module past them fails to compile anyway, and
+# refusing it first bounds the time this reader spends on hostile counts.
+ENGINE_LIMITS = {
+    "types": 1_000_000,
+    "functions": 1_000_000,
+    "imports": 100_000,
+    "exports": 100_000,
+    "tables": 100,
+    "memories": 100,
+    "parameters": 1000,
+    "results": 1000,
+}
+MAX_NAME_BYTES = 100_000
+
 
 class BinaryFormatError(ValueError):
     """The bytes are not a well-formed module; the message says what and where."""
@@ -103,8 +118,18 @@ class WasmModule:
     code_sizes: list[int] = field(default_factory=list)  # body size per defined function
     data_size: int = 0
     custom: dict[str, list[bytes]] = field(default_factory=dict)
-    func_names: dict[int, str] = field(default_factory=dict)
     _cache: _Lookup | None = field(default=None, init=False, repr=False, compare=False)
+    _names: dict[int, str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def func_names(self) -> dict[int, str]:
+        """Function names from the name section, read on first use (only traps and
+        reports need them, and the section may be most of a module)."""
+        if self._names is None:
+            self._names = {}
+            for payload in self.custom.get("name", []):
+                _read_names(self._names, payload)
+        return self._names
 
     @property
     def imported_funcs(self) -> list[Import]:
@@ -237,8 +262,6 @@ def parse(data: bytes) -> WasmModule:
             name = body.name()
             payload = data[body.pos : end]
             module.custom.setdefault(name, []).append(payload)
-            if name == "name":
-                _read_names(module, payload)
         else:
             _read_section(module, section_id, body)
         module.sections.append(Section(section_id, name, start, size))
@@ -271,19 +294,19 @@ def _check_indices(m: WasmModule) -> None:
 
 def _read_section(m: WasmModule, section_id: int, r: _Reader) -> None:
     if section_id == 1:
-        m.types = [_read_functype(r) for _ in range(r.uleb())]
+        m.types = [_read_functype(r) for _ in range(r.count("types"))]
     elif section_id == 2:
-        m.imports = [_read_import(m, r) for _ in range(r.uleb())]
+        m.imports = [_read_import(m, r) for _ in range(r.count("imports"))]
     elif section_id == 3:
-        m.func_types = [r.uleb() for _ in range(r.uleb())]
+        m.func_types = [r.uleb() for _ in range(r.count("functions"))]
     elif section_id == 4:
-        for _ in range(r.uleb()):
+        for _ in range(r.count("tables")):
             r.reftype()
             m.tables.append(r.limits())
     elif section_id == 5:
-        m.memories = [r.limits() for _ in range(r.uleb())]
+        m.memories = [r.limits() for _ in range(r.count("memories"))]
     elif section_id == 7:
-        for _ in range(r.uleb()):
+        for _ in range(r.count("exports")):
             name = r.name()
             kind_byte = r.byte()
             kind = EXTERN_KINDS.get(kind_byte)
@@ -295,7 +318,7 @@ def _read_section(m: WasmModule, section_id: int, r: _Reader) -> None:
     elif section_id == 8:
         m.start = r.uleb()
     elif section_id == 10:
-        for _ in range(r.uleb()):
+        for _ in range(r.count("functions")):
             size = r.uleb()
             if size > r.end - r.pos:
                 raise BinaryFormatError(
@@ -312,8 +335,8 @@ def _read_functype(r: _Reader) -> FuncType:
     form = r.byte()
     if form != 0x60:
         raise BinaryFormatError(f"unsupported type form 0x{form:02x} at byte {r.pos - 1}")
-    params = tuple(r.valtype() for _ in range(r.uleb()))
-    results = tuple(r.valtype() for _ in range(r.uleb()))
+    params = tuple(r.valtype() for _ in range(r.count("parameters")))
+    results = tuple(r.valtype() for _ in range(r.count("results")))
     return FuncType(params, results)
 
 
@@ -344,7 +367,7 @@ def _read_import(m: WasmModule, r: _Reader) -> Import:
     raise BinaryFormatError(f"import {shown(module)}.{shown(name)} has unknown kind {kind_byte}")
 
 
-def _read_names(m: WasmModule, payload: bytes) -> None:
+def _read_names(names: dict[int, str], payload: bytes) -> None:
     r = _Reader(payload, 0)
     try:
         while not r.at_end():
@@ -352,9 +375,9 @@ def _read_names(m: WasmModule, payload: bytes) -> None:
             size = r.uleb()
             end = r.pos + size
             if sub_id == 1:
-                for _ in range(r.uleb()):
+                for _ in range(r.count("functions")):
                     index = r.uleb()
-                    m.func_names[index] = r.name()
+                    names[index] = r.name()
             r.pos = end
     except BinaryFormatError:
         pass  # a damaged name section only costs us names
@@ -415,8 +438,23 @@ class _Reader:
             if shift > 63:
                 raise BinaryFormatError(f"malformed LEB128 number at byte {self.pos}")
 
+    def count(self, what: str) -> int:
+        """A vector's length, refused past the limit engines agree on for ``what``."""
+        at = self.pos
+        value = self.uleb()
+        if value > ENGINE_LIMITS[what]:
+            raise BinaryFormatError(
+                f"{value:,} {what} at byte {at}, over the {ENGINE_LIMITS[what]:,} engines accept"
+            )
+        return value
+
     def name(self) -> str:
+        at = self.pos
         size = self.uleb()
+        if size > MAX_NAME_BYTES:
+            raise BinaryFormatError(
+                f"name of {size:,} bytes at byte {at}, over the {MAX_NAME_BYTES:,} engines accept"
+            )
         if self.pos + size > self.end:
             raise BinaryFormatError(f"truncated: name of {size} bytes at byte {self.pos}")
         raw = self.data[self.pos : self.pos + size]

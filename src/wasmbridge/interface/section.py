@@ -23,6 +23,14 @@ _WITH_INNER = SEQUENCES | {Kind.OPTION, Kind.RESULT}
 # model can refuse them.
 MAX_TYPE_DEPTH = 8
 MAX_PARAMS = 255  # the count is one byte
+# Engines accept at most 100,000 imports and 100,000 exports (the limits
+# wasmparser and the browsers agree on), so no real section has more records
+# than that; the cap bounds the time a hostile section can cost.
+MAX_RECORDS = 200_000
+
+_KINDS = {int(k): k for k in Kind}
+# Types are immutable and few (about 200 valid ones): reuse each after its first check.
+_TYPES: dict[tuple[Kind, Type | None], Type] = {}
 
 
 class SectionFormatError(ValueError):
@@ -82,17 +90,18 @@ class _Reader:
             )
         start = self.pos
         tag = self.byte()
-        try:
-            kind = Kind(tag)
-        except ValueError:
-            raise SectionFormatError(
-                f"unknown type tag 0x{tag:02x} at byte {self.pos - 1}"
-            ) from None
+        kind = _KINDS.get(tag)
+        if kind is None:
+            raise SectionFormatError(f"unknown type tag 0x{tag:02x} at byte {start}")
         inner = self.type(depth + 1) if kind in _WITH_INNER else None
+        known = _TYPES.get((kind, inner))
+        if known is not None:
+            return known
         try:
-            return Type(kind, inner)
+            known = _TYPES[kind, inner] = Type(kind, inner)
         except ValueError as exc:
             raise SectionFormatError(f"{exc} (type at byte {start})") from None
+        return known
 
 
 def decode(data: bytes) -> Interface:
@@ -102,6 +111,11 @@ def decode(data: bytes) -> Interface:
     imports: list[Function] = []
     unknown = 0
     while not reader.at_end():
+        if len(exports) + len(imports) + unknown >= MAX_RECORDS:
+            raise SectionFormatError(
+                f"more than {MAX_RECORDS:,} records (at byte {reader.pos}); "
+                "engines accept at most 100,000 exports and 100,000 imports"
+            )
         version = reader.byte()
         if version != VERSION:
             raise SectionVersionError(version)
@@ -137,17 +151,18 @@ def _function(body: _Reader, *, module: str, imported: bool) -> Function:
 
 def type_problem(func: Function, *, imported: bool) -> str | None:
     """Why a function's types break the placement rules of docs/abi.md, or None."""
-    what = (
-        f"import `{shown(func.module)}.{shown(func.name)}`"
-        if imported
-        else f"export `{shown(func.name)}`"
-    )
     for param in func.params:
         problem = placement_problem(param.type, result=False, imported=imported)
         if problem is not None:
-            return f"{what}, parameter `{shown(param.name)}`: {problem}"
+            return f"{_label(func, imported)}, parameter `{shown(param.name)}`: {problem}"
     problem = placement_problem(func.result, result=True, imported=imported)
-    return None if problem is None else f"{what}: {problem}"
+    return None if problem is None else f"{_label(func, imported)}: {problem}"
+
+
+def _label(func: Function, imported: bool) -> str:
+    if imported:
+        return f"import `{shown(func.module)}.{shown(func.name)}`"
+    return f"export `{shown(func.name)}`"
 
 
 def encode(interface: Interface) -> bytes:

@@ -94,15 +94,60 @@ def test_names_that_are_not_utf8_are_refused_and_shown_names_are_escaped() -> No
     assert refusal(bidi) == "export `\\u202eexe\\x00` refers to function 0, the module has 0"
 
 
-@pytest.mark.parametrize("section_id", [1, 2, 3, 5, 7, 10])
-def test_a_count_of_2_pow_32_minus_1_does_not_allocate(section_id: int) -> None:
-    body = uleb(2**32 - 1)  # and not one item
-    data = HEADER + bytes([section_id]) + uleb(len(body)) + body
+def peak_bytes_of_parse(data: bytes) -> tuple[str, int]:
     tracemalloc.start()
     try:
-        with pytest.raises(BinaryFormatError, match=r"^truncated: "):
-            parse(data)
+        message = refusal(data)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+    return message, peak
+
+
+SECTIONS = {
+    1: "types",
+    2: "imports",
+    3: "functions",
+    4: "tables",
+    5: "memories",
+    7: "exports",
+    10: "functions",
+}
+
+
+@pytest.mark.parametrize("section_id", sorted(SECTIONS))
+def test_a_count_of_2_pow_32_minus_1_is_refused_without_allocating(section_id: int) -> None:
+    body = uleb(2**32 - 1)
+    data = HEADER + bytes([section_id]) + uleb(len(body)) + body
+    message, peak = peak_bytes_of_parse(data)
+    limit = {"types": "1,000,000", "functions": "1,000,000", "tables": "100", "memories": "100"}
+    assert message == (
+        f"4,294,967,295 {SECTIONS[section_id]} at byte 10, "
+        f"over the {limit.get(SECTIONS[section_id], '100,000')} engines accept"
+    )
     assert peak < 64 * 1024
+
+
+@pytest.mark.parametrize("section_id", sorted(SECTIONS))
+def test_a_count_the_bytes_cannot_hold_is_refused_without_allocating(section_id: int) -> None:
+    body = uleb(100)  # and not one item
+    data = HEADER + bytes([section_id]) + uleb(len(body)) + body
+    message, peak = peak_bytes_of_parse(data)
+    assert message.startswith("truncated: ")
+    assert peak < 64 * 1024
+
+
+def test_names_longer_than_engines_accept_are_refused() -> None:
+    assert refusal(module(section(7, uleb(100_001) + b"x"))) == (
+        "name of 100,001 bytes at byte 11, over the 100,000 engines accept"
+    )
+
+
+def test_the_name_section_is_read_only_when_a_name_is_wanted() -> None:
+    entries = uleb(2) + uleb(0) + name("first") + uleb(7) + name("\u202e")
+    names = bytes([1]) + uleb(len(entries)) + entries
+    data = module(bytes([0]) + uleb(len(name("name") + names)) + name("name") + names)
+    wasm = parse(data)
+    assert wasm._names is None
+    assert wasm.func_names == {0: "first", 7: "\u202e"}
+    assert wasm.func_name(0) == "first"

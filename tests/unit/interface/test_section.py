@@ -149,3 +149,14 @@ def test_encode_refuses_more_parameters_than_a_record_holds() -> None:
         ValueError, match=r"^`wide` has 256 parameters; the section holds at most 255$"
     ):
         encode(Interface(1, (func,)))
+
+
+def test_more_records_than_engines_have_functions_are_refused() -> None:
+    unknown_kind = b"\x01\x03\x00"  # skipped records, each three bytes
+    assert decode(unknown_kind * 200_000).unknown_records == 200_000
+    with pytest.raises(SectionFormatError) as caught:
+        decode(unknown_kind * 200_001)
+    assert str(caught.value) == (
+        "more than 200,000 records (at byte 600000); "
+        "engines accept at most 100,000 exports and 100,000 imports"
+    )
