@@ -25,7 +25,7 @@ def test_elf_file_is_named_as_such(tmp_path: Path) -> None:
     path.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(64))
     with pytest.raises(
         wasmbridge.InvalidModule,
-        match=r"^x\.wasm is not WebAssembly \(starts 7f 45 4c 46: an ELF file\?\)$",
+        match=r"(?m)^x\.wasm is not WebAssembly \(starts 7f 45 4c 46: an ELF file\?\)$",
     ):
         wasmbridge.load(path)
 
@@ -45,7 +45,7 @@ def test_truncated_module() -> None:
 
 def test_empty_and_missing_files(tmp_path: Path) -> None:
     (tmp_path / "empty.wasm").write_bytes(b"")
-    with pytest.raises(wasmbridge.InvalidModule, match="^empty.wasm empty file$"):
+    with pytest.raises(wasmbridge.InvalidModule, match="(?m)^empty.wasm empty file$"):
         wasmbridge.load(tmp_path / "empty.wasm")
     with pytest.raises(wasmbridge.InvalidModule, match="no such file") as info:
         wasmbridge.load(tmp_path / "nope.wasm")

@@ -116,7 +116,7 @@ def test_permission_denials_reach_the_guest_as_errno(
 @pytest.mark.toolchain
 def test_limits_stop_a_real_program(wasi_tool: Path) -> None:
     start = time.monotonic()
-    with pytest.raises(wasmbridge.TimeLimitExceeded, match="while sleeping in WASI poll_oneoff$"):
+    with pytest.raises(wasmbridge.TimeLimitExceeded, match="(?m)while sleeping in WASI poll_oneoff$"):
         wasmbridge.run(
             wasi_tool, ["sleep", "100000"], limits=Limits(timeout_s=0.3), isolation="inline"
         )
@@ -154,7 +154,7 @@ def test_a_wasi_library_loads_with_nothing_granted(wasi_lib: Path) -> None:
     start = time.monotonic()
     with pytest.raises(
         wasmbridge.TimeLimitExceeded,
-        match=r"^`sleep_ms\(100000\)` in wasi_lib\.wasm ran past its 0.3 s time limit "
+        match=r"(?m)^`sleep_ms\(100000\)` in wasi_lib\.wasm ran past its 0.3 s time limit "
         r"while sleeping in WASI poll_oneoff$",
     ):
         m.sleep_ms(100_000)
@@ -166,11 +166,11 @@ def test_a_wasi_library_loads_with_nothing_granted(wasi_lib: Path) -> None:
 def test_run_refuses_a_library_and_missing_grants(wasi_lib: Path, tmp_path: Path) -> None:
     with pytest.raises(
         wasmbridge.ModuleError,
-        match=r"^wasi_lib\.wasm is not a WASI command: it exports no `_start` function$",
+        match=r"(?m)^wasi_lib\.wasm is not a WASI command: it exports no `_start` function$",
     ):
         wasmbridge.run(wasi_lib, isolation="inline")
     with pytest.raises(
-        wasmbridge.SandboxError, match=r"^cannot grant .*nope as /in: it does not exist$"
+        wasmbridge.SandboxError, match=r"(?m)^cannot grant .*nope as /in: it does not exist$"
     ):
         wasmbridge.run(wasi_lib, dirs={"/in": str(tmp_path / "nope")})
     with pytest.raises(ValueError, match=r"mode 'rx' for '/in' is not 'ro' or 'rw'"):
