@@ -42,6 +42,8 @@ from .wasi import WasiSession
 _VALTYPE_KINDS = {"i32": Kind.I32, "i64": Kind.I64, "f32": Kind.F32, "f64": Kind.F64}
 
 HostImports = Mapping[str, Any]
+# (msg_ptr, msg_len, file_ptr, file_len, line, column), docs/abi.md "Panics".
+_PANIC_TYPE = FuncType(("i32",) * 6, ())
 # Kernel ids of the threads whose stack fits a wasm stack size, by that size
 # (kernel ids are not reused as quickly as pthread ids).
 _CHECKED_THREADS: dict[int, set[int]] = {}
@@ -119,6 +121,13 @@ class Instance:
                 missing.append(f"{imp.module}.{imp.name} ({imp.kind})")
                 continue
             if imp.module == abi.HOST_MODULE and imp.name == abi.PANIC_IMPORT:
+                if imp.type != _PANIC_TYPE:
+                    raise LinkError(
+                        f"{self.name} imports {imp.module}.{imp.name} as {imp.type}; the SDK's "
+                        f"panic hook is {_PANIC_TYPE}",
+                        hint="this module was not built by the wasmbridge SDK; rebuild it "
+                        "with `wasmbridge build`",
+                    )
                 self._define(linker, imp.module, imp.name, imp.type, imports.panic_callback(self))
                 continue
             target, key = _lookup(supplied, imp.module, imp.name)

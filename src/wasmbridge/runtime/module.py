@@ -30,6 +30,7 @@ from ..interface import (
     parse,
     read_interface,
 )
+from ..interface.binary import FuncType
 from ..interface.section import VERSION
 from ._words import listing
 from .arrays import GuestArray, element_kind
@@ -247,9 +248,12 @@ def load(
         limits=limits,
         wasi=Grants(argv=(label,)) if uses_wasi(wasm) else None,
     )
-    init = instance.functions.pop(REACTOR_INIT, None)
-    if init is not None:
-        init()
+    # Only a `_initialize` of the reactor type () -> () is run; any other is an
+    # ordinary export.
+    if wasm.export_type(REACTOR_INIT) == FuncType((), ()):
+        init = instance.functions.pop(REACTOR_INIT, None)
+        if init is not None:
+            init()
     return Module(instance)
 
 
