@@ -244,11 +244,12 @@ def _error_class(w: Writer, name: str) -> None:
 
 
 def _doc(w: Writer, text: str) -> None:
-    lines = [f" * {line}".rstrip().replace("*/", "*\\/") for line in text.splitlines()]
-    if len(lines) == 1 and len(lines[0]) < 90:
-        w.line(f"/**{lines[0]} */")
+    """A JSDoc comment: ``/** text */`` when short, else one `` * line`` per line."""
+    lines = [line.rstrip().replace("*/", "*\\/") for line in text.splitlines()]
+    if len(lines) == 1 and len(lines[0]) < 87:
+        w.line(f"/** {lines[0]} */")
         return
     w.line("/**")
     for line in lines:
-        w.line(line)
+        w.line(f" * {line}".rstrip())
     w.line(" */")

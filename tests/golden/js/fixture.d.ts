@@ -10,9 +10,9 @@ export type InitInput =
   | ArrayBufferView
   | WebAssembly.Module;
 
-/** * The host functions fixture.wasm calls; each defaults to the global of that name. */
+/** The host functions fixture.wasm calls; each defaults to the global of that name. */
 export interface Imports {
-  /** * `console.log(level: i32, msg: String)` */
+  /** `console.log(level: i32, msg: String)` */
   "console.log"?: (level: number, msg: string) => void;
 
   /**
@@ -22,19 +22,19 @@ export interface Imports {
    */
   alert?: (msg: string) => void;
 
-  /** * `env.fetch(url: &str) -> Vec<u8>` */
+  /** `env.fetch(url: &str) -> Vec<u8>` */
   fetch?: (url: string) => Uint8Array | ArrayBufferView | ArrayBuffer | readonly number[];
 
-  /** * `env.fill(buf: &mut [u8])` */
+  /** `env.fill(buf: &mut [u8])` */
   fill?: (buf: Uint8Array) => void;
 
-  /** * `env.lookup(key: &str) -> Option<String>` */
+  /** `env.lookup(key: &str) -> Option<String>` */
   lookup?: (key: string) => string | null | undefined;
 
-  /** * `env.now() -> f64` */
+  /** `env.now() -> f64` */
   now?: () => number;
 
-  /** * `env.smooth(xs: &mut [f32], xs2: &[f64])` */
+  /** `env.smooth(xs: &mut [f32], xs2: &[f64])` */
   smooth?: (xs: Float32Array, xs2: Float64Array) => void;
 }
 
@@ -62,7 +62,7 @@ export { init };
  */
 export declare function add(a: number, b: number): number;
 
-/** * `clamp(value_to_be_clamped: f64, lowest_allowed: f64, highest_allowed: f64) -> f64` */
+/** `clamp(value_to_be_clamped: f64, lowest_allowed: f64, highest_allowed: f64) -> f64` */
 export declare function clamp(
   value_to_be_clamped: number,
   lowest_allowed: number,
@@ -78,10 +78,10 @@ export declare function digest(
   data: Uint8Array | ArrayBufferView | ArrayBuffer | readonly number[],
 ): Uint8Array;
 
-/** * `find(hay: &str, needle: Option<&str>) -> Option<u32>` */
+/** `find(hay: &str, needle: Option<&str>) -> Option<u32>` */
 export declare function find(hay: string, needle: string | null | undefined): number | undefined;
 
-/** * `flags(on: bool, big: u64) -> i64` */
+/** `flags(on: bool, big: u64) -> i64` */
 export declare function flags(on: boolean, big: bigint): bigint;
 
 /**
@@ -91,16 +91,16 @@ export declare function flags(on: boolean, big: bigint): bigint;
  */
 export declare function greet(name: string): void;
 
-/** * `ints(xs: Vec<i32>) -> Vec<i32>` */
+/** `ints(xs: Vec<i32>) -> Vec<i32>` */
 export declare function ints(xs: Int32Array | readonly number[]): Int32Array;
 
-/** * `invert(buf: &mut [u8])` */
+/** `invert(buf: &mut [u8])` */
 export declare function invert(buf: Uint8Array): void;
 
-/** * `lambda(x: i32) -> i32` */
+/** `lambda(x: i32) -> i32` */
 export declare function lambda(x: number): number;
 
-/** * `normalize(xs: &mut [f64])` */
+/** `normalize(xs: &mut [f64])` */
 export declare function normalize(xs: Float64Array): void;
 
 /**
@@ -112,10 +112,10 @@ export declare function normalize(xs: Float64Array): void;
  */
 export declare function parse(text: string): number;
 
-/** * `scale(xs: &[f32], k: f32) -> Vec<f32>` */
+/** `scale(xs: &[f32], k: f32) -> Vec<f32>` */
 export declare function scale(xs: Float32Array | readonly number[], k: number): Float32Array;
 
-/** * `span(from: i32, to: i32) -> Vec<i32>` */
+/** `span(from: i32, to: i32) -> Vec<i32>` */
 export declare function span(from: number, to: number): Int32Array;
 
 /**
@@ -127,16 +127,16 @@ export declare function span(from: number, to: number): Int32Array;
  */
 export declare function upper(text: string): string;
 
-/** * `version() -> &str` */
+/** `version() -> &str` */
 export declare function version(): string;
 
-/** * The Rust function returned `Err(e)`. */
+/** The Rust function returned `Err(e)`. */
 export declare class ReturnedError extends Error {
   /** `e.to_string()`, the guest's own text. */
   readonly error: string;
 }
 
-/** * The Rust function panicked; the trap is the `cause`. */
+/** The Rust function panicked; the trap is the `cause`. */
 export declare class GuestPanic extends Error {
   /** The panic message; empty when the build left it out. */
   readonly panicMessage: string;

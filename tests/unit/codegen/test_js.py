@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -181,3 +182,38 @@ def test_declarations_type_check_a_caller(tmp_path: Path) -> None:
     argv += ["--lib", "es2022,dom", "use.ts"]
     proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# What an editor shows on hover: each export's documentation as TypeScript reads it.
+HOVER_DOCS_JS = """\
+const ts = require(process.argv[1]);
+const program = ts.createProgram([process.argv[2]], { target: ts.ScriptTarget.ES2022 });
+const checker = program.getTypeChecker();
+const file = checker.getSymbolAtLocation(program.getSourceFile(process.argv[2]));
+const docs = {};
+for (const symbol of checker.getExportsOfModule(file)) {
+  docs[symbol.name] = ts.displayPartsToString(symbol.getDocumentationComment(checker));
+}
+for (const member of checker.getDeclaredTypeOfSymbol(file.exports.get("Imports")).getProperties()) {
+  docs[`Imports.${member.name}`] = ts.displayPartsToString(member.getDocumentationComment(checker));
+}
+console.log(JSON.stringify(docs));
+"""
+
+
+@pytest.mark.node
+def test_declaration_docs_read_as_written_without_a_stray_star(tmp_path: Path) -> None:
+    require(None if TSC else "tsc is not installed (apt-get install node-typescript)")
+    typescript = Path(os.path.realpath(TSC)).parents[1]  # .../typescript/bin/tsc
+    interface = stub_fixture_interface()
+    dts = tmp_path / "fixture.d.ts"
+    dts.write_text(emit_dts("fixture", "fixture.wasm", interface, _wasm(interface), tool=TOOL))
+    argv = ["node", "-e", HOVER_DOCS_JS, str(typescript), str(dts)]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    docs = json.loads(proc.stdout)
+    assert docs["flags"] == "`flags(on: bool, big: u64) -> i64`"
+    assert docs["add"] == "Adds two numbers.\n\n`add(a: i32, b: i32) -> i32`"
+    assert docs["Imports.now"] == "`env.now() -> f64`"
+    assert docs["Imports.alert"] == "Shows `msg` to the user.\n\n`env.alert(msg: &str)`"
+    assert [name for name, doc in docs.items() if doc.startswith("*")] == []
