@@ -7,6 +7,7 @@ allows, or raises ``SectionFormatError``; ``encode``/``decode`` round-trip;
 
 from __future__ import annotations
 
+import wasmtime
 from fuzz_guests import Guest, guest_wasm, guests
 from fuzz_interfaces import interfaces, raw_sections
 from fuzz_support import budget, mutations
@@ -100,7 +101,12 @@ def test_validate_answers_for_any_module_and_interface(data: bytes, interface: I
 @budget(100)
 @given(guests())
 def test_validate_accepts_a_module_that_matches_its_interface(guest: Guest) -> None:
-    wasm = parse(guest_wasm(guest))
+    data = guest_wasm(guest)
+    try:
+        wasmtime.Module.validate(ENGINE, data)
+    except wasmtime.WasmtimeError:
+        return  # a described name is also the allocator's or memory's: two exports, one name
+    wasm = parse(data)
     interface = decode(wasm.custom_section("wasmbridge") or b"")
     assert interface == guest.interface
     problems = validate(wasm, interface)
@@ -112,6 +118,7 @@ def test_validate_accepts_a_module_that_matches_its_interface(guest: Guest) -> N
     assert all("parameters named" in p or "wasmbridge.panic" in p for p in problems)
 
 
+ENGINE = wasmtime.Engine()
 PANIC = ("wasmbridge", "panic", ("i32",) * 6, ())
 
 
