@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     BuildFailed,
     CacheError,
+    CacheWarning,
     FuelExhausted,
     GuestError,
     GuestExit,
@@ -78,6 +79,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "BuildFailed",
     "CacheError",
+    "CacheWarning",
     "CompileCache",
     "FuelExhausted",
     "GuestArray",

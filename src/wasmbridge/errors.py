@@ -24,6 +24,9 @@
       ├ CacheError                  the compile cache cannot be used
       └ ManifestError               a bad wasmbridge.toml
 
+    CacheWarning (a UserWarning)    the compile cache is unsafe or unwritable:
+                                    loading goes on without it, warned once
+
 Caller mistakes (wrong argument count, type or range) stay TypeError,
 ValueError and OverflowError, and name the function and parameter.
 """
@@ -33,6 +36,7 @@ from __future__ import annotations
 __all__ = [
     "BuildFailed",
     "CacheError",
+    "CacheWarning",
     "FuelExhausted",
     "GuestError",
     "GuestExit",
@@ -240,6 +244,10 @@ class SandboxError(WasmbridgeError):
 
 class CacheError(WasmbridgeError):
     """The compile cache cannot be used (e.g. an unwritable directory)."""
+
+
+class CacheWarning(UserWarning):
+    """The compile cache cannot be used safely, or written: loading goes on without it."""
 
 
 class ManifestError(WasmbridgeError):

@@ -54,6 +54,7 @@ from pathlib import Path
 
 import wasmtime
 
+from ..errors import CacheWarning
 from .engine import EngineSettings, get_engine
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -73,10 +74,6 @@ _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEX
 _UNWRITABLE = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR}
 )
-
-
-class CacheWarning(UserWarning):
-    """The compile cache cannot be used safely, or written: loading goes on without it."""
 
 
 def default_max_bytes() -> int:

@@ -53,7 +53,9 @@ def test_watchdog_kills_a_guest_blocked_on_a_fifo(tmp_path: Path) -> None:
 
 
 def test_limits_inside_the_child_give_their_precise_error() -> None:
-    with pytest.raises(wasmbridge.TimeLimitExceeded, match="(?m)while sleeping in WASI poll_oneoff$"):
+    with pytest.raises(
+        wasmbridge.TimeLimitExceeded, match="(?m)while sleeping in WASI poll_oneoff$"
+    ):
         wasmbridge.run(SLEEP_FOREVER, limits=Limits(timeout_s=0.2), name="sleep.wasm")
 
 

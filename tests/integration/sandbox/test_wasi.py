@@ -116,7 +116,9 @@ def test_permission_denials_reach_the_guest_as_errno(
 @pytest.mark.toolchain
 def test_limits_stop_a_real_program(wasi_tool: Path) -> None:
     start = time.monotonic()
-    with pytest.raises(wasmbridge.TimeLimitExceeded, match="(?m)while sleeping in WASI poll_oneoff$"):
+    with pytest.raises(
+        wasmbridge.TimeLimitExceeded, match="(?m)while sleeping in WASI poll_oneoff$"
+    ):
         wasmbridge.run(
             wasi_tool, ["sleep", "100000"], limits=Limits(timeout_s=0.3), isolation="inline"
         )
