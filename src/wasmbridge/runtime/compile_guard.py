@@ -51,8 +51,14 @@ from typing import Any
 
 import wasmtime
 
-from ..errors import MemoryLimitExceeded, SandboxError, TimeLimitExceeded, WasmbridgeError
-from .cache import CacheWarning, CompileCache
+from ..errors import (
+    CacheWarning,
+    MemoryLimitExceeded,
+    SandboxError,
+    TimeLimitExceeded,
+    WasmbridgeError,
+)
+from .cache import CompileCache
 from .engine import EngineSettings, get_engine
 from .limits import Limits, fmt_seconds, fmt_size
 

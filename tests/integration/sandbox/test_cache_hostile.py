@@ -23,8 +23,9 @@ import wasmtime
 from sandbox_corpus import LOOP, W
 
 import wasmbridge
+from wasmbridge.errors import CacheWarning
 from wasmbridge.interface.binary import uleb
-from wasmbridge.runtime.cache import KEY_FILE, CacheWarning, CompileCache, _sealed
+from wasmbridge.runtime.cache import KEY_FILE, CompileCache, _sealed
 from wasmbridge.runtime.engine import EngineSettings, get_engine
 
 # Same export as LOOP's `add`, other code: a swapped or forged entry shows in the result.
