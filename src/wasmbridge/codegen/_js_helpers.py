@@ -4,7 +4,7 @@ Each helper is a readable snippet emitted at most once, and only when a
 shim needs it (wasm-bindgen's ``expose_*``). ``REQUIRES`` lists what each
 helper calls, so asking for one brings its dependencies along; they are
 emitted in the order of ``LIBRARY``: memory, checks, lowering, lifting,
-errors. ``INIT``, ``WASM_BESIDE`` and ``LOADING`` are in every module.
+errors. ``init()`` and the loading code, in every module, are in ``_js_loading``.
 
 ``GLUE_NAMES`` holds every name this JavaScript (and the code js.py writes
 around it) mentions, globals included; ``export_locals`` keeps the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from ..interface.types import Kind
+from ._js_loading import ALL_TEXT as LOADING_TEXT
 from ._js_names import TYPED_ARRAYS, identifiers, js_identifier
 
 # Integer checks: one comparison accepts exactly the integers of the kind.
@@ -369,153 +370,19 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "failureWithPanics": ("describeCall", "GuestPanic"),
 }
 
-# -- the fixed parts of every module: init() and loading -------------------------------
-
-INIT = """\
-/**
- * Loads {wasm} and links its host functions; await it once before calling an export.
- *
- * @param {{InitInput | Promise<InitInput>}} [input] the module: a URL to fetch (a `file:`
- *   URL is read from disk), a Request or Response, its bytes, or a WebAssembly.Module.
- *   By default {wasm} beside this file.
- * @param {{{{ imports?: object }}}} [options] host functions by name; each defaults to the
- *   global of the same name
- * @returns {{Promise<WebAssembly.Exports>}} the module's raw exports
- */
-function init(input, options = {{}}) {{
-  loading ??= instantiate(input, options).catch((error) => {{
-    loading = undefined;
-    throw error;
-  }});
-  return loading;
-}}
-
-async function instantiate(input, options) {{
-  const imports = linkImports(options.imports ?? {{}});
-  const instance = await load(input ?? wasmBeside(), imports);
-  const missing = NEEDED.filter((name) => !(name in instance.exports));
-  if (missing.length > 0) {{
-    throw new Error(
-      `${{MODULE}} lacks ${{missing.join(", ")}}: it is not the module this glue was built for; ` +
-        "rebuild both with `wasmbridge build`",
-    );
-  }}
-  wasm = instance.exports;
-{setup}
-  return wasm;
-}}
-"""
-
-WASM_BESIDE = {
-    "esm": """\
-function wasmBeside() {{
-  return new URL({wasm}, import.meta.url);
-}}""",
-    "cjs": """\
-function wasmBeside() {{
-  return require("node:url").pathToFileURL(require("node:path").join(__dirname, {wasm}));
-}}""",
-}
-
-LOADING = """\
-// The host functions by key: init()'s `imports` first, else the global of that name.
-function resolveHost(supplied, wanted) {{
-  const known = new Set(wanted.map(([key]) => key));
-  const unknown = Object.keys(supplied).filter((key) => !known.has(key));
-  if (unknown.length > 0) {{
-    const names = [...known].join(", ") || "nothing";
-    throw new Error(
-      `${{MODULE}} does not import ${{unknown.join(", ")}} (it imports: ${{names}}); ` +
-        "check the names in init(input, {{ imports }})",
-    );
-  }}
-  const host = Object.create(null); // no prototype: a key "__proto__" stays a key
-  const missing = [];
-  for (const [key, module, name, signature] of wanted) {{
-    const given = Object.hasOwn(supplied, key);
-    const fn = given ? supplied[key] : globalFunction(module, name);
-    if (typeof fn === "function") {{
-      host[key] = fn;
-    }} else if (given) {{
-      throw new TypeError(`imports.${{key}}: expected a function, got ${{typeof fn}}`);
-    }} else {{
-      missing.push(`${{key}} (\\`${{signature}}\\`)`);
-    }}
-  }}
-  if (missing.length > 0) {{
-    throw new Error(
-      `${{MODULE}} needs host functions it was not given: ${{missing.join(", ")}}; pass them as ` +
-        "init(input, {{ imports: {{ name: function }} }}) or define globals of those names",
-    );
-  }}
-  return host;
-}}
-
-function globalFunction(module, name) {{
-  const owner = module === "env" ? globalThis : globalThis[module];
-  const fn = owner?.[name];
-  return typeof fn === "function" ? fn.bind(owner) : undefined;
-}}
-
-{wasm_beside}
-
-async function load(input, imports) {{
-  const source = await input;
-  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, imports);
-  if (typeof source === "string" || source instanceof URL) return load(fetchWasm(source), imports);
-  if (typeof Request === "function" && source instanceof Request) {{
-    return load(fetch(source), imports);
-  }}
-  if (typeof Response === "function" && source instanceof Response) {{
-    return (await loadResponse(source, imports)).instance;
-  }}
-  return (await WebAssembly.instantiate(source, imports)).instance;
-}}
-
-async function fetchWasm(url) {{
-  const href = String(url);
-  try {{
-    if (!href.startsWith("file:")) return await fetch(href);
-    const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs/promises");
-    return await fs.readFile(new URL(href));
-  }} catch (error) {{
-    throw new Error(`${{MODULE}}: cannot load ${{href}}: ${{error.message}}`, {{ cause: error }});
-  }}
-}}
-
-async function loadResponse(response, imports) {{
-  if (!response.ok) {{
-    throw new Error(
-      `${{MODULE}}: ${{response.url}} answered ${{response.status}} ${{response.statusText}}; ` +
-        "`wasmbridge build` writes the .wasm beside the .js, serve both",
-    );
-  }}
-  const type = response.headers.get("Content-Type") ?? "";
-  if (type.split(";")[0].trim() === "application/wasm") {{
-    return WebAssembly.instantiateStreaming(response, imports);
-  }}
-  console.warn(
-    `${{MODULE}} was served as "${{type}}", not application/wasm, so it compiles only after ` +
-      "downloading: serve .wasm files as application/wasm (`wasmbridge serve-pkg` does)",
-  );
-  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
-}}
-
-// Until init() has run, any use of the exports says what to do.
-function notLoaded() {{
-  return new Proxy({{}}, {{
-    get() {{
-      throw new Error(`${{MODULE}} is not loaded yet: call \\`await init()\\` first`);
-    }},
-  }});
-}}
-"""
-
-
 # Names js.py writes around the snippets above (module state, shims, the export
 # list) and the declarations' own names (dts.py). tests/unit/codegen checks
 # that generated glue uses no other name of its own.
-_STATE_NAMES = ("MODULE", "NEEDED", "wasm", "memory", "returnArea", "loading", "linkImports")
+_STATE_NAMES = (
+    "MODULE",
+    "PACKAGE",
+    "NEEDED",
+    "wasm",
+    "memory",
+    "returnArea",
+    "loading",
+    "linkImports",
+)
 _WRITTEN_NAMES = {
     *_STATE_NAMES,
     *("supplied", "host", "error", "result", "retptr", "BigInt", "undefined"),
@@ -523,7 +390,7 @@ _WRITTEN_NAMES = {
     *("module", "exports", "require", "__dirname", "__esModule"),
     *("InitInput", "InitOptions", "Imports", "Record", "ArrayBufferView", "Promise", "Error"),
 }
-_ALL_TEXT = "\n".join([*LIBRARY.values(), INIT, *WASM_BESIDE.values(), LOADING])
+_ALL_TEXT = "\n".join([*LIBRARY.values(), LOADING_TEXT])
 _TOP_LEVEL = re.compile(r"^(?:async function|function|class|const|let)\s+([A-Za-z_$][\w$]*)", re.M)
 
 # Every name the glue mentions: an export's top-level function must not take

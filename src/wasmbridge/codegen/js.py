@@ -21,12 +21,12 @@ exported under the module's name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from ..interface import Function, Interface, Type, WasmModule, abi
 from ..interface.binary import Import
 from ..interface.types import Kind
 from . import _js_helpers as lib
+from ._js_loading import ModuleFormat, render_init, render_loading
 from ._js_names import (
     TYPED_ARRAYS,
     export_specifier,
@@ -38,8 +38,6 @@ from ._js_names import (
 )
 from ._writer import Helpers, Writer, exported_functions, header
 from .dts import ts_param, ts_result
-
-ModuleFormat = Literal["esm", "cjs"]
 
 _DATAVIEW = {
     Kind.I32: "Int32",
@@ -58,11 +56,16 @@ def emit_js(
     wasm: WasmModule,
     *,
     module_format: ModuleFormat = "esm",
+    package_name: str | None = None,
     tool: str | None = None,
 ) -> str:
-    """The glue for ``wasm_name`` (a file beside it), as an ES module or CommonJS."""
+    """The glue for ``wasm_name`` (a file beside it), as an ES module or CommonJS.
+
+    ``package_name`` is the npm package's name (by default ``module_name``): where
+    the glue looks for its .wasm when Vite's dev server has pre-bundled it away.
+    """
     helpers = Helpers(lib.LIBRARY, requires=lib.REQUIRES)
-    module = _Module(module_name, wasm_name, interface, wasm, helpers)
+    module = _Module(module_name, wasm_name, interface, wasm, helpers, package_name or module_name)
     return module.render(module_format, header(wasm_name, interface, tool=tool))
 
 
@@ -84,6 +87,7 @@ class _Module:
     interface: Interface | None
     wasm: WasmModule
     helpers: Helpers
+    package: str
     locals: dict[str, str] = field(default_factory=dict)  # export name -> JS function name
 
     def __post_init__(self) -> None:
@@ -134,6 +138,7 @@ class _Module:
             w.line('"use strict";')
             w.blank()
         w.line(f"const MODULE = {js_string(self.wasm_name)};")
+        w.line(f"const PACKAGE = {js_string(self.package)}; // its npm package")
         w.line(_needed_exports(self._needed()))
         w.blank()
         w.line("// The instance's exports once init() has run; until then any use says so.")
@@ -166,11 +171,10 @@ class _Module:
         if self.uses_memory or self.retarea:
             setup.insert(0, "memory = wasm.memory;")
         setup_lines = "\n".join("  " + s for s in setup)
-        w.line(lib.INIT.format(wasm=self.wasm_name, setup=setup_lines).rstrip())
+        w.line(render_init(self.wasm_name, setup_lines).rstrip())
 
     def _loading(self, w: Writer, module_format: ModuleFormat) -> None:
-        beside = lib.WASM_BESIDE[module_format].format(wasm=js_string(self.wasm_name))
-        w.line(lib.LOADING.format(wasm_beside=beside).rstrip())
+        w.line(render_loading(module_format, js_string(self.wasm_name)).rstrip())
 
     def _export_list(self, w: Writer, module_format: ModuleFormat) -> None:
         names = [(local, name) for name, local in self.locals.items()]

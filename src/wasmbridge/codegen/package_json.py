@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +37,16 @@ def web_package(
     tool: str | None = None,
 ) -> dict[str, str]:
     """File name -> text of every generated file: glue, declarations, package.json."""
-    dts = emit_dts(module_name, wasm_name, interface, wasm, tool=tool)
-    files = {
-        f"{module_name}.js": emit_js(module_name, wasm_name, interface, wasm, tool=tool),
-        f"{module_name}.d.ts": dts,
-    }
-    if commonjs:
-        files[f"{module_name}.cjs"] = emit_js(
-            module_name, wasm_name, interface, wasm, module_format="cjs", tool=tool
-        )
-        files[f"{module_name}.d.cts"] = dts  # the same declarations describe module.exports
     fields = crate_fields(manifest) if manifest is not None else {}
+    package = npm_name(fields.get("name", module_name))
+    dts = emit_dts(module_name, wasm_name, interface, wasm, tool=tool)
+    glue = partial(
+        emit_js, module_name, wasm_name, interface, wasm, package_name=package, tool=tool
+    )
+    files = {f"{module_name}.js": glue(), f"{module_name}.d.ts": dts}
+    if commonjs:
+        files[f"{module_name}.cjs"] = glue(module_format="cjs")
+        files[f"{module_name}.d.cts"] = dts  # the same declarations describe module.exports
     files["package.json"] = emit_package_json(module_name, wasm_name, fields, commonjs=commonjs)
     return files
 

@@ -3,6 +3,7 @@
 "use strict";
 
 const MODULE = "fixture.wasm";
+const PACKAGE = "fixture"; // its npm package
 const NEEDED = [
   "add",
   "clamp",
@@ -455,30 +456,71 @@ async function load(input, imports) {
 async function fetchWasm(url) {
   const href = String(url);
   try {
-    if (!href.startsWith("file:")) return await fetch(href);
-    const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs/promises");
-    return await fs.readFile(new URL(href));
+    return href.startsWith("file:") ? await readFile(new URL(href)) : await fetch(href);
   } catch (error) {
     throw new Error(`${MODULE}: cannot load ${href}: ${error.message}`, { cause: error });
   }
 }
 
-async function loadResponse(response, imports) {
-  if (!response.ok) {
-    throw new Error(
-      `${MODULE}: ${response.url} answered ${response.status} ${response.statusText}; ` +
-        "`wasmbridge build` writes the .wasm beside the .js, serve both",
-    );
+function readFile(url) {
+  return require("node:fs/promises").readFile(url);
+}
+
+async function loadResponse(response, imports, prebundled = false) {
+  const type = (response.headers.get("Content-Type") ?? "").split(";")[0].trim();
+  if (!response.ok || type === "text/html") {
+    const moved = prebundled ? undefined : packageWasm(response.url);
+    if (moved !== undefined) return loadResponse(await fetchWasm(moved), imports, true);
+    const answer = response.ok ? "with an HTML page" : `${response.status} ${response.statusText}`;
+    throw new Error(notServed(response.url, answer, prebundled));
   }
-  const type = response.headers.get("Content-Type") ?? "";
-  if (type.split(";")[0].trim() === "application/wasm") {
-    return WebAssembly.instantiateStreaming(response, imports);
+  if (type === "application/wasm") return WebAssembly.instantiateStreaming(response, imports);
+  const bytes = await response.arrayBuffer();
+  const start = Array.from(new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength)));
+  if (start.join(" ") !== "0 97 115 109") {
+    const hex = start.map((byte) => byte.toString(16).padStart(2, "0")).join(" ") || "nothing";
+    const answer = `with "${type}" bytes starting ${hex}`;
+    throw new Error(notServed(response.url, answer, prebundled));
   }
   console.warn(
     `${MODULE} was served as "${type}", not application/wasm, so it compiles only after ` +
       "downloading: serve .wasm files as application/wasm (`wasmbridge serve-pkg` does)",
   );
-  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+  return WebAssembly.instantiate(bytes, imports);
+}
+
+// Vite's dev server before Vite 8 serves a dependency pre-bundled into node_modules/.vite/deps/
+// and leaves its .wasm in the package: the package's copy, when `href` is the one it missed.
+function packageWasm(href) {
+  const path = href ? new URL(href).pathname : "";
+  const deps = path.lastIndexOf("/node_modules/.vite/deps/");
+  if (deps < 0 || !path.endsWith(`/${MODULE}`)) return undefined;
+  return new URL(`${path.slice(0, deps)}/node_modules/${PACKAGE}/${MODULE}`, href);
+}
+
+// Why `href` gave no WebAssembly, and what to change.
+function notServed(href, answer, prebundled) {
+  const said = `${MODULE}: ${href || "the response"} answered ${answer}`;
+  const path = href ? new URL(href).pathname : "";
+  if (prebundled) {
+    return (
+      `${said}: Vite's dev server pre-bundled "${PACKAGE}" without its .wasm; ` +
+      `add optimizeDeps: { exclude: ["${PACKAGE}"] } to vite.config.js`
+    );
+  }
+  if (answer.startsWith("403") && path.includes("/@fs/")) {
+    const file = decodeURIComponent(path.slice(path.indexOf("/@fs/") + 4));
+    const dir = file.slice(0, file.lastIndexOf("/")).replace(/^\/(?=[A-Za-z]:)/, "");
+    return (
+      `${said}: Vite's dev server serves no file outside the app unless allowed; ` +
+      `add server: { fs: { allow: [".", ${JSON.stringify(dir)}] } } to vite.config.js`
+    );
+  }
+  return (
+    `${said}, not WebAssembly: serve ${MODULE} at that URL (\`wasmbridge build\` writes it ` +
+    "beside the .js; a bundler that does not copy it, such as esbuild, needs it copied beside " +
+    "its output) or pass init() the URL where it is"
+  );
 }
 
 // Until init() has run, any use of the exports says what to do.
