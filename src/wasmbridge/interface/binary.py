@@ -218,23 +218,53 @@ def describe_header(data: bytes) -> str | None:
     return None
 
 
+# First bytes of files people pass by mistake, and what to call them.
+_MAGIC_NUMBERS = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image?"),
+    (b"\xff\xd8\xff", "a JPEG image?"),
+    (b"GIF87a", "a GIF image?"),
+    (b"GIF89a", "a GIF image?"),
+    (b"%PDF-", "a PDF document?"),
+    (b"\x1f\x8b", "a gzip file: gunzip it first?"),
+    (b"\x7fELF", "an ELF file?"),
+    (b"\xcf\xfa\xed\xfe", "a Mach-O file?"),  # 64-bit, little-endian
+    (b"\xce\xfa\xed\xfe", "a Mach-O file?"),  # 32-bit, little-endian
+    (b"\xfe\xed\xfa\xcf", "a Mach-O file?"),  # 64-bit, big-endian
+    (b"\xfe\xed\xfa\xce", "a Mach-O file?"),  # 32-bit, big-endian
+)
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_COFF_MACHINES = (0x14C, 0x8664, 0xAA64, 0x1C4)  # i386, x86-64, arm64, arm (thumb-2)
+
+
 def _guess_format(data: bytes) -> str:
-    stripped = data.lstrip()
-    if data.startswith(b"\x7fELF"):
-        return "an ELF file?"
+    """What a file that is not WebAssembly probably is, from its first bytes ("" if unknown)."""
+    for magic, what in _MAGIC_NUMBERS:
+        if data.startswith(magic):
+            return what
     if data.startswith(b"MZ"):
-        return "a Windows executable?"
-    if data.startswith((b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf")):
-        return "a Mach-O file?"
-    if data.startswith(b"PK"):
-        return "a zip archive?"
-    if data.startswith(b"\x1f\x8b"):
-        return "a gzip file?"
+        pe = int.from_bytes(data[0x3C:0x40], "little")  # e_lfanew: where "PE\0\0" is
+        is_pe = len(data) >= 0x40 and data[pe : pe + 4] == b"PE\0\0"
+        return "a Windows executable or DLL (PE)?" if is_pe else "a DOS executable?"
+    if data[:4] in _ZIP:
+        first = data[30 : 30 + int.from_bytes(data[26:28], "little")]  # the first entry's name
+        return "a Java archive (.jar)?" if first.startswith(b"META-INF/") else "a zip archive?"
+    if _is_coff_object(data):
+        return "a COFF object file (.obj)?"
+    stripped = data.lstrip()
     if stripped.startswith((b"(module", b"(component", b";;")):
         return "WebAssembly text; compile it with wat2wasm first"
-    if stripped.startswith((b"<!doctype", b"<!DOCTYPE", b"<html")):
+    if stripped[:9].lower() == b"<!doctype" or stripped.startswith(b"<html"):
         return "an HTML page?"
     return ""
+
+
+def _is_coff_object(data: bytes) -> bool:
+    """A COFF object's header: a known machine, a few sections, no optional header."""
+    if len(data) < 20:
+        return False
+    machine, sections = int.from_bytes(data[0:2], "little"), int.from_bytes(data[2:4], "little")
+    optional_header = int.from_bytes(data[16:18], "little")
+    return machine in _COFF_MACHINES and 0 < sections < 1000 and optional_header == 0
 
 
 def parse(data: bytes) -> WasmModule:
