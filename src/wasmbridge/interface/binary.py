@@ -59,6 +59,7 @@ ENGINE_LIMITS = {
     "results": 1000,
 }
 MAX_NAME_BYTES = 100_000
+MAX_NAMES = 100_000  # function names read from the name section
 
 
 class BinaryFormatError(ValueError):
@@ -118,18 +119,8 @@ class WasmModule:
     code_sizes: list[int] = field(default_factory=list)  # body size per defined function
     data_size: int = 0
     custom: dict[str, list[bytes]] = field(default_factory=dict)
+    func_names: dict[int, str] = field(default_factory=dict)  # the first MAX_NAMES
     _cache: _Lookup | None = field(default=None, init=False, repr=False, compare=False)
-    _names: dict[int, str] | None = field(default=None, init=False, repr=False, compare=False)
-
-    @property
-    def func_names(self) -> dict[int, str]:
-        """Function names from the name section, read on first use (only traps and
-        reports need them, and the section may be most of a module)."""
-        if self._names is None:
-            self._names = {}
-            for payload in self.custom.get("name", []):
-                _read_names(self._names, payload)
-        return self._names
 
     @property
     def imported_funcs(self) -> list[Import]:
@@ -292,6 +283,8 @@ def parse(data: bytes) -> WasmModule:
             name = body.name()
             payload = data[body.pos : end]
             module.custom.setdefault(name, []).append(payload)
+            if name == "name":
+                _read_names(module.func_names, payload)
         else:
             _read_section(module, section_id, body)
         module.sections.append(Section(section_id, name, start, size))
@@ -405,7 +398,9 @@ def _read_names(names: dict[int, str], payload: bytes) -> None:
             size = r.uleb()
             end = r.pos + size
             if sub_id == 1:
-                for _ in range(r.count("functions")):
+                # Names serve messages only: past MAX_NAMES, the rest would cost
+                # time (a hostile section may hold millions) for nothing.
+                for _ in range(min(r.uleb(), MAX_NAMES - len(names))):
                     index = r.uleb()
                     names[index] = r.name()
             r.pos = end
