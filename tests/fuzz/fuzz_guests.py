@@ -79,10 +79,6 @@ HOST_IMPORTS: tuple[RawImport, ...] = (
         I32x,
     ),
 )
-# Known bug, runtime/instance.py: a `wasmbridge.panic` import whose type uses v128,
-# funcref or externref makes load() raise KeyError (interface.validate reports it;
-# test_fuzz_load.py::test_a_panic_import_of_another_type_is_refused is a strict xfail).
-KNOWN_PANIC_TYPE_BUG = True
 _NUMERIC = ("i32", "i64", "f32", "f64")
 _ODD = ("v128", "funcref", "externref")
 
@@ -94,8 +90,7 @@ def host_imports(draw: st.DrawFn) -> tuple[RawImport, ...]:
     out = []
     for module, name, params, results in picked:
         if draw(ONE_IN_TEN) == 0:
-            odd = module == WASI or not KNOWN_PANIC_TYPE_BUG
-            kinds = st.sampled_from(_NUMERIC + _ODD if odd else _NUMERIC)
+            kinds = st.sampled_from(_NUMERIC + _ODD)
             params = tuple(draw(st.lists(kinds, max_size=3)))
             results = tuple(draw(st.lists(kinds, max_size=1)))
         out.append((module, name, params, results))
@@ -132,26 +127,9 @@ def behaviours(draw: st.DrawFn, imports: int) -> Behaviour:
     )
 
 
-# Known bug, runtime/module.py: load() calls any export named `_initialize` with no
-# arguments, so one taking parameters makes load() raise TypeError. Until it is
-# fixed (test_fuzz_load.py::test_an_initialize_export_with_parameters_is_not_called
-# is a strict xfail), guests only export `_initialize` as () -> ().
-KNOWN_INITIALIZE_BUG = True
-INITIALIZE = "_initialize"
-
-
-def _avoid_known_bugs(interface: Interface) -> Interface:
-    def fine(f: Function) -> bool:
-        return f.name != INITIALIZE or not abi.signature(f).params + abi.signature(f).results
-
-    if not KNOWN_INITIALIZE_BUG:
-        return interface
-    return Interface(1, tuple(f for f in interface.exports if fine(f)), interface.imports)
-
-
 @st.composite
 def guests(draw: st.DrawFn) -> Guest:
-    interface = _avoid_known_bugs(draw(interfaces(unique=True)))
+    interface = draw(interfaces(unique=True))
     raw = draw(host_imports())
     imports = len(interface.imports) + len(raw)
     return Guest(
@@ -237,7 +215,7 @@ def guest_wasm(guest: Guest) -> bytes:
     for extra in guest.extra_exports:
         if extra in described:
             continue
-        sig = "" if extra == INITIALIZE else "(param i32) (result i32) i32.const 7"
+        sig = "(param i32) (result i32) i32.const 7"
         lines.append(f"  (func (export {wat_string(extra.encode())}) {sig})")
     lines.append(")")
     core = wasmtime.wat2wasm("\n".join(lines))
