@@ -24,7 +24,7 @@ from types import CodeType
 from typing import Any, Optional, Union
 
 from ..interface import abi
-from ..interface.types import INT_RANGE, Function, Kind, Type
+from ..interface.types import INT_RANGE, Function, Kind, Type, shown
 from . import _capi
 from .marshal import ParamInfo, check_scalar
 
@@ -259,11 +259,11 @@ class _Writer:
 
     def _args_error(self, exc: BaseException, args: tuple[Any, ...]) -> BaseException:
         """Turn a store failure into a TypeError naming the parameter."""
-        prefix = f"{self.func.name}() argument"
+        prefix = f"{shown(self.func.name)}() argument"
         if str(exc).startswith(prefix):
             return exc
         for param, value in zip(self.func.params, args, strict=True):
-            problem = _check_param(self.func.name, param.name, param.type, value)
+            problem = _check_param(shown(self.func.name), shown(param.name), param.type, value)
             if problem is not None:
                 return problem
         return exc
@@ -372,7 +372,8 @@ class _Writer:
         n = self.temp
         self.temp += 1
         ptr, length, data = f"_wb_p{n}", f"_wb_l{n}", f"_wb_d{n}"
-        info = self.const(f"_wb_i{n}", ParamInfo(self.func.name, self.func.params[index].name, t))
+        param = self.func.params[index]
+        info = self.const(f"_wb_i{n}", ParamInfo(shown(self.func.name), shown(param.name), t))
         if t.kind in (Kind.STR, Kind.STRING):
             self.lines.append(f"{indent}{ptr}, {length} = _wb_lower_text({name}, {info})")
         else:
@@ -488,7 +489,7 @@ def _describe_call(name: str, args: tuple[Any, ...]) -> str:
     short.maxstring = 24
     short.maxother = 24
     short.maxlist = short.maxtuple = 4
-    return f"`{name}({', '.join(short.repr(a) for a in args)})`"
+    return f"`{shown(name)}({', '.join(short.repr(a) for a in args)})`"
 
 
 describe_call = _describe_call

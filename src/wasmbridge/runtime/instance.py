@@ -27,7 +27,7 @@ import wasmtime
 from ..errors import InterfaceError, LinkError, MemoryLimitExceeded, ModuleError
 from ..interface import abi
 from ..interface.binary import FuncType, WasmModule
-from ..interface.types import Function, Interface, Kind, Param, Type
+from ..interface.types import Function, Interface, Kind, Param, Type, shown
 from . import _capi, calls, imports, interrupt, traps
 from ._words import listing
 from .engine import EngineSettings, get_engine
@@ -112,13 +112,13 @@ class Instance:
 
     def _link(self, linker: wasmtime.Linker, host: HostImports) -> None:
         supplied = _flatten(host)
-        used: set[str] = set()
+        used: set[ImportKey] = set()
         missing: list[str] = []
         for imp in self.wasm.imports:
             if imp.module in WASI_MODULES:
                 continue  # provided by the WASI configuration, if any
             if imp.kind != "func":
-                missing.append(f"{imp.module}.{imp.name} ({imp.kind})")
+                missing.append(f"{shown(imp.module)}.{shown(imp.name)} ({imp.kind})")
                 continue
             if imp.module == abi.HOST_MODULE and imp.name == abi.PANIC_IMPORT:
                 if imp.type != _PANIC_TYPE:
@@ -137,9 +137,9 @@ class Instance:
             used.add(key)
             if not callable(target):
                 raise LinkError(
-                    f"{self.name}: import `{imp.name}` must be callable, "
+                    f"{self.name}: import `{shown(imp.name)}` must be callable, "
                     f"got {type(target).__name__}",
-                    hint=f"pass imports={{'{imp.name}': some_function}}",
+                    hint=f"pass imports={{{imp.name!r}: some_function}}",
                 )
             self._define(
                 linker,
@@ -148,16 +148,16 @@ class Instance:
                 imp.type,
                 self._callback(imp.module, imp.name, imp.type, target),
             )
-        unknown = sorted(set(supplied) - used)
+        unknown = sorted(_key_text(k) for k in set(supplied) - used)
         if missing:
             count = f"{len(missing)} host functions" if len(missing) > 1 else "host function"
             raise LinkError(
                 f"{self.name} needs {count} {listing(missing, 3, '; ')} "
-                f"(imports supplied: {listing(sorted(supplied), 8)})",
+                f"(imports supplied: {listing(sorted(_key_text(k) for k in supplied), 8)})",
                 hint="pass them with wasmbridge.load(..., imports={'name': callable})",
             )
         if unknown:
-            wanted = listing(sorted(_user_imports(self.wasm)), 8) or "nothing"
+            wanted = listing(sorted(shown(n) for n in _user_imports(self.wasm)), 8) or "nothing"
             raise LinkError(
                 f"{self.name} does not import {', '.join(unknown)} (it imports: {wanted})",
                 hint="check the spelling of the names in imports={...}",
@@ -166,8 +166,8 @@ class Instance:
     def _describe_import(self, module: str, name: str, ftype: FuncType | None) -> str:
         func = self.interface.import_(module, name) if self.interface else None
         if func is not None:
-            return f"`{func.signature()}` ({module}.{name})"
-        return f"`{module}.{name}` {ftype}"
+            return f"`{shown(func.signature(), 200)}` ({shown(module)}.{shown(name)})"
+        return f"`{shown(module)}.{shown(name)}` {ftype}"
 
     def _callback(
         self, module: str, name: str, ftype: FuncType | None, target: Callable[..., Any]
@@ -441,23 +441,34 @@ def _user_imports(wasm: WasmModule) -> set[str]:
     }
 
 
-def _flatten(host: HostImports) -> dict[str, Any]:
-    """{'alert': f} and {'env': {'alert': f}} both become flat keys."""
-    flat: dict[str, Any] = {}
+# A supplied import: (namespace, name) from {"env": {"alert": f}}, or (None, key)
+# from a flat {"alert": f} or {"env.alert": f}.
+ImportKey = tuple[str | None, str]
+
+
+def _flatten(host: HostImports) -> dict[ImportKey, Any]:
+    """Every supplied import under its key; namespaces stay apart from names, so
+    ``{"a.b": {"c": f}}`` and ``{"a": {"b.c": g}}`` never stand for each other."""
+    flat: dict[ImportKey, Any] = {}
     for key, value in host.items():
         if isinstance(value, Mapping):
             for name, target in value.items():
-                flat[f"{key}.{name}"] = target
+                flat[(str(key), str(name))] = target
         else:
-            flat[key] = value
+            flat[(None, str(key))] = value
     return flat
 
 
-def _lookup(supplied: dict[str, Any], module: str, name: str) -> tuple[Any, str]:
-    for key in (f"{module}.{name}", name):
+def _lookup(supplied: dict[ImportKey, Any], module: str, name: str) -> tuple[Any, ImportKey]:
+    """The namespaced entry first, then a flat ``"module.name"``, then a flat name."""
+    for key in ((module, name), (None, f"{module}.{name}"), (None, name)):
         if key in supplied:
             return supplied[key], key
-    return None, ""
+    return None, (None, "")
+
+
+def _key_text(key: ImportKey) -> str:
+    return shown(key[1]) if key[0] is None else f"{shown(key[0])}.{shown(key[1])}"
 
 
 def _valtype(name: str) -> wasmtime.ValType:

@@ -29,6 +29,7 @@ from ..interface import (
     WasmModule,
     parse,
     read_interface,
+    validate,
 )
 from ..interface.binary import FuncType
 from ..interface.section import VERSION
@@ -116,6 +117,13 @@ def _parse_checked(data: bytes, name: str, max_bytes: int) -> tuple[WasmModule, 
             f"{name}: its wasmbridge interface section is damaged: {exc}",
             hint="rebuild it with `wasmbridge build`",
         ) from None
+    problems = validate(wasm, interface)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise InterfaceError(
+            f"{name}: its interface does not match its code: {'; '.join(problems[:3])}{more}",
+            hint="rebuild it with `wasmbridge build`",
+        )
     return wasm, interface
 
 

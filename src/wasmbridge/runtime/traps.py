@@ -34,6 +34,7 @@ from ..errors import (
     Trap,
 )
 from ..interface.binary import WasmModule
+from ..interface.types import shown
 from . import _capi, interrupt
 from .limits import DEFAULT_STACK_KB, WASM_PAGE, Limits, fmt_seconds, fmt_size
 
@@ -313,5 +314,5 @@ def _trap_line(message: str) -> str:
 
 
 def _frame_text(wasm: WasmModule, index: int, name: str | None, offset: int) -> str:
-    label = name or wasm.func_name(index) or f"func[{index}]"
+    label = shown(name or wasm.func_name(index) or f"func[{index}]", 120)
     return f"{label} (func {index}, offset 0x{offset:x})"

@@ -1,0 +1,46 @@
+"""Imports and messages of hostile modules: exact linking, names escaped."""
+
+from __future__ import annotations
+
+import pytest
+import wasmtime
+
+import wasmbridge
+
+
+def test_namespaces_and_names_with_dots_link_to_the_right_function() -> None:
+    wasm = wasmtime.wat2wasm(
+        """(module
+          (import "a.b" "c" (func $one (result i32)))
+          (import "a" "b.c" (func $two (result i32)))
+          (func (export "one") (result i32) (call $one))
+          (func (export "two") (result i32) (call $two)))"""
+    )
+    m = wasmbridge.load(wasm, imports={"a.b": {"c": lambda: 1}, "a": {"b.c": lambda: 2}})
+    assert (m.one(), m.two()) == (1, 2)
+
+
+def test_control_characters_in_names_are_escaped_in_errors() -> None:
+    wasm = wasmtime.wat2wasm('(module (func (export "\\1b[2J\\e2\\80\\ae") unreachable))')
+    m = wasmbridge.load(wasm)
+    with pytest.raises(wasmbridge.Trap) as info:
+        m.exports["\x1b[2J\u202e"]()
+    text = str(info.value)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "\\x1b[2J\\u202e" in text
+
+
+def test_an_interface_that_disagrees_with_the_code_is_refused() -> None:
+    from wasmbridge.interface import Function, Interface, Param, Type
+    from wasmbridge.interface.section import SECTION_NAME, VERSION, encode
+    from wasmbridge.interface.types import Kind
+
+    body = encode(
+        Interface(VERSION, (Function("f", (Param("s", Type(Kind.STR)),), Type(Kind.I32)),), ())
+    )
+    name = SECTION_NAME.encode()
+    payload = bytes([len(name)]) + name + body
+    section = b"\x00" + bytes([len(payload)]) + payload
+    wasm = wasmtime.wat2wasm('(module (func (export "f") (param i32) (result i32) local.get 0))')
+    with pytest.raises(wasmbridge.InterfaceError, match="does not match its code: export `f`"):
+        wasmbridge.load(wasm + section)
