@@ -15,6 +15,7 @@ the exit code, then traps; that record wins over the trap's own code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -130,7 +131,14 @@ def _from_error(ctx: FailureContext, call: str, err: wasmtime.WasmtimeError) -> 
         return GuestExit(f"{call} in {ctx.module_name} exited with code {err.code}", code=err.code)
     text = str(err).strip()
     last = text.splitlines()[-1].strip() if text else "engine error"
-    return GuestError(f"{call} in {ctx.module_name} failed: {last}")
+    last = shown(re.sub(r"^\d+: ", "", last), 200)
+    # Errors (not traps) come from host calls the engine implements, WASI's
+    # among them, refusing what the guest passed.
+    return GuestError(
+        f"{call} in {ctx.module_name} failed in a host call: {last}",
+        hint="the guest passed a host call (WASI) arguments it refuses: a bug in the guest, "
+        "or a module built for another WASI version",
+    )
 
 
 def _from_trap(ctx: FailureContext, call: str, trap: wasmtime.Trap) -> BaseException:

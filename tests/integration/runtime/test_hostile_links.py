@@ -44,3 +44,18 @@ def test_an_interface_that_disagrees_with_the_code_is_refused() -> None:
     wasm = wasmtime.wat2wasm('(module (func (export "f") (param i32) (result i32) local.get 0))')
     with pytest.raises(wasmbridge.InterfaceError, match="does not match its code: export `f`"):
         wasmbridge.load(wasm + section)
+
+
+def test_garbage_passed_to_wasi_is_a_guest_error_with_a_hint() -> None:
+    wasm = wasmtime.wat2wasm(
+        """(module
+          (import "wasi_snapshot_preview1" "clock_time_get"
+            (func $clock (param i32 i64 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "f") (result i32) (call $clock (i32.const 99) (i64.const 0) (i32.const 0))))"""
+    )
+    m = wasmbridge.load(wasm)
+    with pytest.raises(wasmbridge.GuestError, match="failed in a host call: Invalid enum") as info:
+        m.f()
+    assert "WASI" in info.value.hint
+    assert m.f.__name__ == "f"
