@@ -55,6 +55,12 @@ def cmd_build(args: argparse.Namespace, term: Terminal) -> int:
     from .build.pipeline import BuildOptions, build, finished_line, glue_line, show_path
     from .build.report import render_sizes
 
+    if args.no_simd and args.profile != "speed":
+        term.error(
+            "--no-simd applies to the speed profile; the size profile never uses simd128",
+            hints=["wasmbridge build --profile speed --no-simd"],
+        )
+        return EXIT_USAGE
     options = BuildOptions(
         crate_dir=Path(args.path),
         out_dir=Path(args.out_dir),
@@ -63,6 +69,8 @@ def cmd_build(args: argparse.Namespace, term: Terminal) -> int:
         color=term.color_err,
         quiet=term.quiet,
         targets=_targets(args.target),
+        build_profile=args.profile,
+        no_simd=args.no_simd,
     )
     result = build(options, term)
     term.info("\n".join(render_sizes(result.sizes, top=10)))
@@ -209,16 +217,22 @@ def register_build(
         parents=common,
         help="compile a crate to pkg/NAME.wasm plus Python and JS glue",
         description=(
-            "Compile the crate for wasm32-unknown-unknown with a size profile (opt-level z, LTO,\n"
-            "one codegen unit, panic=abort, strip; Cargo.toml is left untouched), run\n"
-            "wasm-opt -Oz when installed, validate, and write NAME.wasm with the glue of each\n"
-            "target: python (NAME.py, NAME.pyi), web (NAME.js, NAME.d.ts, package.json: an\n"
-            "ES module for browsers and Node), node (web plus CommonJS NAME.cjs, NAME.d.cts).\n"
-            "Progress goes to stderr, the written paths to stdout."
+            "Compile the crate for wasm32-unknown-unknown with a build profile, run wasm-opt\n"
+            "when installed, validate, and write NAME.wasm with the glue of each target:\n"
+            "python (NAME.py, NAME.pyi), web (NAME.js, NAME.d.ts, package.json: an ES module\n"
+            "for browsers and Node), node (web plus CommonJS NAME.cjs, NAME.d.cts).\n"
+            "Progress goes to stderr, the written paths to stdout.\n"
+            "\n"
+            "Profiles: size (opt-level z, wasm-opt -Oz) and speed (opt-level 3, simd128,\n"
+            "wasm-opt -O3), both with LTO, one codegen unit, panic=abort and strip, set\n"
+            "through cargo's environment (Cargo.toml is left untouched). A [profile.release]\n"
+            "key in Cargo.toml, .cargo/config.toml or CARGO_PROFILE_RELEASE_* wins over the\n"
+            "profile's, except opt-level when --profile is given; the Compiling step names\n"
+            "each one that changed the profile."
         ),
         epilog=(
             "examples:\n  wasmbridge build\n  wasmbridge build examples/hello --dev\n"
-            "  wasmbridge build --target web"
+            "  wasmbridge build --target web\n  wasmbridge build --profile speed"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -229,8 +243,22 @@ def register_build(
         default=".",
         help="crate directory or its Cargo.toml (default: .)",
     )
-    p.add_argument(
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
         "--dev", action="store_true", help="debug build: fast, unoptimized, full panic messages"
+    )
+    how.add_argument(
+        "--profile",
+        choices=("size", "speed"),
+        metavar="NAME",
+        help="release profile: size (smallest module) or speed (fastest, with simd128); "
+        "naming it makes its opt-level win over the user's (default: size)",
+    )
+    p.add_argument(
+        "--no-simd",
+        action="store_true",
+        help="with --profile speed: no simd128, for engines without it (Safari < 16.4, "
+        "Node < 16.4)",
     )
     p.add_argument(
         "--panic-messages",

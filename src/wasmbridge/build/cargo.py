@@ -1,11 +1,12 @@
 """Run cargo for wasm32-unknown-unknown and find what it produced.
 
-The size profile (opt-level z, LTO, one codegen unit, panic=abort, strip)
-is applied through cargo's ``CARGO_PROFILE_RELEASE_*`` variables, so the
-user's ``Cargo.toml`` stays untouched and still wins for everything else.
-cargo writes straight to the user's stderr, colours and all.
+The build profile (size: opt-level z, LTO, one codegen unit, panic=abort,
+strip; speed: the same at opt-level 3) is applied through cargo's
+``CARGO_PROFILE_RELEASE_*`` variables, so the user's ``Cargo.toml`` stays
+untouched; a key the user set wins unless ``--profile`` names it
+(profile.py). cargo writes straight to the user's stderr, colours and all.
 
-    crate = read_crate(toolchain, find_manifest(Path(".")))
+    crate = read_crate(toolchain, find_manifest(Path(".")), os.environ)
     wasm = run_cargo(toolchain, crate, Profile(), color=True, quiet=False)
 """
 
@@ -24,15 +25,9 @@ from typing import IO, Any
 
 from ..errors import BuildFailed
 from .cargo_failure import cargo_failure
+from .profile import SIMD_FLAGS, Profile, ReleaseSettings, release_settings, user_settings
 from .toolchain import WASM_TARGET, Toolchain, display_path
 
-SIZE_PROFILE = {
-    "CARGO_PROFILE_RELEASE_OPT_LEVEL": "z",
-    "CARGO_PROFILE_RELEASE_LTO": "true",
-    "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "1",
-    "CARGO_PROFILE_RELEASE_PANIC": "abort",
-    "CARGO_PROFILE_RELEASE_STRIP": "true",
-}
 # The SDK uses unstable APIs on rustc < 1.81 for panic messages and the
 # allocation error handler; this value enables them for the SDK crate only.
 RUSTC_BOOTSTRAP = "wasmbridge"
@@ -49,25 +44,6 @@ CDYLIB_LINES = '[lib]\ncrate-type = ["cdylib"]'
 
 
 @dataclass(frozen=True)
-class Profile:
-    """How to compile: the release size profile (default) or ``--dev``."""
-
-    dev: bool = False
-    panic_messages: bool = False
-
-    @property
-    def directory(self) -> str:
-        """cargo's output directory under ``target/<triple>/``."""
-        return "debug" if self.dev else "release"
-
-    def describe(self) -> str:
-        """``release, size profile`` — as shown in the Compiling step."""
-        if self.dev:
-            return "dev, unoptimized, panic messages"
-        return "release, size profile" + (", panic messages" if self.panic_messages else "")
-
-
-@dataclass(frozen=True)
 class Crate:
     """The package ``build`` compiles, as ``cargo metadata`` describes it."""
 
@@ -76,6 +52,7 @@ class Crate:
     manifest: Path
     target_dir: Path
     uses_sdk: bool
+    workspace_manifest: Path  # where cargo reads [profile.release] from
 
     @property
     def directory(self) -> Path:
@@ -166,6 +143,7 @@ def crate_from_metadata(metadata: dict[str, Any], manifest: Path) -> Crate:
         manifest=manifest,
         target_dir=Path(metadata["target_directory"]),
         uses_sdk=uses_sdk,
+        workspace_manifest=Path(metadata.get("workspace_root", manifest.parent)) / "Cargo.toml",
     )
 
 
@@ -175,15 +153,25 @@ def _is_library(target: dict[str, Any]) -> bool:
 
 
 def cargo_env(
-    toolchain: Toolchain, profile: Profile | None, environ: Mapping[str, str]
+    toolchain: Toolchain, settings: ReleaseSettings | None, environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """The environment cargo runs in: our rustc, and the size profile for release."""
+    """The environment cargo runs in: our rustc, and the profile's release settings."""
     env = dict(environ)
     env["RUSTC"] = str(toolchain.rustc)
     env["RUSTC_BOOTSTRAP"] = _bootstrap_value(env.get("RUSTC_BOOTSTRAP", ""))
-    if profile is not None and not profile.dev:
-        env.update(SIZE_PROFILE)
+    if settings is not None:
+        env.update(settings.env)
     return env
+
+
+def crate_settings(
+    crate: Crate, profile: Profile, environ: Mapping[str, str]
+) -> ReleaseSettings | None:
+    """The release settings cargo gets for ``crate``; None for a dev build."""
+    if profile.dev:
+        return None
+    user = user_settings(crate.workspace_manifest, crate.directory, environ)
+    return release_settings(profile, user)
 
 
 def _bootstrap_value(current: str) -> str:
@@ -202,7 +190,8 @@ def cargo_command(
     ``cargo rustc`` passes the flags after ``--`` to this crate alone: a crate
     using the SDK exports its shadow-stack pointer, so a host can restore it
     after a trap (a trap unwinds no frames; without this, every panic would
-    leak its frame of the guest's stack until the stack runs out).
+    leak its frame of the guest's stack until the stack runs out). The speed
+    profile adds ``+simd128`` (dependencies are compiled without it).
     """
     argv = [str(toolchain.cargo), "rustc", "--lib", "--target", WASM_TARGET]
     argv += ["--manifest-path", str(crate.manifest), "--color", "always" if color else "never"]
@@ -212,8 +201,11 @@ def cargo_command(
         argv += ["--features", PANIC_FEATURE]
     if quiet:
         argv.append("--quiet")
-    if crate.uses_sdk:
-        argv += ["--", *STACK_POINTER_FLAGS]
+    flags = list(STACK_POINTER_FLAGS) if crate.uses_sdk else []
+    if profile.simd128:
+        flags += SIMD_FLAGS
+    if flags:
+        argv += ["--", *flags]
     return argv
 
 
@@ -227,16 +219,21 @@ def run_cargo(
     stderr: IO[str] | None = None,
     environ: Mapping[str, str] | None = None,
     on_output: Callable[[str], None] | None = None,
+    settings: ReleaseSettings | None = None,
 ) -> Path:
     """Compile the crate; cargo's output goes to ``stderr`` as cargo prints it.
 
     The output also passes through us (a pipe), so a failure we recognise
     (a dependency needing a newer rustc, no network) gets its own error and
     fix. When ``stderr`` has no file descriptor (a StringIO under a test),
-    the output goes to ``on_output`` instead. Returns the .wasm cargo wrote.
+    the output goes to ``on_output`` instead. ``settings`` (crate_settings's
+    by default) are the release settings. Returns the .wasm cargo wrote.
     """
     stream = sys.stderr if stderr is None else stderr
-    env = cargo_env(toolchain, profile, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    if settings is None:
+        settings = crate_settings(crate, profile, environ)
+    env = cargo_env(toolchain, settings, environ)
     argv = cargo_command(toolchain, crate, profile, color=color, quiet=quiet)
     fd = _fileno(stream)
     if fd is not None and not quiet:

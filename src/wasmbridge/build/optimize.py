@@ -1,4 +1,4 @@
-"""Shrink a freshly compiled module: drop unused exports, then ``wasm-opt -Oz``.
+"""Shrink a freshly compiled module: drop unused exports, then ``wasm-opt -Oz`` (or -O3).
 
 rustc exports ``__data_end`` and ``__heap_base`` from every cdylib, and
 ``#[no_mangle]`` C routines such as ``memcpy``; no host needs them. The
@@ -7,7 +7,8 @@ moves data through memory, which the interface tells; once its exports are
 gone, wasm-opt removes the allocator's code as well.
 
     data = strip_exports(data, interface)
-    data = run_wasm_opt(Path("/usr/bin/wasm-opt"), data)
+    data = run_wasm_opt(Path("/usr/bin/wasm-opt"), data)  # the size profile: -Oz
+    # the speed profile: level="-O3", features=wasm_opt_features(profile)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..interface import SECTION_NAME, Interface, parse
 from ..interface.abi import ALLOC_EXPORT, FREE_EXPORT, is_owned, needs_memory
 from ..interface.binary import rewrite_exports
 from ..interface.types import Function, Type
+from .profile import Profile
 
 ALWAYS_STRIPPED = frozenset({"__data_end", "__heap_base"})
 # C memory routines a #![no_std] crate (or the SDK) defines #[no_mangle] end up
@@ -83,16 +85,33 @@ def strip_exports(data: bytes, interface: Interface | None) -> bytes:
     return rewrite_exports(data, keep)
 
 
-def run_wasm_opt(wasm_opt: Path, data: bytes) -> bytes:
-    """``wasm-opt -Oz`` over ``data``; raises BuildFailed saying why it could not.
+def wasm_opt_features(profile: Profile) -> tuple[str, ...]:
+    """The features to enable on wasm-opt's first try: those rustc was told to use.
 
+    The size profile's modules go in with wasm-opt's defaults, then
+    FEATURE_FLAGS. The speed profile names what the crate was compiled with:
+    mutable globals (the SDK's exported stack pointer) and simd128, so
+    wasm-opt -O3 introduces no other feature.
+    """
+    if profile.name == "size":
+        return ()
+    return ("--enable-mutable-globals", *(("--enable-simd",) if profile.simd128 else ()))
+
+
+def run_wasm_opt(
+    wasm_opt: Path, data: bytes, *, level: str = "-Oz", features: tuple[str, ...] = ()
+) -> bytes:
+    """``wasm-opt -Oz`` (or ``level``) over ``data``; raises BuildFailed saying why it could not.
+
+    ``features`` are enabled on the first try; when wasm-opt rejects the
+    module with them, it runs again with every feature of FEATURE_FLAGS.
     The interface section must come out byte for byte: hosts read it.
     """
     with tempfile.TemporaryDirectory(prefix="wasmbridge-opt-") as tmp:
         source, target = Path(tmp) / "in.wasm", Path(tmp) / "out.wasm"
         source.write_bytes(data)
-        base = [str(wasm_opt), "-Oz", str(source), "-o", str(target)]
-        proc = _run(base)
+        base = [str(wasm_opt), level, str(source), "-o", str(target)]
+        proc = _run([*base, *features])
         if proc.returncode != 0:
             proc = _run([*base, *FEATURE_FLAGS])
         if proc.returncode != 0:

@@ -7,7 +7,8 @@
     · Validating · Writing pkg/
 
     result = build(BuildOptions(crate_dir=Path(".")), reporter=terminal)
-    print(finished_line(result))   # pkg/hello.wasm 1,204 B (wasm-opt 1,871 → 1,204 B) in 3.2 s
+    print(finished_line(result))
+    # pkg/hello.wasm 1,204 B (wasm-opt 1,871 → 1,204 B, size profile) in 3.2 s
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from ..errors import BuildFailed
 from ..interface import Interface, SectionFormatError, parse, read_interface
 from .cargo import (
     Crate,
-    Profile,
     cargo_command,
+    crate_settings,
     find_manifest,
     read_crate,
     run_cargo,
 )
-from .optimize import exports_to_strip, run_wasm_opt, strip_exports
+from .optimize import exports_to_strip, run_wasm_opt, strip_exports, wasm_opt_features
+from .profile import Profile, ProfileName, ReleaseSettings
 from .report import SizeReport, fmt_bytes, size_report
 from .sdk import check_sdk, find_sdk
 from .toolchain import (
@@ -78,10 +80,18 @@ class BuildOptions:
     color: bool = False  # cargo's colours
     quiet: bool = False  # cargo --quiet
     targets: frozenset[Target] = DEFAULT_TARGETS  # which glue to write beside the .wasm
+    build_profile: ProfileName | None = None  # --profile; None: size, the user's settings win
+    no_simd: bool = False  # --no-simd: the speed profile without simd128
 
     @property
     def profile(self) -> Profile:
-        return Profile(dev=self.dev, panic_messages=self.panic_messages or self.dev)
+        return Profile(
+            dev=self.dev,
+            panic_messages=self.panic_messages or self.dev,
+            name=self.build_profile or "size",
+            explicit=self.build_profile is not None,
+            no_simd=self.no_simd,
+        )
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,7 @@ class _State:
     manifest: Path | None = None
     toolchain: Toolchain | None = None
     crate: Crate | None = None
+    settings: ReleaseSettings | None = None  # None for a dev build
     data: bytes = b""
     interface: Interface | None = None
     before_opt: int = 0
@@ -192,14 +203,15 @@ def glue_line(result: BuildResult) -> str:
 
 
 def finished_line(result: BuildResult) -> str:
-    """``pkg/hello.wasm 1,204 B (wasm-opt 1,871 → 1,204 B) in 3.2 s``."""
+    """``pkg/hello.wasm 1,204 B (wasm-opt 1,871 → 1,204 B, size profile) in 3.2 s``."""
     size = result.sizes.total
     how = {
         "ran": f"wasm-opt {result.before_opt:,} → {fmt_bytes(size)}",
         "absent": "no wasm-opt",
         "failed": "wasm-opt failed",
-        "skipped": "dev, unoptimized" if result.profile.dev else "not optimized",
+        "skipped": "not optimized",
     }[result.wasm_opt]
+    how = "dev, unoptimized" if result.profile.dev else f"{how}, {result.profile.label()}"
     return f"{show_path(result.wasm)} {fmt_bytes(size)} ({how}) in {result.elapsed:.1f} s"
 
 
@@ -218,6 +230,7 @@ def check_toolchain(state: _State) -> None:
     check_sdk(manifest, find_sdk(), state.reporter)
     state.manifest, state.toolchain = manifest, toolchain
     state.crate = read_crate(toolchain, manifest, os.environ)
+    state.settings = crate_settings(state.crate, state.options.profile, os.environ)
 
 
 def compile_crate(state: _State) -> None:
@@ -226,6 +239,9 @@ def compile_crate(state: _State) -> None:
     argv = cargo_command(
         state.need_toolchain(), crate, options.profile, color=options.color, quiet=options.quiet
     )
+    if state.settings is not None:
+        variables = " ".join(f"{k}={v}" for k, v in state.settings.env.items())
+        state.reporter.info(f"cargo environment: {variables or 'nothing set, every key is yours'}")
     state.reporter.info(f"cargo: {shlex.join(argv)}")
     artifact = run_cargo(
         state.need_toolchain(),
@@ -235,6 +251,7 @@ def compile_crate(state: _State) -> None:
         quiet=options.quiet,
         stderr=state.reporter.err,
         on_output=state.reporter.tool_output,
+        settings=state.settings,
     )
     state.data = artifact.read_bytes()
     state.reporter.info(f"cargo wrote {display_path(artifact)} ({fmt_bytes(len(state.data))})")
@@ -242,7 +259,7 @@ def compile_crate(state: _State) -> None:
 
 
 def optimize(state: _State) -> None:
-    """Drop exports no host needs, then wasm-opt -Oz when it is installed."""
+    """Drop exports no host needs, then wasm-opt -Oz (speed: -O3) when it is installed."""
     stripped = exports_to_strip(state.data, state.interface)
     if stripped:
         state.reporter.info(f"dropping exports: {', '.join(sorted(stripped))}")
@@ -253,8 +270,12 @@ def optimize(state: _State) -> None:
         state.wasm_opt = "absent"
         _report_no_wasm_opt(state.reporter, wasm_opt)
         return
+    profile = state.options.profile
+    features = wasm_opt_features(profile)
     try:
-        state.data = run_wasm_opt(wasm_opt.path, state.data)
+        state.data = run_wasm_opt(
+            wasm_opt.path, state.data, level=profile.wasm_opt_level, features=features
+        )
         state.wasm_opt = "ran"
     except BuildFailed as exc:
         state.wasm_opt = "failed"
@@ -332,12 +353,16 @@ def out_dir(state: _State) -> Path:
 
 
 def _compiling_detail(state: _State) -> str:
-    return f"{state.need_crate().name} ({state.options.profile.describe()})"
+    """``hello (release, size profile)``, then the user's settings that won or lost."""
+    detail = state.options.profile.describe()
+    if state.settings is not None and (settings := state.settings.describe()):
+        detail += f"; {settings}"
+    return f"{state.need_crate().name} ({detail})"
 
 
 def _optimizing_detail(state: _State) -> str:
     wasm_opt = state.need_toolchain().wasm_opt
-    return "wasm-opt -Oz" if wasm_opt.path else "exports only"
+    return f"wasm-opt {state.options.profile.wasm_opt_level}" if wasm_opt.path else "exports only"
 
 
 def _interface_of(data: bytes, name: str) -> Interface | None:

@@ -147,7 +147,8 @@ def test_without_wasm_opt_the_build_warns_and_says_so(
     assert "warning: wasm-opt not found: the module is not size-optimized" in result.err_lines
     assert "hint:  sudo apt-get install binaryen   # then build again" in result.err_lines
     assert re.match(
-        r"^Finished .*noopt\.wasm [\d,]+ B \(no wasm-opt\) in \d+\.\d s$", result.err_lines[-1]
+        r"^Finished .*noopt\.wasm [\d,]+ B \(no wasm-opt, size profile\) in \d+\.\d s$",
+        result.err_lines[-1],
     )
 
 
@@ -183,7 +184,7 @@ def test_wasm_opt_turned_off_by_an_empty_env_is_no_warning(
     assert result.code == 0, result.err
     assert "wasm-opt is turned off (WASMBRIDGE_WASM_OPT is empty)" in result.err_lines
     assert "warning:" not in result.err
-    assert re.search(r"\(no wasm-opt\) in \d+\.\d s$", result.err_lines[-1])
+    assert re.search(r"\(no wasm-opt, size profile\) in \d+\.\d s$", result.err_lines[-1])
 
 
 def test_build_without_any_rustc_names_both_install_commands(

@@ -21,7 +21,7 @@ Cli = Callable[..., CliResult]
 SCAFFOLD_BUDGET = 2048  # bytes: DESIGN.md's target for the add + greet module
 FINISHED = re.compile(
     r"^Finished pkg/hello\.wasm (?P<size>[\d,]+) B "
-    r"\(wasm-opt (?P<before>[\d,]+) → (?P=size) B\) in \d+\.\d s$"
+    r"\(wasm-opt (?P<before>[\d,]+) → (?P=size) B, size profile\) in \d+\.\d s$"
 )
 
 
