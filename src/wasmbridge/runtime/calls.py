@@ -15,6 +15,7 @@ import array
 import functools
 import inspect
 import keyword
+import reprlib
 import struct
 import threading
 import unicodedata
@@ -482,14 +483,40 @@ def _check_param(func: str, param: str, t: Type, value: Any) -> BaseException | 
     return None
 
 
-def _describe_call(name: str, args: tuple[Any, ...]) -> str:
-    import reprlib
+class _ShortRepr(reprlib.Repr):
+    """Arguments as shown in error messages: their size never matters."""
 
-    short = reprlib.Repr()
-    short.maxstring = 24
-    short.maxother = 24
-    short.maxlist = short.maxtuple = 4
-    return f"`{shown(name)}({', '.join(short.repr(a) for a in args)})`"
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxstring = 24
+        self.maxother = 24
+        self.maxlist = self.maxtuple = 4
+
+    def repr_bytes(self, value: bytes, level: int) -> str:
+        return _short_buffer(value)
+
+    def repr_bytearray(self, value: bytearray, level: int) -> str:
+        return _short_buffer(value)
+
+    def repr_memoryview(self, value: memoryview, level: int) -> str:
+        return f"<memoryview {value.nbytes:,} bytes>"
+
+    def repr_ndarray(self, value: Any, level: int) -> str:
+        return f"<ndarray {value.dtype} {value.shape}>"
+
+
+def _short_buffer(value: bytes | bytearray) -> str:
+    if len(value) <= 16:
+        return repr(value)
+    head = repr(bytes(value[:8]))
+    return f"{type(value).__name__}({head}... {len(value):,} bytes)"
+
+
+_SHORT = _ShortRepr()
+
+
+def _describe_call(name: str, args: tuple[Any, ...]) -> str:
+    return f"`{shown(name)}({', '.join(_SHORT.repr(a) for a in args)})`"
 
 
 describe_call = _describe_call

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import array
 import struct
+import sys
 import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, Protocol
 
+from ..errors import StackLimitExceeded
 from ..interface import abi
 from ..interface.types import Function, Kind, Type
 from . import _capi, interrupt
@@ -36,6 +39,7 @@ class HostState(Protocol):
 
     failure: FailureContext
     callback_thread: int | None
+    callback_depth: int
     marshal: Marshal | None
 
     def memory_for(self, caller: int) -> GuestMemory: ...
@@ -52,7 +56,7 @@ def host_callback(
 
     def call(caller: int, values: int, count: int) -> None:
         raw = _capi.read_raw(values, _SLOT * count) if count else b""
-        reader = _ArgReader(raw, 1 if retptr else 0, state, caller)
+        reader = _ArgReader(raw, 1 if retptr else 0, state, caller, label)
         args = [reader.value(p.type) for p in func.params]
         result = target(*args)
         for writeback in reader.writebacks:
@@ -78,10 +82,13 @@ def _trapping(
     def callback(env: int, caller: int, values: int, count: int) -> int:
         previous = state.callback_thread
         state.callback_thread = threading.get_ident()
+        state.callback_depth += 1
         arena = state.marshal.arena if state.marshal is not None else None
         if arena is not None:
             arena.busy += 1
         try:
+            if state.callback_depth > NESTED_CALLBACKS_UNCHECKED:
+                check_python_headroom(state.failure.module_name)
             call(caller, values, count)
             return 0
         except BaseException as exc:  # noqa: BLE001 - re-raised out of the export call
@@ -90,10 +97,36 @@ def _trapping(
             return _capi.new_trap(f"host import {label} raised {type(exc).__name__}")
         finally:
             state.callback_thread = previous
+            state.callback_depth -= 1
             if arena is not None:
                 arena.busy -= 1
 
     return callback
+
+
+# Python frames kept free below the recursion limit while host imports and
+# exports call each other: a host import must always be able to report its
+# exception as a trap (a RecursionError inside ctypes' callback machinery is
+# swallowed, and the guest then reads a garbage trap pointer).
+RECURSION_HEADROOM = 200
+NESTED_CALLBACKS_UNCHECKED = 8  # shallower nesting costs no stack walk
+
+
+def check_python_headroom(module: str) -> None:
+    """Raise StackLimitExceeded when Python's stack is near its recursion limit."""
+    depth = 0
+    frame: FrameType | None = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    limit = sys.getrecursionlimit()
+    if depth > limit - RECURSION_HEADROOM:
+        raise StackLimitExceeded(
+            f"{module}: host imports and exports called each other until Python's stack was "
+            f"{depth} frames deep (its recursion limit is {limit})",
+            hint="look for a host import that calls back into the module without end, or "
+            "raise sys.setrecursionlimit()",
+        )
 
 
 def raw_callback(
@@ -157,8 +190,11 @@ def _pack(fmt: str, value: Any, label: str) -> bytes:
 class _ArgReader:
     """Lifts one import call's arguments, slot by slot."""
 
-    def __init__(self, raw: bytes, first_slot: int, state: HostState, caller: int) -> None:
+    def __init__(
+        self, raw: bytes, first_slot: int, state: HostState, caller: int, label: str
+    ) -> None:
         self.raw = raw
+        self.label = label
         self.slot = first_slot
         self.state = state
         self.caller = caller
@@ -195,9 +231,20 @@ class _ArgReader:
         if t.kind is Kind.MUT_SLICE:
             buf: Any = bytearray(data) if t.inner.kind is Kind.U8 else _array(t.inner.kind, data)
             if length:
-                self.writebacks.append(lambda: memory.write(ptr, memoryview(buf).cast("B")))
+                self.writebacks.append(lambda: _write_back(memory, ptr, buf, len(data), self.label))
             return buf
         return data if t.inner.kind is Kind.U8 else _array(t.inner.kind, data)
+
+
+def _write_back(memory: GuestMemory, ptr: int, buf: Any, nbytes: int, label: str) -> None:
+    """Copy a ``&mut`` argument back; the guest's slice has a fixed length."""
+    view = memoryview(buf).cast("B")
+    if view.nbytes != nbytes:
+        raise ValueError(
+            f"host import {label} changed the length of its &mut argument from {nbytes:,} "
+            f"to {view.nbytes:,} bytes; write into it in place (buf[:] = data of the same length)"
+        )
+    memory.write(ptr, view)
 
 
 def _array(kind: Kind, data: bytes) -> array.array[Any]:

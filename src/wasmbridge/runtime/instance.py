@@ -77,6 +77,7 @@ class Instance:
         interrupt.watch_store(self.store, self.ctx)  # Ctrl-C stops its guest calls
         self.failure = traps.FailureContext(name, wasm, limits)
         self.callback_thread: int | None = None
+        self.callback_depth = 0  # host imports running on the stack, nested
         self.tokens: list[object] = [object()]
         # The guest's shadow-stack pointer (exported by SDK builds): restored
         # after a failed call, since a trap unwinds none of the guest's frames.
@@ -313,7 +314,11 @@ class Instance:
 
     def fail(self, func: str, args: tuple[Any, ...], error: Any, trap: int) -> BaseException:
         self._restore_stack()
-        return traps.failure(self.failure, calls.describe_call(func, args), error, trap)
+        call = calls.describe_call(func, args)
+        if func in (abi.ALLOC_EXPORT, abi.FREE_EXPORT):
+            # Not a call the user made: the host moves arguments and arrays with it.
+            call = f"the module's allocator ({call}, called to place arguments or arrays)"
+        return traps.failure(self.failure, call, error, trap)
 
     def _restore_stack(self) -> None:
         """Put the guest's stack pointer back where the failed call found it."""
@@ -333,6 +338,7 @@ class Instance:
         """Slow path of taking the call token: nested call or another thread."""
         if self.callback_thread == threading.get_ident():
             # A host import calling back in: the outer call holds the token.
+            imports.check_python_headroom(self.name)
             sp = self._stack_pointer
             self._nested_stack.append(int(sp.value(self.store)) if sp is not None else None)
             return None
@@ -580,7 +586,7 @@ def _no_address_space(name: str, wanted: int, limits: Limits | None) -> MemoryLi
     if limits is not None and limits.memory_bytes is not None:
         why = f"each live instance reserves {fmt_size(wanted)} under its memory limit"
         hint = (
-            "close instances you no longer need (Instance.close(), or drop the Module), or "
+            "drop the modules you no longer need (del m; each holds its instance), or "
             "lower Limits(memory_mb=...); `ulimit -v` also caps the address space"
         )
     else:

@@ -50,6 +50,18 @@ UNTRUSTED_MODULE_BYTES = 32 * MIB
 UNTRUSTED_OUTPUT_BYTES = 16 * MIB
 
 
+# Past these the engine's counters (64-bit bytes, 32-bit table indexes, 64-bit
+# fuel) would wrap: a limit so large means "unlimited", so say None instead.
+_MAXIMA = {
+    "memory_mb": 1 << 20,  # 1 TiB
+    "table_elements": (1 << 32) - 1,
+    "fuel": (1 << 63) - 1,
+    "max_module_bytes": 1 << 40,
+    "max_output_bytes": 1 << 50,
+    "compile_mb": 1 << 20,
+}
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one module may use; each limit hit raises one ``LimitExceeded`` naming it.
@@ -120,6 +132,10 @@ class Limits:
             value = getattr(self, name)
             if value is not None and not (_integer(value) and value >= 0):
                 raise ValueError(f"Limits({name}={value!r}): expected a non-negative int")
+        for name, top in _MAXIMA.items():
+            bound: float | None = getattr(self, name)
+            if bound is not None and bound > top:
+                raise ValueError(f"Limits({name}={bound!r}): at most {top:,}")
         kb: object = self.stack_kb
         if kb is not None and not (_integer(kb) and MIN_STACK_KB <= kb <= MAX_STACK_KB):
             raise ValueError(

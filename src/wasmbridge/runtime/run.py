@@ -129,8 +129,9 @@ def run_inline(
     wasm, interface = inspect_bytes(data, label, limits.module_bytes)
     start = wasm.export_type(START)
     if start is None or start.params or start.results:
+        found = "no `_start` function" if start is None else f"`_start` of type {start}"
         raise ModuleError(
-            f"{label} is not a WASI command: it exports no `_start` function",
+            f"{label} is not a WASI command: it exports {found}, not `_start: () -> ()`",
             hint="a library's functions are called through wasmbridge.load(...)",
         )
     settings = EngineSettings.for_limits(limits)

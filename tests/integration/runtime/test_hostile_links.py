@@ -59,3 +59,51 @@ def test_garbage_passed_to_wasi_is_a_guest_error_with_a_hint() -> None:
         m.f()
     assert "WASI" in info.value.hint
     assert m.f.__name__ == "f"
+
+
+def test_host_imports_calling_back_without_end_stop_cleanly() -> None:
+    """Each level re-enters the export from its host import: Python's recursion
+    limit used to be hit inside ctypes, which swallowed the error, and the guest
+    read a garbage trap pointer (the process aborted)."""
+    wasm = wasmtime.wat2wasm(
+        """(module
+          (import "env" "again" (func $again (result i32)))
+          (func (export "f") (result i32) (call $again)))"""
+    )
+    m = wasmbridge.load(wasm, imports={"again": lambda: m.f()})
+    for _ in range(3):
+        with pytest.raises(wasmbridge.StackLimitExceeded, match="called each other"):
+            m.f()
+    m2 = wasmbridge.load(wasm, imports={"again": lambda: 7})
+    assert m2.f() == 7
+
+
+@pytest.mark.toolchain
+def test_a_host_import_may_not_resize_its_mut_argument(imports_wasm: object) -> None:
+    from test_imports import HOST
+
+    def grow(buf: bytearray) -> None:
+        buf.extend(b"\x11" * 6)
+
+    m = wasmbridge.load(imports_wasm, imports=dict(HOST, host_fill=grow))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="changed the length of its &mut argument from 4 to 10"):
+        m.call_fill(4)
+    m = wasmbridge.load(imports_wasm, imports=dict(HOST))  # type: ignore[arg-type]
+    assert m.call_fill(4) == b"\x2a" * 4
+
+
+def test_errors_show_big_arguments_by_size_not_by_content() -> None:
+    """A failed call with a 256 MiB argument spent seconds and GiBs in repr()."""
+    from wasmbridge.runtime.calls import describe_call
+
+    text = describe_call("f", (bytes(64 << 20), bytearray(3), memoryview(bytes(10))))
+    assert text == (
+        "`f(bytes(b'\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00'... 67,108,864 bytes), "
+        "bytearray(b'\\x00\\x00\\x00'), <memoryview 10 bytes>)`"
+    )
+
+
+def test_limits_past_the_engines_counters_are_refused() -> None:
+    for kwargs in ({"memory_mb": 2**44}, {"table_elements": 2**64}, {"fuel": 2**64}):
+        with pytest.raises(ValueError, match="at most"):
+            wasmbridge.Limits(**kwargs)
