@@ -225,6 +225,23 @@ class CompileCache:
                 f"`chmod 700 {self.directory}`, or set WASMBRIDGE_CACHE_DIR to one)",
             )
             return None
+        modules = self.directory / "modules"
+        try:
+            inner = os.lstat(modules)  # not followed: a symlink here could redirect writes
+        except FileNotFoundError:
+            inner = None
+        except OSError as exc:
+            self._warn_unwritable(exc)
+            return None
+        problem = _unsafe(inner, "directory", private=False) if inner is not None else None
+        if problem is not None:
+            _warn_once(
+                modules,
+                "directory",
+                f"the compile cache's {modules} {problem}: not used, modules are compiled in "
+                f"memory (fix: remove it, or `chmod 700 {modules}`)",
+            )
+            return None
         return self._load_key()
 
     def _load_key(self) -> bytes | None:

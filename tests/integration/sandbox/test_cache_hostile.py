@@ -253,6 +253,31 @@ def test_group_writable_directory_is_not_used(cache_dir: Path) -> None:
     assert not _entry(cache_dir, OTHER).exists()  # nothing written there either
 
 
+def test_world_writable_modules_directory_is_not_used(cache_dir: Path) -> None:
+    """The top directory is private, but its modules/ was opened up: entries there
+    (and symlinks in it) could be planted, so the cache is not used."""
+    (cache_dir / "modules").mkdir(exist_ok=True)
+    (cache_dir / "modules").chmod(0o777)
+    with pytest.warns(CacheWarning, match=r"modules is writable by other users \(mode 0777\)"):
+        cache = _load_loop(cache_dir)
+    assert (cache.stats.disk_hits, cache.stats.compiles) == (0, 1)
+
+
+def test_symlinked_modules_directory_is_not_used(cache_dir: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    modules = cache_dir / "modules"
+    if modules.exists():
+        import shutil
+
+        shutil.rmtree(modules)
+    modules.symlink_to(elsewhere)
+    with pytest.warns(CacheWarning, match="modules is not a directory"):
+        cache = _load_loop(cache_dir)
+    assert not any(elsewhere.iterdir())
+    assert cache.stats.compiles == 1
+
+
 def test_directory_owned_by_another_user_is_not_used(cache_dir: Path) -> None:
     _give_away(cache_dir)
     with pytest.warns(CacheWarning, match=f"is owned by uid {NOBODY}"):
