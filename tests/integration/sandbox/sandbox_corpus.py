@@ -452,13 +452,20 @@ CASES = [
 ]
 
 
-def run_case(case: Case, box: Sandbox) -> float:
-    """Run one case and check its outcome; returns the seconds it took."""
+def run_case(case: Case, box: Sandbox, *, exact: bool = True) -> float:
+    """Run one case and check its outcome; returns the seconds it took.
+
+    With ``exact=False`` (repeated runs that watch resources, not wording), a
+    timed case may also end at its time limit before it reached the state its
+    message describes: on a machine loaded past its cores, a flood may not
+    fill its pipe or reach its output limit within a short limit."""
     start = time.monotonic()
     try:
         outcome = case.act(box)
     except BaseException as exc:  # noqa: BLE001 - compared with what the case expects
         elapsed = time.monotonic() - start
+        if not exact and case.timed and isinstance(exc, wasmbridge.TimeLimitExceeded):
+            return elapsed
         if case.error is None or not isinstance(exc, case.error):
             raise AssertionError(f"{case.id}: unexpected {type(exc).__name__}: {exc}") from exc
         assert re.match(case.message, str(exc)), f"{case.id}: {str(exc)!r} !~ {case.message!r}"

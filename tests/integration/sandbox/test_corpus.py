@@ -43,17 +43,17 @@ def test_corpus_lists_every_hazard_of_the_issue() -> None:
 
 @pytest.mark.slow
 def test_whole_corpus_200_times_keeps_rss_and_fds_flat(tmp_path: Path) -> None:
-    # 100 ms: long enough for a flood to reach its output limit before the time
-    # limit even when the machine is loaded past its cores.
-    box = Sandbox.create(tmp_path, timeout=0.1)
+    # Each message is checked exactly by the test above; here a timed case may end
+    # at its time limit a little early on a loaded machine (run_case, exact=False).
+    box = Sandbox.create(tmp_path, timeout=0.05)
     for _ in range(10):  # warm up: engines, the ticker, wasmtime's worker threads
         for case in CASES:
-            run_case(case, box)
+            run_case(case, box, exact=False)
     gc.collect()
     rss, fds = rss_bytes(), open_fds()
     for _ in range(200):
         for case in CASES:
-            run_case(case, box)
+            run_case(case, box, exact=False)
     gc.collect()
     grown = rss_bytes() - rss
     assert grown < max(rss // 10, 16 << 20), f"RSS grew by {grown / 2**20:.1f} MiB"
