@@ -19,12 +19,20 @@ from pathlib import Path
 
 from ..errors import BuildFailed
 from ..interface import SECTION_NAME, Interface, parse
-from ..interface.abi import ALLOC_EXPORT, FREE_EXPORT, is_owned, needs_memory
-from ..interface.binary import rewrite_exports
+from ..interface.abi import (
+    ALLOC_EXPORT,
+    FREE_EXPORT,
+    STACK_POINTER_EXPORT,
+    is_owned,
+    needs_memory,
+)
+from ..interface.binary import WasmModule, rewrite_exports, uleb
 from ..interface.types import Function, Type
 from .profile import Profile
 
 ALWAYS_STRIPPED = frozenset({"__data_end", "__heap_base"})
+CODE_SECTION_ID = 10
+GLOBAL_SET = 0x24
 # C memory routines a #![no_std] crate (or the SDK) defines #[no_mangle] end up
 # exported from a cdylib; with an interface we know no host calls them.
 LIBC_EXPORTS = frozenset({"memcpy", "memmove", "memset", "memcmp", "bcmp"})
@@ -73,7 +81,23 @@ def exports_to_strip(data: bytes, interface: Interface | None) -> set[str]:
         strip |= LIBC_EXPORTS - {f.name for f in interface.exports}
     if not allocator_needed(interface):
         strip |= ALLOCATOR_EXPORTS
-    return {e.name for e in parse(data).exports if e.name in strip}
+    module = parse(data)
+    if not _stack_pointer_written(module, data):
+        strip.add(STACK_POINTER_EXPORT)
+    return {e.name for e in module.exports if e.name in strip}
+
+
+def _stack_pointer_written(module: WasmModule, data: bytes) -> bool:
+    """Whether any code may move the exported stack pointer (hosts restore it after a
+    trap). Code that never does has no frames on the shadow stack, and the export
+    (plus the global, which wasm-opt then drops) would only cost bytes. A byte
+    search for ``global.set <index>`` can only err towards keeping the export."""
+    export = next((e for e in module.exports if e.name == STACK_POINTER_EXPORT), None)
+    code = next((sec for sec in module.sections if sec.id == CODE_SECTION_ID), None)
+    if export is None or export.kind != "global" or code is None:
+        return True
+    body = data[code.offset : code.offset + code.size]
+    return bytes([GLOBAL_SET]) + uleb(export.index) in body
 
 
 def strip_exports(data: bytes, interface: Interface | None) -> bytes:
