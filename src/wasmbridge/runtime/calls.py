@@ -79,9 +79,10 @@ class CallSite:
     guarded: bool = True  # False for the allocator, called while a guarded call runs
     # Runs right before each guarded call (per-call limits: epoch deadline, fuel).
     before_call: Callable[[], None] | None = None
-    # Without limits: threads whose stack was checked (by kernel thread id), and
-    # the check that refuses a thread too small for the wasm stack.
-    checked_threads: set[int] | None = None
+    # Without limits: a thread-local whose ``checked`` attribute exists on the
+    # threads whose stack was checked, and the check that refuses a thread too
+    # small for the wasm stack (and sets the attribute on the others).
+    checked_threads: threading.local | None = None
     check_thread: Callable[[], None] | None = None
 
 
@@ -226,8 +227,7 @@ class _Writer:
             "_wb_push": site.tokens.append,
             "_wb_enter": site.enter,
             "_wb_leave": site.leave,
-            "_wb_tid": threading.get_native_id,
-            "_wb_threads": site.checked_threads,
+            "_wb_thread": site.checked_threads,
             "_wb_check_thread": site.check_thread,
             "_wb_args_error": self._args_error,
             "_wb_before": site.before_call,
@@ -277,8 +277,14 @@ class _Writer:
         args = "(" + "".join(f"{n}, " for n in self.param_names) + ")"
         body = [f"def {_FUNC_NAME}({params}):"]
         if self.site.guarded and self.site.check_thread is not None:
-            # Cheap per call; a thread's first call asks its stack size once.
-            body += ["    if _wb_tid() not in _wb_threads:", "        _wb_check_thread()"]
+            # One thread-local attribute per call (zero-cost try); a thread's
+            # first call asks its stack size once.
+            body += [
+                "    try:",
+                "        _wb_thread.checked",
+                "    except AttributeError:",
+                "        _wb_check_thread()",
+            ]
         if self.site.guarded:
             body += [
                 "    try:",

@@ -44,9 +44,9 @@ _VALTYPE_KINDS = {"i32": Kind.I32, "i64": Kind.I64, "f32": Kind.F32, "f64": Kind
 HostImports = Mapping[str, Any]
 # (msg_ptr, msg_len, file_ptr, file_len, line, column), docs/abi.md "Panics".
 _PANIC_TYPE = FuncType(("i32",) * 6, ())
-# Kernel ids of the threads whose stack fits a wasm stack size, by that size
-# (kernel ids are not reused as quickly as pthread ids).
-_CHECKED_THREADS: dict[int, set[int]] = {}
+# By wasm stack size: a thread-local with a ``checked`` attribute on each thread
+# whose stack fits it (an attribute read is the cheapest per-thread test).
+_CHECKED_THREADS: dict[int, threading.local] = {}
 
 
 class Instance:
@@ -70,7 +70,9 @@ class Instance:
         self.interface = interface
         self.limits = limits
         self._wasm_stack = settings.max_wasm_stack
-        self._checked_threads = _CHECKED_THREADS.setdefault(settings.max_wasm_stack, set())
+        self._checked_threads = _CHECKED_THREADS.setdefault(
+            settings.max_wasm_stack, threading.local()
+        )
         engine = get_engine(settings)
         self.store = wasmtime.Store(engine)
         self.ctx = _capi.context_address(self.store)
@@ -276,7 +278,7 @@ class Instance:
         """Refuse a thread whose stack cannot hold the wasm stack (calls without limits:
         with limits, ``CallGuard.arm`` checks it). Threads that pass are remembered."""
         check_thread_stack(self.name, self._wasm_stack)
-        self._checked_threads.add(threading.get_native_id())
+        self._checked_threads.checked = True
 
     def _bind_functions(self) -> LazyFunctions:
         """Check every export now; generate each callable on its first use."""
