@@ -178,7 +178,6 @@ class Instance:
         func = self.interface.import_(module, name) if self.interface else None
         assert ftype is not None
         if func is not None:
-            _check_signature(self.name, func, ftype, "import")
             return imports.host_callback(self, func, target)
         problem = _raw_problem(ftype)
         if problem:  # never build a wasmtime type for it: v128 crashes wasmtime-py
@@ -290,7 +289,6 @@ class Instance:
             ftype = self.wasm.func_type(export.index)
             func = described.get(export.name)
             if func is not None:
-                _check_signature(self.name, func, ftype, "export")
                 if abi.needs_memory(func) and self.marshal is None:
                     raise InterfaceError(
                         f"{self.name}: `{func.name}` passes data through memory, but the module "
@@ -500,17 +498,6 @@ def _raw_function(name: str, ftype: FuncType) -> Function:
     params = tuple(Param(f"p{i}", Type(_VALTYPE_KINDS[v])) for i, v in enumerate(ftype.params))
     result = Type(_VALTYPE_KINDS[ftype.results[0]]) if len(ftype.results) == 1 else Type(Kind.UNIT)
     return Function(name, params, result)
-
-
-def _check_signature(module: str, func: Function, ftype: FuncType, what: str) -> None:
-    expected = abi.signature(func)
-    if expected.params != ftype.params or expected.results != ftype.results:
-        raise InterfaceError(
-            f"{module}: the interface declares {what} `{func.signature()}` as "
-            f"({', '.join(expected.params)}) -> ({', '.join(expected.results)}), "
-            f"but the wasm {what} has type {ftype}",
-            hint="the module was modified after it was built; rebuild it with `wasmbridge build`",
-        )
 
 
 _DECLARED = re.compile(r"(memory|table) minimum size of (\d+) (pages|elements) exceeds")
