@@ -8,21 +8,58 @@ from __future__ import annotations
 
 from .binary import BinaryFormatError, WasmModule, parse
 from .check import validate
-from .section import SECTION_NAME, SectionFormatError, SectionVersionError, decode
-from .types import Function, Interface, Kind, Param, Type
+from .layout import (
+    Layout,
+    enum_tag_size,
+    field_offsets,
+    is_compound,
+    is_list,
+    layout,
+    option_payload_offset,
+)
+from .section import SECTION_NAME, SectionFormatError, SectionVersionError, decode, encode
+from .types import (
+    Case,
+    ClassDef,
+    EnumDef,
+    Field,
+    Function,
+    Interface,
+    Kind,
+    Method,
+    Param,
+    Receiver,
+    RecordDef,
+    Type,
+)
 
 __all__ = [
     "SECTION_NAME",
     "BinaryFormatError",
+    "Case",
+    "ClassDef",
+    "EnumDef",
+    "Field",
     "Function",
     "Interface",
     "Kind",
+    "Layout",
+    "Method",
     "Param",
+    "Receiver",
+    "RecordDef",
     "SectionFormatError",
     "SectionVersionError",
     "Type",
     "WasmModule",
     "decode",
+    "encode",
+    "enum_tag_size",
+    "field_offsets",
+    "is_compound",
+    "is_list",
+    "layout",
+    "option_payload_offset",
     "parse",
     "read_interface",
     "validate",

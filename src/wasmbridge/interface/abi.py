@@ -9,7 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .types import ELEMENT_SIZE, NUMBERS, SEQUENCES, TEXT, Function, Kind, Type
+from .layout import is_list
+from .types import (
+    ELEMENT_SIZE,
+    NUMBERS,
+    RESULTS,
+    SEQUENCES,
+    TEXT,
+    ClassDef,
+    Function,
+    Interface,
+    Kind,
+    Method,
+    RecordDef,
+    Type,
+)
 
 ValType = Literal["i32", "i64", "f32", "f64"]
 
@@ -22,7 +36,8 @@ HOST_MODULE = "wasmbridge"  # namespace of the imports the SDK itself uses
 PANIC_IMPORT = "panic"  # (msg_ptr, msg_len, file_ptr, file_len, line, column)
 
 RESULT_OK = 0
-RESULT_ERR = 1
+RESULT_ERR = 1  # the error crosses as its message
+RESULT_ERR_VALUE = 2  # RESULT_VALUE only: the error crosses as an encoded value
 
 
 def valtype(kind: Kind) -> ValType:
@@ -37,8 +52,20 @@ def valtype(kind: Kind) -> ValType:
 
 
 def is_buffer(t: Type) -> bool:
-    """Text or a slice/vec: crosses as (ptr, len) into linear memory."""
-    return t.kind in TEXT or t.kind in SEQUENCES
+    """Text or a slice/vec of numbers: crosses as (ptr, len) into linear memory.
+
+    A slice or vec of anything else is a list: one encoded buffer (``is_list``).
+    """
+    return t.kind in TEXT or (t.kind in SEQUENCES and not is_list(t))
+
+
+def is_single_i32(t: Type) -> bool:
+    """Crosses as one ``i32`` parameter: char, a tuple, a list, or a named or
+    borrowed type (an encoded record's address, an enum index, a handle)."""
+    return t.kind in _SINGLE_I32 or is_list(t)
+
+
+_SINGLE_I32 = frozenset({Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW})
 
 
 def element_size(t: Type) -> int:
@@ -58,6 +85,8 @@ def param_wire(t: Type) -> tuple[ValType, ...]:
     """The wasm parameters one interface parameter lowers to."""
     if t.kind in NUMBERS or t.kind is Kind.BOOL:
         return (valtype(t.kind),)
+    if is_single_i32(t):
+        return ("i32",)
     if is_buffer(t):
         return ("i32", "i32")
     if t.kind is Kind.OPTION:
@@ -67,20 +96,23 @@ def param_wire(t: Type) -> tuple[ValType, ...]:
 
 
 def uses_retptr(result: Type) -> bool:
-    """Results other than unit and scalars come back through a return area."""
-    return not (result.kind is Kind.UNIT or result.kind in NUMBERS or result.kind is Kind.BOOL)
+    """Results other than unit, scalars and char come back through a return area."""
+    return not (result.kind in _DIRECT_RESULTS or result.kind in NUMBERS)
+
+
+_DIRECT_RESULTS = frozenset({Kind.UNIT, Kind.BOOL, Kind.CHAR})
 
 
 def retarea_size(t: Type) -> int:
     """Bytes the return-area encoding of ``t`` takes (8-aligned slots)."""
     if t.kind is Kind.UNIT:
         return 0
-    if t.kind in NUMBERS or t.kind is Kind.BOOL or is_buffer(t):
+    if t.kind in NUMBERS or t.kind is Kind.BOOL or is_buffer(t) or is_single_i32(t):
         return 8
     assert t.inner is not None
     if t.kind is Kind.OPTION:
         return 8 + retarea_size(t.inner)
-    if t.kind is Kind.RESULT:
+    if t.kind in RESULTS:
         return 8 + max(retarea_size(t.inner), 8)
     raise ValueError(f"{t} has no return-area encoding")
 
@@ -95,7 +127,24 @@ class Signature:
 
 def signature(func: Function) -> Signature:
     """The wasm signature an export (or import) with this interface has."""
+    return _signature(func, handle=False)
+
+
+def method_signature(method: Method) -> Signature:
+    """The wasm signature of a method export: the return area pointer (when
+    the result needs one), the receiver's handle (``&self``, ``&mut self``,
+    ``self``), then the parameters."""
+    return _signature(method.function, handle=method.takes_handle)
+
+
+# Every class's destructor `Class#drop(handle: i32)`.
+DESTRUCTOR_SIGNATURE = Signature(("i32",), ())
+
+
+def _signature(func: Function, *, handle: bool) -> Signature:
     params: list[ValType] = ["i32"] if uses_retptr(func.result) else []
+    if handle:
+        params.append("i32")
     for p in func.params:
         params.extend(param_wire(p.type))
     results: tuple[ValType, ...] = ()
@@ -104,13 +153,26 @@ def signature(func: Function) -> Signature:
     return Signature(tuple(params), results)
 
 
-def needs_memory(func: Function) -> bool:
-    """Whether calling ``func`` touches linear memory (allocator, buffers, retptr)."""
+def needs_memory(func: Function, iface: Interface | None = None) -> bool:
+    """Whether calling ``func`` touches linear memory (allocator, buffers, retptr).
+
+    A named parameter needs memory when it is a record (an encoded buffer);
+    without ``iface`` to tell, every named parameter counts as one.
+    """
     types = [p.type for p in func.params] + [func.result]
-    return uses_retptr(func.result) or any(_contains_buffer(t) for t in types)
+    return uses_retptr(func.result) or any(_uses_memory(t, iface) for t in types)
 
 
-def _contains_buffer(t: Type) -> bool:
-    if is_buffer(t):
+def _uses_memory(t: Type, iface: Interface | None) -> bool:
+    if is_buffer(t) or is_list(t) or t.kind is Kind.TUPLE:
         return True
-    return t.inner is not None and t.kind not in SEQUENCES and _contains_buffer(t.inner)
+    if t.kind is Kind.NAMED or t.kind is Kind.BORROW:
+        found = None if iface is None else iface.type_def(t.name)
+        return found is None or isinstance(found, RecordDef)
+    return t.inner is not None and _uses_memory(t.inner, iface)
+
+
+def class_exports(cls: ClassDef) -> list[tuple[str, Signature]]:
+    """Every wasm export a class needs, with its type: methods, then the destructor."""
+    exports = [(m.function.name, method_signature(m)) for m in cls.methods]
+    return [*exports, (cls.destructor, DESTRUCTOR_SIGNATURE)]

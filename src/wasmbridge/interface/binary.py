@@ -436,6 +436,18 @@ def uleb(value: int) -> bytes:
             return bytes(out)
 
 
+def sleb(value: int) -> bytes:
+    """Encode a signed LEB128 number."""
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        done = (value == 0 and not b & 0x40) or (value == -1 and b & 0x40)
+        out.append(b | (0 if done else 0x80))
+        if done:
+            return bytes(out)
+
+
 class _Reader:
     def __init__(self, data: bytes, offset: int, end: int | None = None) -> None:
         self.data = data

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
 
 
 class Kind(IntEnum):
@@ -32,6 +33,11 @@ class Kind(IntEnum):
     MUT_SLICE = 0x14  # &mut [T]
     OPTION = 0x15  # Option<T>
     RESULT = 0x16  # Result<T, E: Display>, the error crosses as its message
+    CHAR = 0x17  # char, a Unicode scalar value
+    TUPLE = 0x18  # (A, B, ...), 1 to 12 items
+    NAMED = 0x19  # a record, enum or class defined by a type record
+    BORROW = 0x1A  # &C or &mut C of a named type (whole parameters only)
+    RESULT_VALUE = 0x1B  # Result<T, E> where E is a named type or a Display type
 
 
 INTEGERS = frozenset({Kind.I8, Kind.U8, Kind.I16, Kind.U16, Kind.I32, Kind.U32, Kind.I64, Kind.U64})
@@ -67,7 +73,16 @@ INT_RANGE = {
     Kind.U64: (0, 2**64 - 1),
 }
 
-_NOT_OPTIONAL = frozenset({Kind.UNIT, Kind.OPTION, Kind.RESULT})
+RESULTS = frozenset({Kind.RESULT, Kind.RESULT_VALUE})
+# Types carrying a name that a type record defines.
+NAMED_KINDS = frozenset({Kind.NAMED, Kind.BORROW})
+# Kinds with an ``inner`` type.
+WITH_INNER = SEQUENCES | {Kind.OPTION} | RESULTS
+MAX_TUPLE = 12
+
+_NOT_OPTIONAL = frozenset({Kind.UNIT, Kind.OPTION, Kind.BORROW}) | RESULTS
+# What cannot be an element of a list or an item of a tuple.
+_NOT_ELEMENT = frozenset({Kind.UNIT, Kind.MUT_SLICE, Kind.BORROW}) | RESULTS
 BORROWED_SEQUENCES = frozenset({Kind.SLICE, Kind.MUT_SLICE})
 
 RUST_NAMES = {
@@ -85,39 +100,44 @@ RUST_NAMES = {
     Kind.F64: "f64",
     Kind.STR: "&str",
     Kind.STRING: "String",
+    Kind.CHAR: "char",
 }
 
 
 @dataclass(frozen=True)
 class Type:
-    """One interface type; ``inner`` is the element or payload type, if any."""
+    """One interface type.
+
+    ``inner`` is the element, payload or Ok type; ``items`` the items of a
+    tuple; ``name`` the type name of NAMED and BORROW, and the error type's
+    name of RESULT_VALUE (docs/abi-compound.md).
+    """
 
     kind: Kind
     inner: Type | None = None
+    items: tuple[Type, ...] = ()
+    name: str = ""
 
     def __post_init__(self) -> None:
-        needs_inner = self.kind in SEQUENCES or self.kind in (Kind.OPTION, Kind.RESULT)
-        if needs_inner and self.inner is None:
-            raise ValueError(f"{self.kind.name} needs an inner type")
-        if not needs_inner and self.inner is not None:
-            raise ValueError(f"{self.kind.name} takes no inner type")
-        if self.kind in SEQUENCES and self.inner is not None and self.inner.kind not in NUMBERS:
-            raise ValueError(f"slice elements must be numbers, not {self.inner}")
-        # Only one level of "nothing" (None) and of "failure" crosses, so these
-        # cannot nest; it also bounds every type to 4 levels (Result<Option<Vec<u8>>>).
-        if self.kind is Kind.OPTION and self.inner is not None and self.inner.kind in _NOT_OPTIONAL:
-            raise ValueError(f"Option<{self.inner}> is not an interface type")
-        if self.kind is Kind.RESULT and self.inner is not None and self.inner.kind is Kind.RESULT:
-            raise ValueError(f"Result<{self.inner}, E> is not an interface type")
+        problem = _structure_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
 
     @property
     def is_scalar(self) -> bool:
         return self.kind in SCALARS
 
     def rust(self) -> str:
-        """The Rust spelling, e.g. ``Option<Vec<f32>>``."""
+        """The Rust spelling, e.g. ``Option<Vec<f32>>`` or ``(f64, f64)``."""
         if self.kind in RUST_NAMES:
             return RUST_NAMES[self.kind]
+        if self.kind is Kind.TUPLE:
+            items = ", ".join(t.rust() for t in self.items)
+            return f"({items},)" if len(self.items) == 1 else f"({items})"
+        if self.kind is Kind.NAMED:
+            return self.name
+        if self.kind is Kind.BORROW:
+            return f"&{self.name}"
         assert self.inner is not None
         inner = self.inner.rust()
         return {
@@ -126,10 +146,42 @@ class Type:
             Kind.MUT_SLICE: f"&mut [{inner}]",
             Kind.OPTION: f"Option<{inner}>",
             Kind.RESULT: f"Result<{inner}, E>",
+            Kind.RESULT_VALUE: f"Result<{inner}, {self.name}>",
         }[self.kind]
 
     def __str__(self) -> str:
         return self.rust()
+
+
+def _structure_problem(t: Type) -> str | None:
+    """Why ``t`` is not a well-formed type on its own, or None."""
+    kind = t.kind
+    if (kind in WITH_INNER) != (t.inner is not None):
+        return f"{kind.name} {'needs' if kind in WITH_INNER else 'takes no'} inner type"
+    if kind is Kind.TUPLE and not 1 <= len(t.items) <= MAX_TUPLE:
+        return f"a tuple of {len(t.items)} items is not an interface type (1 to {MAX_TUPLE})"
+    if kind is not Kind.TUPLE and t.items:
+        return f"{kind.name} takes no items"
+    named = kind in NAMED_KINDS or kind is Kind.RESULT_VALUE
+    if named != bool(t.name):
+        return f"{kind.name} {'needs' if named else 'takes no'} type name"
+    for item in t.items:
+        if item.kind in _NOT_ELEMENT:
+            return f"`{item}` cannot be a tuple item"
+    inner = t.inner
+    if inner is None:
+        return None
+    if kind is Kind.MUT_SLICE and inner.kind not in NUMBERS:
+        return f"`&mut [T]` elements must be numbers, not `{inner}`"
+    if kind in SEQUENCES and inner.kind in _NOT_ELEMENT:
+        return f"`{inner}` cannot be a list element"
+    # Only one level of "nothing" (None) and of "failure" crosses, so these
+    # cannot nest.
+    if kind is Kind.OPTION and inner.kind in _NOT_OPTIONAL:
+        return f"Option<{inner}> is not an interface type"
+    if kind in RESULTS and inner.kind in RESULTS | {Kind.BORROW}:
+        return f"Result<{inner}, E> is not an interface type"
+    return None
 
 
 UNIT = Type(Kind.UNIT)
@@ -161,6 +213,79 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Field:
+    """A field of a record."""
+
+    name: str
+    type: Type
+
+
+@dataclass(frozen=True)
+class RecordDef:
+    """A record: a struct with public fields, crossing by value."""
+
+    name: str
+    fields: tuple[Field, ...]
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case of a C-like enum; ``value`` is its Rust discriminant."""
+
+    name: str
+    value: int
+
+
+@dataclass(frozen=True)
+class EnumDef:
+    """A C-like enum; it crosses as the 0-based index of its case."""
+
+    name: str
+    cases: tuple[Case, ...]
+    doc: str = ""
+
+
+class Receiver(IntEnum):
+    """How a method takes its object (the ``receiver`` byte of a method record)."""
+
+    STATIC = 0  # an associated function
+    REF = 1  # &self
+    MUT = 2  # &mut self
+    CONSTRUCTOR = 3  # `new` returning Self
+    OWNED = 4  # self, consumed
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method of a class; ``function.name`` is its wasm export ``Class.member``
+    and ``function.params`` exclude the receiver."""
+
+    member: str
+    receiver: Receiver
+    function: Function
+
+    @property
+    def takes_handle(self) -> bool:
+        """The wasm function takes the object's handle before the parameters."""
+        return self.receiver in (Receiver.REF, Receiver.MUT, Receiver.OWNED)
+
+
+@dataclass(frozen=True)
+class ClassDef:
+    """An opaque class: the guest keeps the object, hosts hold a handle."""
+
+    name: str
+    doc: str = ""
+    methods: tuple[Method, ...] = ()
+
+    @property
+    def destructor(self) -> str:
+        """The wasm export that drops an object: ``Name#drop(handle: i32)``."""
+        return f"{self.name}#drop"
+
+
+@dataclass(frozen=True)
 class Interface:
     """Everything a module's interface section declares."""
 
@@ -168,9 +293,28 @@ class Interface:
     exports: tuple[Function, ...] = ()
     imports: tuple[Function, ...] = ()
     unknown_records: int = field(default=0, compare=False)
+    records: tuple[RecordDef, ...] = ()
+    enums: tuple[EnumDef, ...] = ()
+    classes: tuple[ClassDef, ...] = ()
+    # Per-interface memo of derived facts (layouts); never compared.
+    memo: dict[str, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def export(self, name: str) -> Function | None:
         return next((f for f in self.exports if f.name == name), None)
+
+    def type_def(self, name: str) -> RecordDef | EnumDef | ClassDef | None:
+        """The record, enum or class named ``name`` (the first one, if defined twice)."""
+        return self._type_defs.get(name)
+
+    @cached_property
+    def _type_defs(self) -> dict[str, RecordDef | EnumDef | ClassDef]:
+        defs: dict[str, RecordDef | EnumDef | ClassDef] = {}
+        for group in (self.records, self.enums, self.classes):
+            for item in group:
+                defs.setdefault(item.name, item)
+        return defs
 
     def import_(self, module: str, name: str) -> Function | None:
         return next((f for f in self.imports if f.module == module and f.name == name), None)
@@ -187,16 +331,16 @@ def placement_problem(t: Type, *, result: bool, imported: bool) -> str | None:
     '`()` cannot be a parameter'
     """
     if not result:
-        if t.kind is Kind.UNIT or t.kind is Kind.RESULT:
+        if t.kind is Kind.UNIT or t.kind in RESULTS:
             return f"`{t}` cannot be a parameter"
         return None
     part: Type | None = t
     while part is not None:
-        if part.kind in BORROWED_SEQUENCES:
+        if part.kind in BORROWED_SEQUENCES or part.kind is Kind.BORROW:
             return f"the borrowed `{part}` cannot be returned"
         if imported and part.kind is Kind.STR:
             return "an imported function cannot return the borrowed `&str`"
-        if imported and part.kind is Kind.RESULT:
+        if imported and part.kind in RESULTS:
             return f"an imported function cannot return `{part}`"
         part = part.inner
     return None
