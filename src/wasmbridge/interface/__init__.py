@@ -17,6 +17,7 @@ from .layout import (
     layout,
     option_payload_offset,
 )
+from .names import python_param_names
 from .section import SECTION_NAME, SectionFormatError, SectionVersionError, decode, encode
 from .types import (
     Case,
@@ -61,6 +62,7 @@ __all__ = [
     "layout",
     "option_payload_offset",
     "parse",
+    "python_param_names",
     "read_interface",
     "validate",
 ]
