@@ -19,8 +19,9 @@ from collections.abc import Iterator
 
 from . import abi
 from .binary import BinaryFormatError, Export, FuncType, WasmModule
+from .rules import interface_problems
 from .section import type_problem
-from .types import Function, Interface, shown
+from .types import ClassDef, Function, Interface, Method, shown
 
 # (msg_ptr, msg_len, file_ptr, file_len, line, column) -> (), docs/abi.md "Panics"
 _PANIC: tuple[tuple[str, ...], tuple[str, ...]] = (("i32",) * 6, ())
@@ -43,8 +44,10 @@ def validate(wasm: WasmModule, interface: Interface | None) -> list[str]:
     problems = list(_host_imports(wasm))
     if interface is not None:
         problems += [
+            *interface_problems(interface),
             *_duplicates(interface),
             *_exports(wasm, interface),
+            *_classes(wasm, interface),
             *_imports(wasm, interface),
         ]
     return problems
@@ -70,7 +73,7 @@ def _label(func: Function, imported: bool) -> str:
 
 
 def _duplicates(interface: Interface) -> Iterator[str]:
-    exports = Counter(f.name for f in interface.exports)
+    exports = Counter(name for name, _ in _export_names(interface))
     for name, count in exports.items():
         if count > 1:
             yield f"export `{shown(name)}` is described {count} times"
@@ -78,7 +81,12 @@ def _duplicates(interface: Interface) -> Iterator[str]:
     for (module, name), count in imports.items():
         if count > 1:
             yield f"import `{shown(module)}.{shown(name)}` is described {count} times"
-    for funcs, imported in ((interface.exports, False), (interface.imports, True)):
+    methods = tuple(m.function for c in interface.classes for m in c.methods)
+    for funcs, imported in (
+        (interface.exports, False),
+        (methods, False),
+        (interface.imports, True),
+    ):
         for func in funcs:
             params = Counter(p.name for p in func.params)
             for name, count in params.items():
@@ -86,22 +94,85 @@ def _duplicates(interface: Interface) -> Iterator[str]:
                     yield f"{_label(func, imported)} has {count} parameters named `{shown(name)}`"
 
 
-def _exports(wasm: WasmModule, interface: Interface) -> Iterator[str]:
+def _export_names(interface: Interface) -> Iterator[tuple[str, str]]:
+    """Every wasm export the interface describes, with what describes it."""
+    for func in interface.exports:
+        yield func.name, "function"
+    for cls in interface.classes:
+        for method in cls.methods:
+            yield method.function.name, "method"
+        yield cls.destructor, "destructor"
+
+
+def _exported(wasm: WasmModule) -> dict[str, Export]:
     exported: dict[str, Export] = {}
     for export in wasm.exports:
         exported.setdefault(export.name, export)
+    return exported
+
+
+def _exports(wasm: WasmModule, interface: Interface) -> Iterator[str]:
+    exported = _exported(wasm)
     memory_problem = _memory_problem(wasm, exported)
     for func in interface.exports:
         label = _label(func, imported=False)
-        found = exported.get(func.name)
-        if found is None:
-            yield f"{label} is described, but the module does not export it"
-        elif found.kind != "func":
-            yield f"{label} is described as a function, but the module exports a {found.kind}"
-        else:
-            yield from _signature(label, func, _func_type(wasm, found.index), imported=False)
-            if memory_problem and abi.needs_memory(func):
+        found = _export_func(wasm, exported, label, func.name)
+        if isinstance(found, str):
+            yield found
+            continue
+        yield from _signature(label, func, found, imported=False)
+        if memory_problem and abi.needs_memory(func, interface):
+            yield f"{label} passes data through memory, but {memory_problem}"
+
+
+def _classes(wasm: WasmModule, interface: Interface) -> Iterator[str]:
+    exported = _exported(wasm)
+    memory_problem = _memory_problem(wasm, exported)
+    for cls in interface.classes:
+        for method in cls.methods:
+            func = method.function
+            label = f"method `{shown(func.name)}`"
+            found = _export_func(wasm, exported, label, func.name)
+            if isinstance(found, str):
+                yield found
+                continue
+            yield from _signature(label, func, found, imported=False, method=method)
+            if memory_problem and abi.needs_memory(func, interface):
                 yield f"{label} passes data through memory, but {memory_problem}"
+        yield from _destructor(wasm, exported, cls)
+
+
+def _destructor(wasm: WasmModule, exported: dict[str, Export], cls: ClassDef) -> Iterator[str]:
+    label = f"class `{shown(cls.name)}`"
+    found = exported.get(cls.destructor)
+    if found is None or found.kind != "func":
+        yield (
+            f"{label} has no destructor: the module does not export the function "
+            f"`{shown(cls.destructor)}`"
+        )
+        return
+    found_type = _func_type(wasm, found.index)
+    expected = abi.DESTRUCTOR_SIGNATURE
+    if isinstance(found_type, str):
+        yield f"{label}, destructor `{shown(cls.destructor)}`: {found_type}"
+    elif (found_type.params, found_type.results) != (expected.params, expected.results):
+        yield (
+            f"{label}: its destructor `{shown(cls.destructor)}` has type {found_type}, "
+            "not (i32) -> ()"
+        )
+
+
+def _export_func(
+    wasm: WasmModule, exported: dict[str, Export], label: str, name: str
+) -> FuncType | str:
+    """The type of the exported function ``name``, or the message saying why none."""
+    found = exported.get(name)
+    if found is None:
+        return f"{label} is described, but the module does not export it"
+    if found.kind != "func":
+        return f"{label} is described as a function, but the module exports a {found.kind}"
+    found_type = _func_type(wasm, found.index)
+    return f"{label}: {found_type}" if isinstance(found_type, str) else found_type
 
 
 def _imports(wasm: WasmModule, interface: Interface) -> Iterator[str]:
@@ -115,9 +186,10 @@ def _imports(wasm: WasmModule, interface: Interface) -> Iterator[str]:
         if found.kind != "func":
             yield f"{label} is described as a function, but the module imports a {found.kind}"
             continue
-        yield from _signature(
-            label, func, found.type if found.type is not None else "it has no type", imported=True
-        )
+        if found.type is None:
+            yield f"{label}: it has no type"
+            continue
+        yield from _signature(label, func, found.type, imported=True)
 
 
 def _func_type(wasm: WasmModule, index: int) -> FuncType | str:
@@ -129,16 +201,13 @@ def _func_type(wasm: WasmModule, index: int) -> FuncType | str:
 
 
 def _signature(
-    label: str, func: Function, found: FuncType | str, *, imported: bool
+    label: str, func: Function, found: FuncType, *, imported: bool, method: Method | None = None
 ) -> Iterator[str]:
     problem = type_problem(func, imported=imported)
     if problem is not None:  # no lowering to compare with
         yield problem
         return
-    if isinstance(found, str):
-        yield f"{label}: {found}"
-        return
-    expected = abi.signature(func)
+    expected = abi.signature(func) if method is None else abi.method_signature(method)
     if (expected.params, expected.results) != (found.params, found.results):
         yield (
             f"{label}: its interface types lower to ({', '.join(expected.params)}) -> "

@@ -167,21 +167,26 @@ def _structure_problem(t: Type) -> str | None:
         return f"{kind.name} {'needs' if named else 'takes no'} type name"
     for item in t.items:
         if item.kind in _NOT_ELEMENT:
-            return f"`{item}` cannot be a tuple item"
+            return f"`{shown_type(item)}` cannot be a tuple item"
     inner = t.inner
     if inner is None:
         return None
     if kind is Kind.MUT_SLICE and inner.kind not in NUMBERS:
-        return f"`&mut [T]` elements must be numbers, not `{inner}`"
+        return f"`&mut [T]` elements must be numbers, not `{shown_type(inner)}`"
     if kind in SEQUENCES and inner.kind in _NOT_ELEMENT:
-        return f"`{inner}` cannot be a list element"
+        return f"`{shown_type(inner)}` cannot be a list element"
     # Only one level of "nothing" (None) and of "failure" crosses, so these
     # cannot nest.
     if kind is Kind.OPTION and inner.kind in _NOT_OPTIONAL:
-        return f"Option<{inner}> is not an interface type"
+        return f"Option<{shown_type(inner)}> is not an interface type"
     if kind in RESULTS and inner.kind in RESULTS | {Kind.BORROW}:
-        return f"Result<{inner}, E> is not an interface type"
+        return f"Result<{shown_type(inner)}, E> is not an interface type"
     return None
+
+
+def shown_type(t: Type) -> str:
+    """A type read from a module, spelled in Rust and safe to put in a message."""
+    return shown(t.rust(), 120)
 
 
 UNIT = Type(Kind.UNIT)
@@ -332,16 +337,16 @@ def placement_problem(t: Type, *, result: bool, imported: bool) -> str | None:
     """
     if not result:
         if t.kind is Kind.UNIT or t.kind in RESULTS:
-            return f"`{t}` cannot be a parameter"
+            return f"`{shown_type(t)}` cannot be a parameter"
         return None
     part: Type | None = t
     while part is not None:
         if part.kind in BORROWED_SEQUENCES or part.kind is Kind.BORROW:
-            return f"the borrowed `{part}` cannot be returned"
+            return f"the borrowed `{shown_type(part)}` cannot be returned"
         if imported and part.kind is Kind.STR:
             return "an imported function cannot return the borrowed `&str`"
         if imported and part.kind in RESULTS:
-            return f"an imported function cannot return `{part}`"
+            return f"an imported function cannot return `{shown_type(part)}`"
         part = part.inner
     return None
 

@@ -1,0 +1,272 @@
+"""Rules an interface must follow on its own (docs/abi-compound.md, "Refused everywhere").
+
+Each interface goes through the codec first (``decode(encode(...))``), as a
+section a module carries would.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from compound_model import (
+    COUNTER,
+    F64,
+    GEO,
+    POINT,
+    SHAPE,
+    STR,
+    U32,
+    borrow,
+    func,
+    method,
+    named,
+    option,
+    tuple_of,
+    vec,
+)
+
+from wasmbridge.interface import (
+    Case,
+    ClassDef,
+    EnumDef,
+    Field,
+    Interface,
+    Kind,
+    Receiver,
+    RecordDef,
+    Type,
+)
+from wasmbridge.interface.rules import interface_problems
+from wasmbridge.interface.section import decode, encode
+
+
+def problems(iface: Interface) -> list[str]:
+    return interface_problems(decode(encode(iface)))
+
+
+def test_the_geo_interface_follows_every_rule() -> None:
+    assert problems(GEO) == []
+
+
+def test_a_record_with_no_fields_is_refused() -> None:
+    assert interface_problems(Interface(1, records=(RecordDef("Empty", ()),))) == [
+        "record `Empty` has no fields"
+    ]
+
+
+def test_an_enum_with_no_cases_or_a_discriminant_twice_is_refused() -> None:
+    twice = EnumDef("E", (Case("A", 1), Case("B", 1), Case("A", 2)))
+    assert problems(Interface(1, enums=(twice,))) == [
+        "enum `E` has 2 cases named `A`",
+        "enum `E` has 2 cases with the discriminant 1",
+    ]
+    assert interface_problems(Interface(1, enums=(EnumDef("None_", ()),))) == [
+        "enum `None_` has no cases"
+    ]
+
+
+def test_fields_and_members_named_twice_are_refused() -> None:
+    record = RecordDef("P", (Field("x", F64), Field("x", U32)))
+    cls = ClassDef(
+        "C",
+        methods=(
+            method("C", "get", Receiver.REF, {}, U32),
+            method("C", "get", Receiver.MUT, {}, U32),
+        ),
+    )
+    assert problems(Interface(1, records=(record,), classes=(cls,))) == [
+        "record `P` has 2 fields named `x`",
+        "class `C` has 2 members named `get`",
+    ]
+
+
+def test_a_type_name_defined_twice_or_also_a_function_is_refused() -> None:
+    iface = Interface(
+        1,
+        (func("Point", {}),),
+        records=(POINT,),
+        enums=(EnumDef("Point", (Case("A", 0),)),),
+        classes=(ClassDef("Point"),),
+    )
+    assert problems(iface) == [
+        "type `Point` is defined 3 times (record, enum, class)",
+        "export `Point` has the name of the record `Point`; hosts show both under one name",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("iface", "message"),
+    [
+        (
+            Interface(1, (func("f", {"p": named("Nope")}),)),
+            "export `f`, parameter `p`: no record, enum or class named `Nope` is defined",
+        ),
+        (
+            Interface(1, (func("f", {"p": borrow("Nope")}),)),
+            "export `f`, parameter `p`: no record, enum or class named `Nope` is defined",
+        ),
+        (
+            Interface(1, (func("f", {}, option(vec(named("Nope")))),)),
+            "export `f`, result: no record, enum or class named `Nope` is defined",
+        ),
+        (
+            Interface(1, records=(RecordDef("R", (Field("f", tuple_of(named("Nope"))),)),)),
+            "record `R`, field `f`: no record, enum or class named `Nope` is defined",
+        ),
+    ],
+    ids=["param", "borrow", "nested-result", "field"],
+)
+def test_a_name_nobody_defined_is_refused(iface: Interface, message: str) -> None:
+    assert problems(iface) == [message]
+
+
+def test_an_error_type_nobody_defined_is_a_display_error() -> None:
+    parse = func("parse", {"s": STR}, Type(Kind.RESULT_VALUE, U32, name="ParseIntError"))
+    assert problems(Interface(1, (parse,))) == []
+
+
+TAIL = "WIT has no recursive types; use a class for recursive data"
+
+
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        ((RecordDef("Node", (Field("next", named("Node")),)),), "Node -> Node"),
+        ((RecordDef("Tree", (Field("kids", vec(named("Tree"))),)),), "Tree -> Tree"),
+        (
+            (
+                RecordDef("A", (Field("b", option(named("B"))),)),
+                RecordDef(
+                    "B",
+                    (Field("x", U32), Field("a", tuple_of(U32, named("A")))),
+                ),
+            ),
+            "A -> B -> A",
+        ),
+    ],
+    ids=["direct", "list", "option-tuple-record"],
+)
+def test_a_record_that_contains_itself_is_refused(
+    records: tuple[RecordDef, ...], message: str
+) -> None:
+    assert problems(Interface(1, records=records)) == [
+        f"record `{records[0].name}` contains itself ({message}); {TAIL}"
+    ]
+
+
+def test_a_long_chain_of_records_is_walked_without_recursion() -> None:
+    count = sys.getrecursionlimit() * 5
+    chain = tuple(
+        RecordDef(f"R{i}", (Field("next", named(f"R{(i + 1) % count}")),)) for i in range(count)
+    )
+    (found,) = problems(Interface(1, records=chain))
+    assert found.startswith("record `R0` contains itself (R0 -> R1 -> R2 -> ")
+    assert found.endswith(f" -> R{count - 1} -> R0); {TAIL}")
+    open_chain = (*chain[:-1], RecordDef(f"R{count - 1}", (Field("x", U32),)))
+    found_all = problems(Interface(1, (func("f", {"r": named("R0")}),), records=open_chain))
+    assert found_all[0] == ("record `R0` nests deeper than 32 levels (counting through records)")
+    assert found_all[-1] == (
+        "export `f`, `R0` nests deeper than 32 levels (counting through records)"
+    )
+
+
+def test_a_type_32_levels_deep_is_accepted() -> None:
+    # R0 -> R1 -> ... -> R30 -> u32: 32 levels
+    chain = [RecordDef("R30", (Field("x", U32),))]
+    chain += [RecordDef(f"R{i}", (Field("next", named(f"R{i + 1}")),)) for i in range(29, -1, -1)]
+    assert problems(Interface(1, (func("f", {"r": named("R0")}),), records=tuple(chain))) == []
+    deeper = Interface(1, (func("f", {"r": option(named("R0"))}),), records=tuple(chain))
+    assert problems(deeper) == [
+        "export `f`, `Option<R0>` nests deeper than 32 levels (counting through records)"
+    ]
+
+
+CLASS_ONLY = "a class crosses only as a whole parameter or result"
+
+
+@pytest.mark.parametrize(
+    ("iface", "message"),
+    [
+        (
+            Interface(1, records=(RecordDef("R", (Field("c", named("Counter")),)),)),
+            f"record `R`, field `c`: the class `Counter` cannot be a record field; {CLASS_ONLY}",
+        ),
+        (
+            Interface(1, (func("f", {"c": tuple_of(U32, named("Counter"))}),)),
+            "export `f`, parameter `c`: the class `Counter` cannot be inside "
+            f"`(u32, Counter)`; {CLASS_ONLY}",
+        ),
+        (
+            Interface(1, (func("f", {}, vec(named("Counter"))),)),
+            "export `f`, result: the class `Counter` cannot be inside `Vec<Counter>`; "
+            f"{CLASS_ONLY}",
+        ),
+        (
+            Interface(1, (func("f", {"c": option(named("Counter"))}),)),
+            "export `f`, parameter `c`: the class `Counter` cannot be inside "
+            f"`Option<Counter>`; {CLASS_ONLY}",
+        ),
+    ],
+    ids=["record", "tuple", "list", "option"],
+)
+def test_a_class_inside_a_record_tuple_list_or_option_is_refused(
+    iface: Interface, message: str
+) -> None:
+    iface = Interface(1, iface.exports, records=iface.records, classes=(COUNTER,))
+    assert problems(iface) == [message]
+
+
+def test_a_class_may_be_a_whole_parameter_or_result_or_the_ok_of_a_result() -> None:
+    fallible = func("open", {"c": borrow("Counter")}, Type(Kind.RESULT, named("Counter")))
+    valued = func(
+        "take", {"c": named("Counter")}, Type(Kind.RESULT_VALUE, named("Counter"), name="Shape")
+    )
+    assert problems(Interface(1, (fallible, valued), enums=(SHAPE,), classes=(COUNTER,))) == []
+
+
+def test_borrows_and_valued_results_in_a_record_are_refused() -> None:
+    record = RecordDef(
+        "R",
+        (
+            Field("p", borrow("Point")),
+            Field("r", Type(Kind.RESULT_VALUE, U32, name="Point")),
+        ),
+    )
+    assert problems(Interface(1, records=(POINT, record))) == [
+        "record `R`, field `p`: the borrowed `&Point` can only be a whole parameter",
+        "record `R`, field `r`: `Result<u32, Point>` can only be a whole export result",
+    ]
+
+
+def test_a_valued_result_whose_error_is_a_class_is_refused() -> None:
+    f = func("f", {}, Type(Kind.RESULT_VALUE, U32, name="Counter"))
+    assert problems(Interface(1, (f,), classes=(COUNTER,))) == [
+        "export `f`, result: the error type of `Result<u32, Counter>` is the class `Counter`; "
+        "errors cross by value, so use a record or enum"
+    ]
+
+
+def test_an_import_cannot_take_or_return_a_class() -> None:
+    take = func("take", {"c": borrow("Counter")})
+    give = func("give", {}, named("Counter"))
+    imports = tuple(type(f)(f.name, f.params, f.result, module="env") for f in (take, give))
+    assert problems(Interface(1, (), imports, classes=(COUNTER,))) == [
+        "import `env.take`, parameter `c`: an imported function cannot take or return "
+        "the class `Counter`",
+        "import `env.give`, result: an imported function cannot take or return the class `Counter`",
+    ]
+
+
+def test_the_method_rules_name_the_method() -> None:
+    from wasmbridge.interface import Method
+
+    wrong_name = Method("get", Receiver.REF, func("C_get", {}, U32))
+    cls = ClassDef(
+        "C",
+        methods=(method("C", "new", Receiver.CONSTRUCTOR, {}, U32), wrong_name),
+    )
+    assert problems(Interface(1, classes=(cls,))) == [
+        "method `C.new` is a constructor but returns `u32`, not `C`",
+        "method `C.get` is exported as `C_get`, not `C.get`",
+    ]
