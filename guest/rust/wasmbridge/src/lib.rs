@@ -40,11 +40,13 @@
 )]
 
 extern crate alloc;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 pub use wasmbridge_macros::{export, import};
 
+mod codec;
+mod flat;
 mod heap;
 mod panic;
 

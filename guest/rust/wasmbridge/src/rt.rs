@@ -6,12 +6,23 @@
 use alloc::alloc::{dealloc, Layout};
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
-use alloc::vec::Vec;
+pub use alloc::vec::Vec;
 use core::cell::Cell;
 use core::fmt::Display;
+use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
 use core::{slice, str};
+
+pub use crate::codec::{
+    align_to, decode, encode, index_size, layout, load_field, load_index, store_field, store_index,
+    Canonical,
+};
+pub use crate::flat::{
+    as_slice, bad_case, char_from_host, char_param, class_into_handle, class_mut, class_ref,
+    class_take, err_value_into_ret, ret_encoded, ret_handle, ret_index, Encoded, ErrorValue,
+    ExportedOnlyOnce, FromParam, Lend,
+};
 
 /// Runs first in every exported function. With `std` it installs the panic
 /// hook on the first call; otherwise it is nothing at all.
@@ -142,7 +153,7 @@ macro_rules! scalar_ret {
 }
 
 scalar_ret!(i8 => i32, u8 => i32, i16 => i32, u16 => i32, i32 => i32, u32 => u32,
-            i64 => i64, u64 => u64, f32 => f32, f64 => f64);
+            i64 => i64, u64 => u64, f32 => f32, f64 => f64, usize => u32, isize => i32);
 
 impl IntoRet for bool {
     #[inline(always)]
@@ -194,12 +205,12 @@ impl<T: IntoRet> IntoRet for Option<T> {
 }
 
 #[inline(always)]
-unsafe fn write_tag(at: *mut u8, tag: u32) {
+pub(crate) unsafe fn write_tag(at: *mut u8, tag: u32) {
     (at as *mut u32).write(tag)
 }
 
 #[inline(always)]
-unsafe fn write_buffer<T>(at: *mut u8, ptr: *const T, len: usize) {
+pub(crate) unsafe fn write_buffer<T>(at: *mut u8, ptr: *const T, len: usize) {
     (at as *mut u32).write(ptr as usize as u32);
     (at.add(4) as *mut u32).write(len as u32);
 }
@@ -272,6 +283,55 @@ impl<E> ErrNotDisplay for ErrSlot<E> {
     fn wb_err_text(self) -> String {
         String::new()
     }
+}
+
+/// `Err(e)` of a result with value (0x1b), chosen like `wb_err_text`:
+/// `(&&ErrSlot::new(e)).wb_err_into(at)` picks `ErrAsValue` for exported
+/// records and enums (tag 2, the encoded value), `ErrAsMessage` for other
+/// `Display` errors (tag 1, the message), and `ErrUnusable` for the rest,
+/// which stops the build naming the type.
+pub trait ErrAsValue {
+    unsafe fn wb_err_into(&self, at: *mut u8);
+}
+
+impl<E: ErrorValue> ErrAsValue for &ErrSlot<E> {
+    #[inline(always)]
+    unsafe fn wb_err_into(&self, at: *mut u8) {
+        if let Some(error) = self.0.take() {
+            err_value_into_ret(&error, at)
+        }
+    }
+}
+
+pub trait ErrAsMessage {
+    unsafe fn wb_err_into(&self, at: *mut u8);
+}
+
+impl<E: Display> ErrAsMessage for ErrSlot<E> {
+    #[inline(always)]
+    unsafe fn wb_err_into(&self, at: *mut u8) {
+        err_into_ret(self.0.take().map(|e| e.to_string()).unwrap_or_default(), at)
+    }
+}
+
+pub trait ErrUnusable {
+    unsafe fn wb_err_into(self, at: *mut u8);
+}
+
+impl<E> ErrUnusable for ErrSlot<E> {
+    unsafe fn wb_err_into(self, _: *mut u8) {
+        #[allow(clippy::let_unit_value)]
+        let () = Unusable::<E>::REFUSED;
+    }
+}
+
+struct Unusable<E>(PhantomData<E>);
+
+impl<E> Unusable<E> {
+    const REFUSED: () = panic!(
+        "wasmbridge: the error type of an exported `Result` must be `String`, `&str`, a record \
+         or enum with #[wasmbridge::export], or implement `Display` (see the type named below)"
+    );
 }
 
 /// Compiles only for a `Display` type; the macro names the user's error
