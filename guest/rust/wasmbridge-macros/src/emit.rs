@@ -26,12 +26,14 @@ pub fn wires(ty: &Ty, base: &str) -> Vec<Wire> {
         Ty::String => buffer("*mut u8".to_string()),
         Ty::Slice(n) => buffer(format!("*const {}", prim(*n))),
         Ty::Vec(n) | Ty::MutSlice(n) => buffer(format!("*mut {}", prim(*n))),
+        Ty::Char | Ty::Named(_) | Ty::Borrowed(..) => vec![wire("", "u32".to_string())],
+        Ty::List(..) | Ty::Tuple(_) => vec![wire("", "*const u8".to_string())],
         Ty::Option(inner) => {
             let mut list = vec![wire("_some", "i32".to_string())];
             list.extend(wires(inner, base));
             list
         }
-        Ty::Unit | Ty::Result(..) => Vec::new(), // never parameters
+        Ty::Unit | Ty::Result(..) | Ty::ResultValue(..) => Vec::new(), // never parameters
     }
 }
 
@@ -50,6 +52,7 @@ pub fn scalar_result(ty: &Ty) -> String {
     match ty {
         Ty::Bool => "-> i32".to_string(),
         Ty::Num(n) => format!("-> {}", n.wire()),
+        Ty::Char => "-> u32".to_string(),
         _ => String::new(),
     }
 }

@@ -26,15 +26,23 @@ use proc_macro::{Delimiter, Span, TokenStream, TokenTree};
 
 use crate::emit::{quote, scalar_result, wire_list, wires, Wire, RT};
 use crate::error::{to_compile_errors, Error, Result};
+use crate::items::{item_kind, ItemKind};
 use crate::names::{reserved_export, suggestion};
 use crate::parse::{parse_fn, string_arg, FnItem, Mode};
 use crate::record::{export_record, section_item, Signature};
 use crate::types::{fn_types, FnTypes, Ty};
+use crate::{class, data};
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let tokens: Vec<TokenTree> = item.clone().into_iter().collect();
-    let extra = generate(attr, &tokens).unwrap_or_else(|errors| to_compile_errors(&errors));
-    // The user's function stays as written, whatever happens to the glue.
+    let generated = match item_kind(&tokens) {
+        ItemKind::Struct => data::record(attr, &tokens),
+        ItemKind::Enum => data::enumeration(attr, &tokens),
+        ItemKind::Impl => class::class(attr, &tokens),
+        ItemKind::Other => generate(attr, &tokens),
+    };
+    let extra = generated.unwrap_or_else(|errors| to_compile_errors(&errors));
+    // The user's item stays as written, whatever happens to the glue.
     item.into_iter().chain(extra).collect()
 }
 
@@ -57,13 +65,25 @@ fn generate(
     let sig = Signature { name: &name, doc: &doc, params: &params, result: &result };
     let record = export_record(&sig, f.name.span()).map_err(|e| vec![e])?;
     let cfgs = f.cfgs().to_string();
-    let code = format!("{}\n{}", wrapper(&f, &sig, &cfgs), section_item(&record, &cfgs));
+    let call = Wrapper {
+        ident: format!("__wb_export_{}", f.plain_name()),
+        callee: f.name.to_string(),
+        receiver: None,
+        sig: &sig,
+    };
+    let code = format!("{}\n{}", wrapper(&call, &cfgs), section_item(&record, &cfgs));
     let mut out: TokenStream =
         code.parse().expect("wasmbridge generated invalid code; please report");
-    if let Ty::Result(_, err) = &result {
-        out.extend(assert_display(err, &cfgs));
-    }
+    out.extend(result_checks(&result, &cfgs));
     Ok(out)
+}
+
+/// The compile-time check of a text `Result`'s error type.
+pub fn result_checks(result: &Ty, cfgs: &str) -> TokenStream {
+    match result {
+        Ty::Result(_, err) => assert_display(err, cfgs),
+        _ => TokenStream::new(),
+    }
 }
 
 /// `name = "other"`: the export's name when it differs from the function's.
@@ -96,34 +116,47 @@ fn check_name(f: &FnItem, name: &str) -> Result<()> {
     ))
 }
 
-fn wrapper(f: &FnItem, sig: &Signature, cfgs: &str) -> String {
+/// An `extern "C"` wrapper to generate: its Rust name, what it calls, and
+/// the receiver expression of a method (built from the handle `__wb_self`).
+pub struct Wrapper<'a> {
+    pub ident: String,
+    pub callee: String,
+    pub receiver: Option<String>,
+    pub sig: &'a Signature<'a>,
+}
+
+pub fn wrapper(w: &Wrapper, cfgs: &str) -> String {
     let mut wire_params: Vec<Wire> = Vec::new();
-    if sig.result.uses_retptr() {
+    if w.sig.result.uses_retptr() {
         wire_params.push(Wire { name: "__wb_ret".to_string(), ty: "*mut u8".to_string() });
     }
     let mut args = Vec::new();
-    for (name, ty) in sig.params {
+    if let Some(receiver) = &w.receiver {
+        wire_params.push(Wire { name: "__wb_self".to_string(), ty: "u32".to_string() });
+        args.push(receiver.clone());
+    }
+    for (name, ty) in w.sig.params {
         let base = format!("__wb_arg_{}", name);
         wire_params.extend(wires(ty, &base));
         args.push(lift_param(ty, &base));
     }
-    let call = format!("{}({})", f.name, args.join(", "));
+    let call = format!("{}({})", w.callee, args.join(", "));
     format!(
         "{cfgs}
         #[doc(hidden)]
         #[allow(non_snake_case, dead_code, unused_unsafe, clippy::all)]
         #[cfg_attr(target_arch = \"wasm32\", export_name = {export})]
-        extern \"C\" fn __wb_export_{ident}({params}) {result} {{
+        extern \"C\" fn {ident}({params}) {result} {{
             {RT}::enter();
             unsafe {{ {body} }}
         }}",
         cfgs = cfgs,
-        export = quote(sig.name),
-        ident = f.plain_name(),
+        export = quote(w.sig.name),
+        ident = w.ident,
         params = wire_list(&wire_params),
-        result = scalar_result(sig.result),
+        result = scalar_result(w.sig.result),
         RT = RT,
-        body = lower_result(sig.result, &call),
+        body = lower_result(w.sig.result, &call),
     )
 }
 
@@ -134,18 +167,40 @@ fn lift_param(ty: &Ty, base: &str) -> String {
         Ty::Bool => format!("({} != 0)", base),
         Ty::Num(n) if n.is_narrow() => format!("({} as {})", base, n.name()),
         Ty::Num(_) => base.to_string(),
+        Ty::Char => format!("{}::char_param({})", RT, base),
         Ty::Str => buffer("str_ref"),
         Ty::String => buffer("string"),
         Ty::Slice(_) => buffer("slice_ref"),
         Ty::MutSlice(_) => buffer("slice_mut"),
         Ty::Vec(_) => buffer("vec"),
+        Ty::List(_, false) => format!("{RT}::as_slice(&{RT}::decode({b}))", RT = RT, b = base),
+        Ty::List(_, true) | Ty::Tuple(_) => format!("{}::decode({})", RT, base),
+        Ty::Named(_) => format!("{}::FromParam::from_param({})", RT, base),
+        Ty::Borrowed(n, mutable) => format!(
+            "<{ty} as {RT}::Lend>::{get}(&{m}<{ty} as {RT}::Lend>::lend({b}))",
+            ty = n.rust(),
+            RT = RT,
+            get = if *mutable { "get_mut" } else { "get" },
+            m = if *mutable { "mut " } else { "" },
+            b = base
+        ),
         Ty::Option(inner) => format!(
             "if {b}_some != 0 {{ ::core::option::Option::Some({v}) }} \
              else {{ ::core::option::Option::None }}",
             b = base,
             v = lift_param(inner, base)
         ),
-        Ty::Unit | Ty::Result(..) => unreachable!("not a parameter type"),
+        Ty::Unit | Ty::Result(..) | Ty::ResultValue(..) => unreachable!("not a parameter type"),
+    }
+}
+
+/// `expr` of type `ty`, made ready for `IntoRet`: tuples and lists are
+/// handed over as encoded buffers.
+fn wrap(ty: &Ty, expr: &str) -> String {
+    match ty {
+        Ty::List(..) | Ty::Tuple(_) => format!("{}::Encoded({})", RT, expr),
+        Ty::Option(inner) if inner.is_compound() => format!("({}).map({}::Encoded)", expr, RT),
+        _ => expr.to_string(),
     }
 }
 
@@ -156,9 +211,10 @@ fn lower_result(result: &Ty, call: &str) -> String {
         Ty::Bool => format!("{} as i32", call),
         Ty::Num(n) if n.is_narrow() => format!("{} as i32", call),
         Ty::Num(_) => call.to_string(),
-        Ty::Result(..) => format!(
+        Ty::Char => format!("{} as u32", call),
+        Ty::Result(ok, _) => format!(
             "match {call} {{
-                ::core::result::Result::Ok(__wb_ok) => {RT}::ok_into_ret(__wb_ok, __wb_ret),
+                ::core::result::Result::Ok(__wb_ok) => {RT}::ok_into_ret({ok}, __wb_ret),
                 ::core::result::Result::Err(__wb_err) => {{
                     // Autoref specialization: String and &str errors move or
                     // copy their text; other errors go through Display.
@@ -167,9 +223,24 @@ fn lower_result(result: &Ty, call: &str) -> String {
                 }}
             }}",
             call = call,
+            ok = wrap(ok, "__wb_ok"),
             RT = RT
         ),
-        _ => format!("{}::IntoRet::into_ret({}, __wb_ret)", RT, call),
+        Ty::ResultValue(ok, ..) => format!(
+            "match {call} {{
+                ::core::result::Result::Ok(__wb_ok) => {RT}::ok_into_ret({ok}, __wb_ret),
+                ::core::result::Result::Err(__wb_err) => {{
+                    // Autoref specialization: exported records and enums
+                    // cross as values, other errors as their Display text.
+                    use {RT}::{{ErrAsValue as _, ErrAsMessage as _, ErrUnusable as _}};
+                    (&&{RT}::ErrSlot::new(__wb_err)).wb_err_into(__wb_ret)
+                }}
+            }}",
+            call = call,
+            ok = wrap(ok, "__wb_ok"),
+            RT = RT
+        ),
+        _ => format!("{}::IntoRet::into_ret({}, __wb_ret)", RT, wrap(result, call)),
     }
 }
 

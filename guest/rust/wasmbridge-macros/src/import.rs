@@ -211,6 +211,7 @@ fn lower(ty: &Ty, expr: &str, base: &str, wires: &[Wire]) -> String {
         Ty::Bool => format!("let {} = {} as i32;", base, expr),
         Ty::Num(n) if n.is_narrow() => format!("let {} = {} as i32;", base, expr),
         Ty::Num(_) => format!("let {} = {};", base, expr),
+        Ty::Char => format!("let {} = {} as u32;", base, expr),
         Ty::Str | Ty::Slice(_) => {
             format!("let {b}_ptr = {e}.as_ptr(); let {b}_len = {e}.len();", b = base, e = expr)
         }
@@ -244,7 +245,10 @@ fn lower(ty: &Ty, expr: &str, base: &str, wires: &[Wire]) -> String {
                 zeros = zeros.join(", "),
             )
         }
-        Ty::Unit | Ty::Result(..) => unreachable!("not a parameter type"),
+        Ty::Unit | Ty::Result(..) | Ty::ResultValue(..) => unreachable!("not a parameter type"),
+        Ty::List(..) | Ty::Tuple(_) | Ty::Named(_) | Ty::Borrowed(..) => {
+            unreachable!("refused in imports")
+        }
     }
 }
 
@@ -266,6 +270,7 @@ fn lift_result(result: &Ty, call: &str) -> String {
         Ty::Bool => format!("{} != 0", call),
         Ty::Num(n) if n.is_narrow() => format!("{} as {}", call, prim(*n)),
         Ty::Num(_) => call.to_string(),
+        Ty::Char => format!("{}::char_from_host({})", RT, call),
         _ => format!("{}; {}::FromRet::from_ret(__wb_area.as_ptr())", call, RT),
     }
 }

@@ -23,11 +23,30 @@ pub enum AttrKind {
     Other,
 }
 
-/// Which kind of `fn` is parsed; the two accept different qualifiers.
+/// Which kind of `fn` is parsed; they accept different qualifiers.
 #[derive(Clone, Copy, PartialEq)]
 pub enum Mode {
     Export,
     Import,
+    /// A `pub fn` of an exported `impl` block: it may take a receiver.
+    Method,
+}
+
+impl Mode {
+    fn exported(self) -> bool {
+        self != Mode::Import
+    }
+}
+
+/// How a method takes its object.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Receiver {
+    /// `&self`
+    Ref,
+    /// `&mut self`
+    Mut,
+    /// `self` or `mut self`: the method consumes the object.
+    Owned,
 }
 
 pub struct Param {
@@ -47,24 +66,15 @@ pub struct FnItem {
     pub params: Vec<Param>,
     /// The tokens after `->`; empty for `()`.
     pub ret: Vec<TokenTree>,
+    /// A method's receiver (`Mode::Method` only).
+    pub receiver: Option<Receiver>,
 }
 
 impl FnItem {
     /// The doc comment: `#[doc]` texts joined by newlines, each line without
     /// the one leading space that `/// text` leaves.
     pub fn doc(&self) -> String {
-        let texts: Vec<&str> = self
-            .attrs
-            .iter()
-            .filter_map(|a| match &a.kind {
-                AttrKind::Doc(text) => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
-        let joined = texts.join("\n");
-        let lines: Vec<&str> =
-            joined.split('\n').map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
-        lines.join("\n")
+        crate::items::doc_of(&self.attrs)
     }
 
     /// The `#[cfg(...)]` attributes, to put on every generated item.
@@ -219,8 +229,9 @@ pub fn parse_fn(tokens: &[TokenTree], mode: Mode) -> Result<FnItem> {
     let vis = visibility(&mut c);
     qualifiers(&mut c, mode)?;
     if !c.eat_ident("fn") {
-        let what = if mode == Mode::Export {
-            "#[wasmbridge::export] goes on a `fn`"
+        let what = if mode.exported() {
+            "#[wasmbridge::export] goes on a `fn`, a struct with named fields (a record), a \
+             C-like enum, or an inherent `impl` block (a class)"
         } else {
             "a #[wasmbridge::import] block holds only `fn` declarations"
         };
@@ -239,10 +250,18 @@ pub fn parse_fn(tokens: &[TokenTree], mode: Mode) -> Result<FnItem> {
         Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => g.clone(),
         _ => return Err(Error::new(c.span(), "expected the parameter list")),
     };
-    let params = split_commas(&params_group.stream().into_iter().collect::<Vec<_>>())
-        .iter()
-        .map(|p| param(p, mode))
-        .collect::<Result<Vec<_>>>()?;
+    let mut param_tokens = split_commas(&params_group.stream().into_iter().collect::<Vec<_>>());
+    let receiver = match param_tokens.first() {
+        Some(first) if mode == Mode::Method => {
+            let found = receiver(first)?;
+            if found.is_some() {
+                param_tokens.remove(0);
+            }
+            found
+        }
+        _ => None,
+    };
+    let params = param_tokens.iter().map(|p| param(p, mode)).collect::<Result<Vec<_>>>()?;
     let ret = if c.eat_arrow() { result_tokens(&mut c, mode)? } else { Vec::new() };
     if c.is_ident("where") {
         return Err(Error::new(
@@ -250,7 +269,35 @@ pub fn parse_fn(tokens: &[TokenTree], mode: Mode) -> Result<FnItem> {
             "`where` clauses are not supported: exported functions have concrete types",
         ));
     }
-    Ok(FnItem { attrs, vis, name, params_group, params, ret })
+    Ok(FnItem { attrs, vis, name, params_group, params, ret, receiver })
+}
+
+/// A method's receiver: `&self`, `&mut self`, `self`, `mut self` (also
+/// `&'a self`), None when the first parameter is not `self`.
+fn receiver(tokens: &[TokenTree]) -> Result<Option<Receiver>> {
+    let mut c = Cursor::new(tokens);
+    c.attrs();
+    let start = c.rest();
+    let borrowed = c.eat_punct('&');
+    if borrowed && c.is_punct('\'') {
+        c.next();
+        c.next();
+    }
+    let mutable = c.eat_ident("mut");
+    if !c.eat_ident("self") {
+        return Ok(None);
+    }
+    if !c.at_end() {
+        let message = "write the receiver as `&self`, `&mut self` or `self`: a class object \
+                       crosses as a handle, so typed receivers (`self: Box<Self>`) are not \
+                       supported";
+        return Err(Error::spanning(start, message));
+    }
+    Ok(Some(match (borrowed, mutable) {
+        (true, false) => Receiver::Ref,
+        (true, true) => Receiver::Mut,
+        (false, _) => Receiver::Owned,
+    }))
 }
 
 /// `pub`, `pub(crate)`, `pub(in path)`, or nothing.
@@ -276,7 +323,7 @@ fn qualifiers(c: &mut Cursor, mode: Mode) -> Result<()> {
                 "`async fn` cannot be exported: a host call runs to completion",
             ));
         } else if c.eat_ident("unsafe") {
-            if mode == Mode::Export {
+            if mode.exported() {
                 let message = "an `unsafe fn` cannot be exported: the host cannot uphold its \
                                safety contract; export a safe wrapper";
                 return Err(Error::new(span, message));
@@ -296,7 +343,7 @@ fn result_tokens(c: &mut Cursor, mode: Mode) -> Result<Vec<TokenTree>> {
     let mut ret = Vec::new();
     while let Some(token) = c.peek() {
         let body = matches!(token, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace);
-        if (mode == Mode::Export && body && c.pos + 1 == c.tokens.len()) || c.is_ident("where") {
+        if (mode.exported() && body && c.pos + 1 == c.tokens.len()) || c.is_ident("where") {
             break;
         }
         ret.push(token.clone());
@@ -313,15 +360,19 @@ fn param(tokens: &[TokenTree], mode: Mode) -> Result<Param> {
     let mut c = Cursor::new(tokens);
     c.attrs();
     let start = c.pos;
-    if mode == Mode::Export {
+    if mode.exported() {
         c.eat_ident("mut");
     }
     let is_self = c.is_ident("self") || c.is_punct('&');
     let ident = match c.next() {
         Some(TokenTree::Ident(i)) if !is_self && i.to_string() != "_" => i,
         _ if is_self => {
-            let message = "methods cannot cross the bridge: `self` has no interface type; \
-                           export a free function";
+            let message = if mode == Mode::Method {
+                "`self` must be a method's first parameter"
+            } else {
+                "`self` has no interface type here: to export methods, put \
+                 #[wasmbridge::export] on the whole `impl` block"
+            };
             return Err(Error::spanning(&tokens[start..], message));
         }
         Some(TokenTree::Punct(p)) if p.as_char() == '.' => {
