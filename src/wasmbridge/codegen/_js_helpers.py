@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from ..interface.types import Kind
+from . import _js_encoded, _js_objects
 from ._js_loading import ALL_TEXT as LOADING_TEXT
 from ._js_names import TYPED_ARRAYS, identifiers, js_identifier
 
@@ -276,6 +277,24 @@ function describeValue(value) {
   if (Array.isArray(value)) return `Array(${value.length})`;
   return String(value);
 }""",
+    "describeCallObjects": """\
+// `name(args)` as error messages show a call; records and objects by their kind.
+function describeCall(name, args) {
+  return `\\`${name}(${args.map(describeValue).join(", ")})\\``;
+}
+function describeValue(value) {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 24 ? `${value.slice(0, 21)}...` : value);
+  }
+  if (typeof value === "bigint") return `${value}n`;
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.length})`;
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (typeof value === "object" && value !== null) {
+    const name = value.constructor?.name;
+    return name && name !== "Object" ? name : "{...}";
+  }
+  return String(value);
+}""",
     "ReturnedError": """\
 /** The Rust function returned `Err(e)`; `error` is `e.to_string()`. */
 class ReturnedError extends Error {
@@ -283,6 +302,19 @@ class ReturnedError extends Error {
     super(`${call} in ${MODULE} returned an error: ${error}`);
     this.name = "ReturnedError";
     this.error = error;
+  }
+}""",
+    "ReturnedErrorValue": """\
+/**
+ * The Rust function returned `Err(e)`: `value` is `e` when its type is a record or enum
+ * of the module (else undefined), `error` its text.
+ */
+class ReturnedError extends Error {
+  constructor(call, error, value) {
+    super(`${call} in ${MODULE} returned an error: ${error}`);
+    this.name = "ReturnedError";
+    this.error = error;
+    this.value = value;
   }
 }""",
     "GuestPanic": """\
@@ -336,7 +368,15 @@ function failure(error, name, args) {
 }""",
 }
 
-LIBRARY: dict[str, str] = {**_MEMORY, **_CHECKS, **_LOWERING, **_LIFTING, **_ERRORS}
+LIBRARY: dict[str, str] = {
+    **_MEMORY,
+    **_CHECKS,
+    **_LOWERING,
+    **_LIFTING,
+    **_ERRORS,
+    **_js_encoded.ENCODED,
+    **_js_objects.OBJECTS,
+}
 
 REQUIRES: dict[str, tuple[str, ...]] = {
     "allocate": (),
@@ -368,6 +408,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "reportPanic": ("readText",),
     "failure": ("describeCall",),
     "failureWithPanics": ("describeCall", "GuestPanic"),
+    **_js_encoded.REQUIRES,
+    **_js_objects.REQUIRES,
 }
 
 # Names js.py writes around the snippets above (module state, shims, the export
@@ -382,6 +424,7 @@ _STATE_NAMES = (
     "returnArea",
     "loading",
     "linkImports",
+    "types",
 )
 _WRITTEN_NAMES = {
     *_STATE_NAMES,

@@ -61,6 +61,14 @@ def exported_functions(interface: Interface | None, module: WasmModule) -> list[
     return sorted(funcs, key=lambda f: f.name)
 
 
+def type_names(interface: Interface | None) -> list[str]:
+    """The names of the records, enums and classes an interface defines, sorted."""
+    if interface is None:
+        return []
+    groups = (interface.records, interface.enums, interface.classes)
+    return sorted(item.name for group in groups for item in group)
+
+
 def camel_case(name: str) -> str:
     """``my_module`` → ``MyModule``."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-]+", name) if part)
@@ -85,6 +93,11 @@ class Writer:
         if self._lines:
             self._lines.extend([""] * max(0, count - trailing))
 
+    @property
+    def depth(self) -> int:
+        """How many levels ``line`` indents by now."""
+        return self._depth
+
     @contextmanager
     def indent(self) -> Iterator[None]:
         self._depth += 1
@@ -106,9 +119,10 @@ class Writer:
 class Helpers:
     """Hand-written helper snippets, each emitted at most once and only when used.
 
-    ``need(name)`` records the helper (and those it ``requires``) and returns
-    its name for the caller to use; ``emit()`` returns the recorded snippets
-    in first-use order, or in the library's order with ``library_order``.
+    ``need(name)`` records the helper (and those it ``requires``, or the
+    variant ``prefer`` chose) and returns its name for the caller to use;
+    ``emit()`` returns the recorded snippets in first-use order, or in the
+    library's order with ``library_order``.
     """
 
     def __init__(
@@ -117,16 +131,23 @@ class Helpers:
         self._library = library
         self._requires = requires or {}
         self._used: dict[str, str] = {}
+        self._variants: dict[str, str] = {}
+
+    def prefer(self, name: str, variant: str) -> None:
+        """Asking for ``name`` brings ``variant`` instead: a snippet defining the same
+        names differently (call it before anything needs ``name``)."""
+        self._variants[name] = variant
 
     def need(self, name: str) -> str:
-        if name not in self._used:
-            self._used[name] = self._library[name]
-            for dependency in self._requires.get(name, ()):
+        key = self._variants.get(name, name)
+        if key not in self._used:
+            self._used[key] = self._library[key]
+            for dependency in self._requires.get(key, ()):
                 self.need(dependency)
         return name
 
     def used(self, name: str) -> bool:
-        return name in self._used
+        return self._variants.get(name, name) in self._used
 
     def emit(self, *, library_order: bool = False) -> list[str]:
         if library_order:

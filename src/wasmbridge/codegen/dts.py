@@ -8,31 +8,45 @@ returns them:
     const sum: number = add(5, 7);
 
 Parameters accept what the glue converts (an Array for a numeric slice);
-results are what it returns (a typed array for a ``Vec``).
+results are what it returns (a typed array for a ``Vec``). Records are
+interfaces, enums ``declare enum``s (the glue exports a frozen object with
+the same members), classes ``declare class``es (_ts_types, _dts_types).
 """
 
 from __future__ import annotations
 
 from ..interface import Function, Interface, Type, WasmModule, abi
-from ..interface.types import FLOATS, INTEGERS, Kind
-from ._js_helpers import BODY_NAMES, export_locals
-from ._js_names import (
-    TYPED_ARRAYS,
-    export_specifier,
-    import_key,
-    js_identifier,
-    property_name,
-)
-from ._writer import Writer, exported_functions, header
-
-BYTES_IN = "Uint8Array | ArrayBufferView | ArrayBuffer | readonly number[]"
+from ..interface.types import Kind
+from ._dts_types import declare_callable, declare_types, doc_comment, param_names
+from ._js_checks import require_expressible
+from ._js_helpers import export_locals
+from ._js_names import export_specifier, import_key, property_name
+from ._ts_types import TsTypes
+from ._writer import Writer, exported_functions, header, type_names
 
 ERROR_CLASSES = {
     "ReturnedError": (
+        "ReturnedError",
         "The Rust function returned `Err(e)`.",
         ["/** `e.to_string()`, the guest's own text. */", "readonly error: string;"],
     ),
+    "ReturnedErrorValue": (
+        "ReturnedError",
+        "The Rust function returned `Err(e)`.",
+        [
+            "/** `e.to_string()`, or for a record or enum of the module a description of it. */",
+            "readonly error: string;",
+            "/** `e` itself when its type is a record or enum of the module, else undefined. */",
+            "readonly value: unknown;",
+        ],
+    ),
+    "HandleError": (
+        "HandleError",
+        "A class object that cannot be used: freed, moved into the module, or not its own.",
+        [],
+    ),
     "GuestPanic": (
+        "GuestPanic",
         "The Rust function panicked; the trap is the `cause`.",
         [
             "/** The panic message; empty when the build left it out. */",
@@ -45,48 +59,14 @@ ERROR_CLASSES = {
 }
 
 
-def _scalar(kind: Kind) -> str:
-    if kind is Kind.BOOL:
-        return "boolean"
-    if kind in (Kind.I64, Kind.U64):
-        return "bigint"
-    assert kind in INTEGERS or kind in FLOATS
-    return "number"
-
-
 def ts_param(t: Type) -> str:
     """What a caller may pass for a parameter (or a host function may return) of type ``t``."""
-    if t.kind is Kind.OPTION:
-        assert t.inner is not None
-        return f"{ts_param(t.inner)} | null | undefined"
-    if t.kind in (Kind.STR, Kind.STRING):
-        return "string"
-    if t.kind in (Kind.SLICE, Kind.VEC, Kind.MUT_SLICE):
-        assert t.inner is not None
-        array = TYPED_ARRAYS[t.inner.kind]
-        if t.kind is Kind.MUT_SLICE:
-            return array
-        if t.inner.kind is Kind.U8:
-            return BYTES_IN
-        return f"{array} | readonly {_scalar(t.inner.kind)}[]"
-    if t.kind is Kind.RESULT:
-        assert t.inner is not None
-        return ts_param(t.inner)
-    return "void" if t.kind is Kind.UNIT else _scalar(t.kind)
+    return TsTypes().param(t)
 
 
 def ts_result(t: Type) -> str:
     """What a call returns (or a host function receives) for type ``t``."""
-    if t.kind in (Kind.OPTION, Kind.RESULT):
-        assert t.inner is not None
-        inner = ts_result(t.inner)
-        return f"{inner} | undefined" if t.kind is Kind.OPTION else inner
-    if t.kind in (Kind.STR, Kind.STRING):
-        return "string"
-    if t.kind in (Kind.SLICE, Kind.VEC, Kind.MUT_SLICE):
-        assert t.inner is not None
-        return TYPED_ARRAYS[t.inner.kind]
-    return "void" if t.kind is Kind.UNIT else _scalar(t.kind)
+    return TsTypes().result(t)
 
 
 def emit_dts(
@@ -98,6 +78,7 @@ def emit_dts(
     tool: str | None = None,
 ) -> str:
     """The declarations matching ``emit_js`` for the same module."""
+    require_expressible(interface, wasm_name)
     w = Writer(indent="  ")
     w.line(f"// {header(wasm_name, interface, tool=tool)}")
     w.blank()
@@ -105,18 +86,18 @@ def emit_dts(
     exported_init = any(f.name == "init" for f in exports)
     _init_types(w, wasm_name, _host_functions(interface, wasm), export_init=not exported_init)
     # The same local names as the glue's: `Object_` declared, exported as `Object`.
-    locals_ = export_locals([f.name for f in exports])
-    renamed: list[tuple[str, str]] = []
+    locals_ = export_locals([f.name for f in exports] + type_names(interface))
+    ts = TsTypes(locals_)
+    renamed = [(local, name) for name, local in sorted(locals_.items()) if local != name]
+    if interface is not None:
+        declare_types(w, interface, locals_, ts)
     for func in exports:
-        local = locals_[func.name]
         w.blank()
-        _declare(w, func, local)
-        if local != func.name:
-            renamed.append((local, func.name))
-    for name in _error_classes(interface, wasm):
-        if name not in locals_:  # the glue's own names yield to the module's
+        _declare(w, func, locals_[func.name], ts)
+    for key in _error_classes(interface, wasm):
+        if ERROR_CLASSES[key][0] not in locals_:  # the glue's own names yield to the module's
             w.blank()
-            _error_class(w, name)
+            _error_class(w, key)
     if renamed:
         w.blank()
         specifiers = ", ".join(export_specifier(local, name) for local, name in renamed)
@@ -138,7 +119,7 @@ def _host_functions(interface: Interface | None, wasm: WasmModule) -> list[tuple
             result = _raw(imp.type.results[0]) if imp.type.results else "void"
             found.append((key, f"({params}) => {result}", f"`{imp.module}.{imp.name}` {imp.type}"))
             continue
-        names = _param_names([p.name for p in func.params])
+        names = param_names([p.name for p in func.params])
         params = ", ".join(
             f"{name}: {ts_result(p.type)}" for name, p in zip(names, func.params, strict=True)
         )
@@ -161,13 +142,15 @@ def _init_types(
     )
     w.blank()
     if host:
-        _doc(w, f"The host functions {wasm_name} calls; each defaults to the global of that name.")
+        doc_comment(
+            w, f"The host functions {wasm_name} calls; each defaults to the global of that name."
+        )
         w.line("export interface Imports {")
         with w.indent():
             for index, (key, signature, doc) in enumerate(host):
                 if index:
                     w.blank()
-                _doc(w, doc)
+                doc_comment(w, doc)
                 w.line(f"{property_name(key)}?: {signature};")
         w.line("}")
     else:
@@ -180,7 +163,7 @@ def _init_types(
         w.line("imports?: Imports;")
     w.line("}")
     w.blank()
-    _doc(
+    doc_comment(
         w,
         f"Loads {wasm_name} and links its host functions; await it once before calling an "
         "export.\n\n"
@@ -197,59 +180,32 @@ def _init_types(
         w.line("export { init };")
 
 
-def _declare(w: Writer, func: Function, local: str) -> None:
-    doc = [func.doc.strip()] if func.doc.strip() else []
-    doc.append(f"`{func.signature()}`")
-    if func.result.kind is Kind.RESULT:
-        doc.append("@throws {ReturnedError} when it returns `Err`")
-    _doc(w, "\n\n".join(doc))
-    names = _param_names([p.name for p in func.params])
-    typed = [f"{name}: {ts_param(p.type)}" for name, p in zip(names, func.params, strict=True)]
-    params = ", ".join(typed)
+def _declare(w: Writer, func: Function, local: str, ts: TsTypes) -> None:
     keyword = "export declare function" if local == func.name else "declare function"
-    one_line = f"{keyword} {local}({params}): {ts_result(func.result)};"
-    if len(one_line) <= 100:
-        w.line(one_line)
-        return
-    w.line(f"{keyword} {local}(")
-    with w.indent():
-        for param in typed:
-            w.line(f"{param},")
-    w.line(f"): {ts_result(func.result)};")
-
-
-def _param_names(names: list[str]) -> list[str]:
-    """Parameter names as the glue's shims spell them (valid and distinct)."""
-    taken = set(BODY_NAMES)
-    return [js_identifier(name, taken) for name in names]
+    declare_callable(w, func, f"{keyword} {local}", ts)
 
 
 def _error_classes(interface: Interface | None, wasm: WasmModule) -> list[str]:
+    """The glue's error classes this module can throw (keys of ERROR_CLASSES)."""
     names = []
-    if interface and any(f.result.kind is Kind.RESULT for f in interface.exports):
+    functions = list(interface.exports) if interface else []
+    functions += [m.function for c in interface.classes for m in c.methods] if interface else []
+    if any(f.result.kind is Kind.RESULT_VALUE for f in functions):
+        names.append("ReturnedErrorValue")
+    elif any(f.result.kind is Kind.RESULT for f in functions):
         names.append("ReturnedError")
     if any(i.module == abi.HOST_MODULE and i.name == abi.PANIC_IMPORT for i in wasm.imported_funcs):
         names.append("GuestPanic")
+    if interface and interface.classes:
+        names.append("HandleError")
     return names
 
 
-def _error_class(w: Writer, name: str) -> None:
-    summary, members = ERROR_CLASSES[name]
-    _doc(w, summary)
+def _error_class(w: Writer, key: str) -> None:
+    name, summary, members = ERROR_CLASSES[key]
+    doc_comment(w, summary)
     w.line(f"export declare class {name} extends Error {{")
     with w.indent():
         for line in members:
             w.line(line)
     w.line("}")
-
-
-def _doc(w: Writer, text: str) -> None:
-    """A JSDoc comment: ``/** text */`` when short, else one `` * line`` per line."""
-    lines = [line.rstrip().replace("*/", "*\\/") for line in text.splitlines()]
-    if len(lines) == 1 and len(lines[0]) < 87:
-        w.line(f"/** {lines[0]} */")
-        return
-    w.line("/**")
-    for line in lines:
-        w.line(f" * {line}".rstrip())
-    w.line(" */")

@@ -1,0 +1,93 @@
+"""How each interface type is spelled in TypeScript (docs/abi.md, docs/abi-compound.md).
+
+A parameter accepts what the glue converts (an Array for a numeric slice,
+``null`` for None, a readonly array for a list); a result is what the glue
+returns (a typed array for a top-level ``Vec<f64>``, ``undefined`` for
+None). Inside records, tuples and lists, numbers lists are plain arrays.
+Records, enums and classes are spelled by the local name the declarations
+give them (``names``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..interface import Type
+from ..interface.types import FLOATS, INTEGERS, NUMBERS, SEQUENCES, Kind
+from ._js_names import TYPED_ARRAYS
+
+BYTES_IN = "Uint8Array | ArrayBufferView | ArrayBuffer | readonly number[]"
+
+
+def scalar(kind: Kind) -> str:
+    if kind is Kind.BOOL:
+        return "boolean"
+    if kind in (Kind.I64, Kind.U64):
+        return "bigint"
+    assert kind in INTEGERS or kind in FLOATS
+    return "number"
+
+
+def _element(text: str) -> str:
+    """``text`` as an array's element type: unions need parentheses."""
+    return f"({text})" if "|" in text else text
+
+
+class TsTypes:
+    """TypeScript spellings of a module's types."""
+
+    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+        self.names = names or {}
+
+    def param(self, t: Type, *, nested: bool = False) -> str:
+        """What a caller may pass for a parameter (or a host function may return)."""
+        kind = t.kind
+        if kind is Kind.OPTION:
+            assert t.inner is not None
+            return f"{self.param(t.inner, nested=nested)} | null | undefined"
+        if kind in SEQUENCES and t.inner is not None and (nested or t.inner.kind not in NUMBERS):
+            return f"readonly {_element(self.param(t.inner, nested=True))}[]"
+        if kind in SEQUENCES:
+            assert t.inner is not None
+            array = TYPED_ARRAYS[t.inner.kind]
+            if kind is Kind.MUT_SLICE:
+                return array
+            if t.inner.kind is Kind.U8:
+                return BYTES_IN
+            return f"{array} | readonly {scalar(t.inner.kind)}[]"
+        if kind is Kind.TUPLE:
+            return f"readonly [{', '.join(self.param(i, nested=True) for i in t.items)}]"
+        return self._common(t, nested=nested)
+
+    def result(self, t: Type, *, nested: bool = False) -> str:
+        """What a call returns (or a host function receives)."""
+        kind = t.kind
+        if kind is Kind.OPTION:
+            assert t.inner is not None
+            return f"{self.result(t.inner, nested=nested)} | undefined"
+        if kind in SEQUENCES and t.inner is not None and (nested or t.inner.kind not in NUMBERS):
+            return f"{_element(self.result(t.inner, nested=True))}[]"
+        if kind in SEQUENCES:
+            assert t.inner is not None
+            return TYPED_ARRAYS[t.inner.kind]
+        if kind is Kind.TUPLE:
+            return f"[{', '.join(self.result(i, nested=True) for i in t.items)}]"
+        return self._common(t, nested=nested)
+
+    def field(self, t: Type) -> tuple[bool, str]:
+        """(optional, type) of a record field: an option field may be left out."""
+        if t.kind is Kind.OPTION:
+            assert t.inner is not None
+            return True, self.result(t.inner, nested=True)
+        return False, self.result(t, nested=True)
+
+    def _common(self, t: Type, *, nested: bool) -> str:
+        kind = t.kind
+        if kind in (Kind.RESULT, Kind.RESULT_VALUE):
+            assert t.inner is not None
+            return self.result(t.inner, nested=nested)
+        if kind in (Kind.STR, Kind.STRING, Kind.CHAR):
+            return "string"
+        if kind in (Kind.NAMED, Kind.BORROW):
+            return self.names.get(t.name, t.name)
+        return "void" if kind is Kind.UNIT else scalar(kind)
