@@ -8,7 +8,21 @@ from fuzz_support import COUNT, NAMES, ONE_IN_TEN, draw_leb, draw_name
 from hypothesis import strategies as st
 
 from wasmbridge.interface import abi
-from wasmbridge.interface.types import NUMBERS, Function, Interface, Kind, Param, Type
+from wasmbridge.interface.types import (
+    NUMBERS,
+    Case,
+    ClassDef,
+    EnumDef,
+    Field,
+    Function,
+    Interface,
+    Kind,
+    Method,
+    Param,
+    Receiver,
+    RecordDef,
+    Type,
+)
 
 # -- interface types by place (docs/abi.md, "Interface types") ------------------------------
 
@@ -150,38 +164,182 @@ def interfaces(draw: st.DrawFn, max_exports: int = 4, unique: bool = False) -> I
 
 # -- raw interface-section bytes --------------------------------------------------------------
 
-TYPE_TAGS = tuple(range(0x00, 0x0C)) + tuple(range(0x10, 0x17)) + (0x0C, 0x17, 0x80, 0xFF)
+TYPE_TAGS = tuple(range(0x00, 0x0C)) + tuple(range(0x10, 0x1C)) + (0x0C, 0x1C, 0x80, 0xFF)
 
 
 _TAG = st.sampled_from(TYPE_TAGS)
-_WRAPPER = st.sampled_from((0x15, 0x16, 0x12, 0x13))
+_WRAPPER = st.sampled_from((0x15, 0x16, 0x12, 0x13, 0x1B))
 _DEPTH = st.sampled_from((5, 8, 9, 100, 5000))
 _ONE_IN_TWENTY = st.integers(0, 19)
-_RECORD_KIND = st.sampled_from((1, 1, 2, 3, 0))
+_RECORD_KIND = st.sampled_from((1, 1, 2, 3, 4, 5, 6, 7, 0))
 _VERSION = st.sampled_from((1, 1, 1, 1, 0, 2, 0xFF))
 _BYTE = st.integers(0, 255)
 
 
+# Type names the raw records define and use, so that references sometimes resolve.
+_TYPE_NAMES = (b"\x01P", b"\x01E", b"\x01C", b"\x01Q")
+_TYPE_NAME = st.sampled_from(_TYPE_NAMES)
+
+
 def draw_type(draw: st.DrawFn) -> bytes:
-    """A type's tags: any tag sequence, sometimes nested very deeply."""
+    """A type's tags: any tag sequence, sometimes nested very deeply; tuples get a
+    count byte and named types a name (often one the section defines)."""
     if draw(_ONE_IN_TWENTY) == 0:
         return bytes([draw(_WRAPPER)]) * draw(_DEPTH) + b"\x06"
-    return bytes(draw(_TAG) for _ in range(1 + draw(COUNT)))
+    out = bytearray()
+    for _ in range(1 + draw(COUNT)):
+        tag = draw(_TAG)
+        out.append(tag)
+        if tag == 0x18:
+            out.append(draw(COUNT) if draw(ONE_IN_TEN) else draw(_BYTE))
+        elif tag in (0x19, 0x1A, 0x1B):
+            out += draw(_TYPE_NAME) if draw(ONE_IN_TEN) else draw_name(draw)
+    return bytes(out)
+
+
+def _draw_params(draw: st.DrawFn) -> bytes:
+    count = draw(COUNT)
+    body = bytearray([count if draw(ONE_IN_TEN) else draw(_BYTE)])
+    for _ in range(count):
+        body += draw_name(draw) + draw_type(draw)
+    return bytes(body) + draw_type(draw)
+
+
+def _draw_enum(draw: st.DrawFn) -> bytes:
+    count = draw(COUNT)
+    body = bytearray(draw_leb(draw, count))
+    for _ in range(count):
+        body += draw_name(draw) + draw_leb(draw)
+    return bytes(body)
+
+
+def _draw_body(draw: st.DrawFn, kind: int) -> bytes:
+    name = draw(_TYPE_NAME) if kind in (3, 4, 5, 6) and draw(ONE_IN_TEN) else draw_name(draw)
+    if kind == 2:
+        return draw_name(draw) + name + draw_name(draw) + _draw_params(draw)
+    if kind == 4:
+        return name + draw_name(draw) + _draw_enum(draw)
+    if kind == 5:
+        return name + draw_name(draw)
+    if kind == 6:
+        receiver = bytes([draw(st.integers(0, 5))])
+        return (
+            name
+            + receiver
+            + draw_name(draw)
+            + draw_name(draw)
+            + draw_name(draw)
+            + (_draw_params(draw))
+        )
+    return name + draw_name(draw) + _draw_params(draw)  # export, record type, unknown
 
 
 @st.composite
 def raw_records(draw: st.DrawFn) -> bytes:
     """One record built field by field, with lying sizes and counts."""
     kind = draw(_RECORD_KIND)
-    body = bytearray(draw_name(draw) if kind == 2 else b"")
-    body += draw_name(draw) + draw_name(draw)
-    count = draw(COUNT)
-    body.append(count if draw(ONE_IN_TEN) else draw(_BYTE))
-    for _ in range(count):
-        body += draw_name(draw) + draw_type(draw)
-    body += draw_type(draw)
-    return bytes([draw(_VERSION), kind]) + draw_leb(draw, len(body)) + bytes(body)
+    body = _draw_body(draw, kind)
+    return bytes([draw(_VERSION), kind]) + draw_leb(draw, len(body)) + body
 
 
 def raw_sections() -> st.SearchStrategy[bytes]:
     return st.lists(raw_records(), max_size=4).map(b"".join)
+
+
+# -- interfaces with records, enums and classes (docs/abi-compound.md) ------------------------
+
+_RECORDS = ("Point", "Pair", "Node")
+_ENUMS = ("Shape",)
+_CLASSES = ("Counter",)
+# Mostly names the interface defines; sometimes one nobody defines.
+_REF_NAMES = st.sampled_from((*_RECORDS, *_ENUMS, *_CLASSES, *_RECORDS, "Ghost"))
+_LEAVES = st.one_of(
+    st.sampled_from([Kind.BOOL, Kind.CHAR, Kind.STR, Kind.STRING, *ELEMENTS]).map(Type),
+    _REF_NAMES.map(lambda name: Type(Kind.NAMED, name=name)),
+)
+
+
+def _made(build: Callable[[], Type]) -> Type | None:
+    try:
+        return build()
+    except ValueError:  # a shape the type model refuses: drawn again
+        return None
+
+
+def _wrapped(children: st.SearchStrategy[Type]) -> st.SearchStrategy[Type]:
+    kinds = st.sampled_from((Kind.VEC, Kind.SLICE, Kind.OPTION, Kind.MUT_SLICE))
+    wrapped = st.builds(lambda k, t: _made(lambda: Type(k, t)), kinds, children)
+    tupled = st.builds(
+        lambda items: _made(lambda: Type(Kind.TUPLE, items=tuple(items))),
+        st.lists(children, min_size=0, max_size=13),
+    )
+    return st.one_of(wrapped, tupled).filter(lambda t: t is not None)  # type: ignore[arg-type, return-value]
+
+
+COMPOUND_TYPES: st.SearchStrategy[Type] = st.recursive(_LEAVES, _wrapped, max_leaves=6)
+
+
+def _result(t: Type, how: int, error: str) -> Type:
+    if how == 1:
+        return _made(lambda: Type(Kind.RESULT, t)) or t
+    if how == 2:
+        return _made(lambda: Type(Kind.RESULT_VALUE, t, name=error)) or t
+    return t
+
+
+_COMPOUND_RESULTS = st.builds(
+    _result, COMPOUND_TYPES, st.integers(0, 2), st.sampled_from(("Shape", "Point", "E", "Counter"))
+)
+_COMPOUND_PARAMS = st.one_of(
+    COMPOUND_TYPES, st.sampled_from(_CLASSES + _RECORDS).map(lambda n: Type(Kind.BORROW, name=n))
+)
+
+
+@st.composite
+def _compound_function(draw: st.DrawFn, name: str) -> Function:
+    params = draw(st.lists(st.tuples(NAMES, _COMPOUND_PARAMS), max_size=3))
+    result = draw(st.one_of(st.just(Type(Kind.UNIT)), _COMPOUND_RESULTS))
+    return Function(name, tuple(Param(n, t) for n, t in params), result, draw(DOCS))
+
+
+@st.composite
+def _class(draw: st.DrawFn, name: str) -> ClassDef:
+    members = draw(st.lists(NAMES, max_size=3, unique=True))
+    methods = []
+    for member in members:
+        receiver = draw(st.sampled_from(list(Receiver)))
+        func = draw(_compound_function(f"{name}.{member}"))
+        if receiver is Receiver.CONSTRUCTOR:
+            func = Function(func.name, func.params, Type(Kind.NAMED, name=name), func.doc)
+        methods.append(Method(member, receiver, func))
+    return ClassDef(name, draw(DOCS), tuple(methods))
+
+
+@st.composite
+def compound_interfaces(draw: st.DrawFn) -> Interface:
+    """Interfaces with records (sometimes recursive), enums, classes and functions using
+    every new type, in places the rules allow and places they refuse."""
+    records = tuple(
+        RecordDef(
+            name,
+            tuple(
+                Field(f, t)
+                for f, t in draw(st.lists(st.tuples(NAMES, COMPOUND_TYPES), min_size=1, max_size=3))
+            ),
+        )
+        for name in draw(st.lists(st.sampled_from(_RECORDS), max_size=3, unique=True))
+    )
+    enums = tuple(
+        EnumDef(name, tuple(Case(c, v) for c, v in draw(_CASES)))
+        for name in draw(st.lists(st.sampled_from(_ENUMS), max_size=1))
+    )
+    classes = tuple(
+        draw(_class(name)) for name in draw(st.lists(st.sampled_from(_CLASSES), max_size=1))
+    )
+    exports = tuple(draw(_compound_function(n)) for n in draw(st.lists(NAMES, max_size=3)))
+    return Interface(1, exports, records=records, enums=enums, classes=classes)
+
+
+_CASES = st.lists(
+    st.tuples(NAMES, st.integers(-(2**63), 2**63 - 1) | st.integers(-2, 2)), min_size=1, max_size=4
+)

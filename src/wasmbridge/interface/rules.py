@@ -160,6 +160,10 @@ def _nested_problem(t: Type, iface: Interface, *, whole: bool) -> str | None:
             return f"the borrowed `{shown_type(part)}` can only be a whole parameter"
         if part.kind in RESULTS:
             return f"`{shown_type(part)}` can only be a whole export result"
+        if part.kind is Kind.MUT_SLICE and not whole:
+            return f"`{shown_type(part)}` can only be a parameter, not part of a record"
+        if part.kind is Kind.UNIT:
+            return "`()` cannot be a record field"
         if part.kind is Kind.NAMED:
             found = iface.type_def(part.name)
             if found is None:

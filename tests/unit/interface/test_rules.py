@@ -225,17 +225,21 @@ def test_a_class_may_be_a_whole_parameter_or_result_or_the_ok_of_a_result() -> N
     assert problems(Interface(1, (fallible, valued), enums=(SHAPE,), classes=(COUNTER,))) == []
 
 
-def test_borrows_and_valued_results_in_a_record_are_refused() -> None:
+def test_borrows_valued_results_and_mut_slices_in_a_record_are_refused() -> None:
     record = RecordDef(
         "R",
         (
             Field("p", borrow("Point")),
             Field("r", Type(Kind.RESULT_VALUE, U32, name="Point")),
+            Field("m", option(Type(Kind.MUT_SLICE, U32))),
+            Field("u", Type(Kind.UNIT)),
         ),
     )
     assert problems(Interface(1, records=(POINT, record))) == [
         "record `R`, field `p`: the borrowed `&Point` can only be a whole parameter",
         "record `R`, field `r`: `Result<u32, Point>` can only be a whole export result",
+        "record `R`, field `m`: `&mut [u32]` can only be a parameter, not part of a record",
+        "record `R`, field `u`: `()` cannot be a record field",
     ]
 
 
