@@ -25,7 +25,7 @@ use proc_macro::{Group, TokenStream, TokenTree};
 use crate::data::no_args_on;
 use crate::emit::{quote, RT};
 use crate::error::Error;
-use crate::export::{result_checks, wrapper, Wrapper};
+use crate::export::{type_checks, wrapper, Wrapper};
 use crate::items::{cfgs_of, doc_of, impl_item, visibility};
 use crate::parse::{parse_fn, tokens_text, Cursor, FnItem, Mode, Receiver};
 use crate::record::{
@@ -134,7 +134,7 @@ fn method(
     };
     let cfgs = f.cfgs().to_string();
     let text = format!("{}\n{}", wrapper(&call, &cfgs), section_item(&record, &cfgs));
-    Ok((text, result_checks(&result, &cfgs)))
+    Ok((text, type_checks(params.iter().map(|(_, t)| t).chain(Some(&result)), &cfgs)))
 }
 
 fn receiver_byte(f: &FnItem, member: &str, result: &Ty, class: &Named) -> u8 {
@@ -162,7 +162,7 @@ fn check_nested_class(
     for (ty, tokens) in typed.chain(std::iter::once((result, &f.ret))) {
         let mut found = Vec::new();
         ty.named(true, &mut found);
-        if found.iter().any(|(name, whole)| !whole && *name == class.name) {
+        if found.iter().any(|(named, whole)| !whole && named.name == class.name) {
             let message = format!(
                 "the class `{}` crosses the bridge only on its own (hosts hold it by a handle), \
                  not inside `{}`: pass or return `{}` itself",
@@ -202,7 +202,7 @@ fn replace_self(tokens: &[TokenTree], with: &[TokenTree]) -> Vec<TokenTree> {
 /// reference (borrowed in place for the call).
 fn class_impls(class: &Named) -> String {
     format!(
-        "impl {RT}::ExportedOnlyOnce for {ty} {{}}
+        "impl {RT}::Exported for {ty} {{}}
         impl {RT}::FromParam for {ty} {{
             #[inline]
             unsafe fn from_param(raw: u32) -> Self {{

@@ -22,6 +22,7 @@ use proc_macro::{TokenStream, TokenTree};
 
 use crate::emit::RT;
 use crate::error::{Error, Result};
+use crate::export::assert_at;
 use crate::items::{
     cases, cfgs_of, data_item, discriminant_value, doc_of, fields, CaseItem, DataItem,
 };
@@ -71,7 +72,16 @@ pub fn record(attr: TokenStream, tokens: &[TokenTree]) -> Generated {
         fields.iter().map(|f| f.ty.iter().cloned().collect::<TokenStream>().to_string()).collect();
     let idents: Vec<String> = fields.iter().map(|f| f.ident.to_string()).collect();
     let code = record_impls(&item, &idents, &rust_types);
-    Ok(emit(&item, &code, &type_record))
+    let mut out = emit(&item, &code, &type_record);
+    let cfgs = cfgs_of(&item.attrs);
+    for (_, ty) in &typed {
+        let mut found = Vec::new();
+        ty.named(false, &mut found);
+        for (named, _) in found {
+            out.extend(assert_at("assert_canonical", &named.tokens, &cfgs));
+        }
+    }
+    Ok(out)
 }
 
 fn record_impls(item: &DataItem, fields: &[String], types: &[String]) -> String {
@@ -241,7 +251,7 @@ fn emit(item: &DataItem, impls: &str, type_record: &[u8]) -> TokenStream {
     let cfgs = cfgs_of(&item.attrs);
     let code = format!(
         "{cfgs} const _: () = {{
-            impl {RT}::ExportedOnlyOnce for {name} {{}}
+            impl {RT}::Exported for {name} {{}}
             {impls}
             impl {RT}::Lend for {name} {{
                 type Held = Self;

@@ -74,16 +74,28 @@ fn generate(
     let code = format!("{}\n{}", wrapper(&call, &cfgs), section_item(&record, &cfgs));
     let mut out: TokenStream =
         code.parse().expect("wasmbridge generated invalid code; please report");
-    out.extend(result_checks(&result, &cfgs));
+    out.extend(type_checks(params.iter().map(|(_, t)| t).chain(Some(&result)), &cfgs));
     Ok(out)
 }
 
-/// The compile-time check of a text `Result`'s error type.
-pub fn result_checks(result: &Ty, cfgs: &str) -> TokenStream {
-    match result {
-        Ty::Result(_, err) => assert_display(err, cfgs),
-        _ => TokenStream::new(),
+/// Compile-time checks spanned at the user's types, so that rustc reports a
+/// problem there rather than at the attribute: a text `Result`'s error is
+/// `Display`, each named type is exported, and a named type inside a list,
+/// tuple, option or record has a canonical layout (it is no class).
+pub fn type_checks<'a>(types: impl Iterator<Item = &'a Ty>, cfgs: &str) -> TokenStream {
+    let mut out = TokenStream::new();
+    for ty in types {
+        if let Ty::Result(_, err) = ty {
+            out.extend(assert_at("assert_display", err, cfgs));
+        }
+        let mut found = Vec::new();
+        ty.named(true, &mut found);
+        for (named, whole) in found {
+            let check = if whole { "assert_exported" } else { "assert_canonical" };
+            out.extend(assert_at(check, &named.tokens, cfgs));
+        }
     }
+    out
 }
 
 /// `name = "other"`: the export's name when it differs from the function's.
@@ -233,7 +245,7 @@ fn lower_result(result: &Ty, call: &str) -> String {
                     // Autoref specialization: exported records and enums
                     // cross as values, other errors as their Display text.
                     use {RT}::{{ErrAsValue as _, ErrAsMessage as _, ErrUnusable as _}};
-                    (&&{RT}::ErrSlot::new(__wb_err)).wb_err_into(__wb_ret)
+                    (&&&{RT}::ErrSlot::new(__wb_err)).wb_err_into(__wb_ret)
                 }}
             }}",
             call = call,
@@ -244,16 +256,16 @@ fn lower_result(result: &Ty, call: &str) -> String {
     }
 }
 
-/// `const _: fn() = assert_display::<E>;` spanned at `E`, so a missing
-/// `Display` is reported at the error type itself.
-fn assert_display(err: &[TokenTree], cfgs: &str) -> TokenStream {
-    let span = err.first().map_or_else(Span::call_site, TokenTree::span);
+/// `const _: fn() = check::<T>;` spanned at `T`, so that a bound `check`
+/// puts on `T` (`Display` for `assert_display`) is reported at the type itself.
+pub fn assert_at(check: &str, ty: &[TokenTree], cfgs: &str) -> TokenStream {
+    let span = ty.first().map_or_else(Span::call_site, TokenTree::span);
     let head: TokenStream =
-        format!("{} const _: fn() = {}::assert_display::<", cfgs, RT).parse().expect("valid");
+        format!("{} const _: fn() = {}::{}::<", cfgs, RT, check).parse().expect("valid");
     let tail: TokenStream = ">;".parse().expect("valid");
-    let end = err.last().map_or(span, TokenTree::span);
+    let end = ty.last().map_or(span, TokenTree::span);
     let head = head.into_iter().map(|t| respan(t, span));
-    head.chain(err.iter().cloned()).chain(tail.into_iter().map(|t| respan(t, end))).collect()
+    head.chain(ty.iter().cloned()).chain(tail.into_iter().map(|t| respan(t, end))).collect()
 }
 
 fn respan(mut token: TokenTree, span: Span) -> TokenTree {

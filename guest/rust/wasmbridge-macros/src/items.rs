@@ -174,7 +174,17 @@ pub struct CaseItem {
 }
 
 pub fn cases(body: &[TokenTree], enum_name: &str) -> Result<Vec<CaseItem>> {
-    split_commas(body).iter().map(|tokens| case(tokens, enum_name)).collect()
+    // Not `split_commas`: a discriminant is an expression, where `<` is no bracket (`1 << 2`).
+    let mut items: Vec<Vec<TokenTree>> = vec![Vec::new()];
+    for token in body {
+        if is_punct(Some(token), ',') {
+            items.push(Vec::new());
+        } else {
+            items.last_mut().expect("never empty").push(token.clone());
+        }
+    }
+    items.retain(|item| !item.is_empty());
+    items.iter().map(|tokens| case(tokens, enum_name)).collect()
 }
 
 fn case(tokens: &[TokenTree], enum_name: &str) -> Result<CaseItem> {

@@ -423,9 +423,10 @@ pub fn tokens_text(tokens: &[TokenTree]) -> String {
     let mut prev_word = false;
     for token in tokens {
         let word = matches!(token, TokenTree::Ident(_) | TokenTree::Literal(_));
-        // Words apart (`impl Into`, `'static str`), and `'static [u8]`.
-        if prev_word && (word || (matches!(token, TokenTree::Group(_)) && out.ends_with("static")))
-        {
+        // Words apart (`impl Into`, `'static str`), and `'static [u8]`, `&mut [u8]`.
+        let keyword_group = matches!(token, TokenTree::Group(_))
+            && (out.ends_with("static") || out.ends_with("mut"));
+        if prev_word && (word || keyword_group) {
             out.push(' ');
         }
         match token {

@@ -177,9 +177,9 @@ impl Ty {
 
     /// Each named type it mentions (not through `Result` errors), with
     /// whether it is the whole type (or the `Ok` of a whole result).
-    pub fn named(&self, whole: bool, found: &mut Vec<(String, bool)>) {
+    pub fn named<'a>(&'a self, whole: bool, found: &mut Vec<(&'a Named, bool)>) {
         match self {
-            Ty::Named(n) | Ty::Borrowed(n, _) => found.push((n.name.clone(), whole)),
+            Ty::Named(n) | Ty::Borrowed(n, _) => found.push((n, whole)),
             Ty::Result(t, _) | Ty::ResultValue(t, ..) => t.named(whole, found),
             Ty::List(t, _) | Ty::Option(t) => t.named(false, found),
             Ty::Tuple(items) => items.iter().for_each(|t| t.named(false, found)),

@@ -41,10 +41,20 @@ pub trait Lend: Sized {
 /// tag 2); any other error type crosses as its message.
 pub trait ErrorValue: Canonical {}
 
-/// Implemented once per exported record, enum or class: a type exported
-/// twice (two exported `impl` blocks, or a record that is also a class)
-/// makes rustc report conflicting implementations of this trait.
-pub trait ExportedOnlyOnce {}
+/// Implemented once per record, enum or class with `#[wasmbridge::export]`.
+/// A type exported twice (two exported `impl` blocks, or a record that is
+/// also a class) makes rustc report conflicting implementations of it, and a
+/// named type in a signature that nobody exported, that it is not implemented.
+pub trait Exported {}
+
+/// Compiles only for an exported record, enum or class; the macros name each
+/// named type of a signature here, so a missing export is reported at it.
+pub fn assert_exported<T: Exported + ?Sized>() {}
+
+/// Compiles only for a type with a canonical layout; the macros name each
+/// named type inside a list, tuple, option or record here: a class there (or
+/// a type nobody exported) is reported at it.
+pub fn assert_canonical<T: Canonical>() {}
 
 // ---- char --------------------------------------------------------------------
 

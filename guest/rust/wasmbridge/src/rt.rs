@@ -19,9 +19,9 @@ pub use crate::codec::{
     Canonical,
 };
 pub use crate::flat::{
-    as_slice, bad_case, char_from_host, char_param, class_into_handle, class_mut, class_ref,
-    class_take, err_value_into_ret, ret_encoded, ret_handle, ret_index, Encoded, ErrorValue,
-    ExportedOnlyOnce, FromParam, Lend,
+    as_slice, assert_canonical, assert_exported, bad_case, char_from_host, char_param,
+    class_into_handle, class_mut, class_ref, class_take, err_value_into_ret, ret_encoded,
+    ret_handle, ret_index, Encoded, ErrorValue, Exported, FromParam, Lend,
 };
 
 /// Runs first in every exported function. With `std` it installs the panic
@@ -285,16 +285,16 @@ impl<E> ErrNotDisplay for ErrSlot<E> {
     }
 }
 
-/// `Err(e)` of a result with value (0x1b), chosen like `wb_err_text`:
-/// `(&&ErrSlot::new(e)).wb_err_into(at)` picks `ErrAsValue` for exported
-/// records and enums (tag 2, the encoded value), `ErrAsMessage` for other
-/// `Display` errors (tag 1, the message), and `ErrUnusable` for the rest,
-/// which stops the build naming the type.
+/// `Err(e)` of a result with value (0x1b), chosen like `wb_err_text` but
+/// with three levels: `(&&&ErrSlot::new(e)).wb_err_into(at)` picks
+/// `ErrAsValue` for exported records and enums (tag 2, the encoded value),
+/// `ErrAsMessage` for other `Display` errors (tag 1, the message), and
+/// `ErrUnusable` for the rest, which stops the build naming the type.
 pub trait ErrAsValue {
     unsafe fn wb_err_into(&self, at: *mut u8);
 }
 
-impl<E: ErrorValue> ErrAsValue for &ErrSlot<E> {
+impl<E: ErrorValue> ErrAsValue for &&ErrSlot<E> {
     #[inline(always)]
     unsafe fn wb_err_into(&self, at: *mut u8) {
         if let Some(error) = self.0.take() {
@@ -307,7 +307,7 @@ pub trait ErrAsMessage {
     unsafe fn wb_err_into(&self, at: *mut u8);
 }
 
-impl<E: Display> ErrAsMessage for ErrSlot<E> {
+impl<E: Display> ErrAsMessage for &ErrSlot<E> {
     #[inline(always)]
     unsafe fn wb_err_into(&self, at: *mut u8) {
         err_into_ret(self.0.take().map(|e| e.to_string()).unwrap_or_default(), at)
@@ -315,11 +315,11 @@ impl<E: Display> ErrAsMessage for ErrSlot<E> {
 }
 
 pub trait ErrUnusable {
-    unsafe fn wb_err_into(self, at: *mut u8);
+    unsafe fn wb_err_into(&self, at: *mut u8);
 }
 
 impl<E> ErrUnusable for ErrSlot<E> {
-    unsafe fn wb_err_into(self, _: *mut u8) {
+    unsafe fn wb_err_into(&self, _: *mut u8) {
         #[allow(clippy::let_unit_value)]
         let () = Unusable::<E>::REFUSED;
     }
@@ -329,8 +329,9 @@ struct Unusable<E>(PhantomData<E>);
 
 impl<E> Unusable<E> {
     const REFUSED: () = panic!(
-        "wasmbridge: the error type of an exported `Result` must be `String`, `&str`, a record \
-         or enum with #[wasmbridge::export], or implement `Display` (see the type named below)"
+        "wasmbridge: the error type `E` of an exported `Result<T, E>` (named in `Unusable::<E>` \
+         above) must be `String`, `&str`, a record or enum with #[wasmbridge::export], or \
+         implement `Display`"
     );
 }
 
