@@ -1,10 +1,15 @@
 """Check a built module before it is written to ``pkg/``.
 
-Four checks: wasmtime accepts it; its interface section decodes; every
-export's name works in every host (``export_name_problems``); every
-function the interface declares has the wasm signature the ABI predicts
-(``interface.abi.signature``), so the SDK and the hosts cannot disagree
-silently.
+Five checks: wasmtime accepts it; its interface section decodes; its
+records, enums, classes and signatures follow the rules of
+docs/abi-compound.md (``interface_problems``: what the SDK's macros cannot
+see, such as a class of another ``impl`` inside an ``Option``); every
+function's name works in every host (``export_name_problems``); every
+function, method and destructor the interface declares has the wasm
+signature the ABI predicts (``interface.abi``), so the SDK and the hosts
+cannot disagree silently. Methods are exported as ``Class.member`` and
+destructors as ``Class#drop``: names no host calls directly, so only
+functions are held to the name rules.
 
     interface = validate_module(data, "hello.wasm")
 """
@@ -22,9 +27,16 @@ from ..interface import (
     parse,
     read_interface,
 )
-from ..interface.abi import signature
+from ..interface.abi import DESTRUCTOR_SIGNATURE, Signature, method_signature, signature
+from ..interface.binary import FuncType
+from ..interface.rules import interface_problems
 
 _REPORT = "this is a bug in wasmbridge or its SDK; please report it with the crate"
+_RULES = (
+    "the SDK's macros refuse most of this at compile time; a class of another `impl` block "
+    "inside an Option, list or tuple, or a type named through an alias, shows only here. "
+    "docs/abi-compound.md lists what crosses the bridge"
+)
 _RENAME = (
     "rename the function, or export it under another name: "
     '`#[wasmbridge::export(name = "...")]`; docs/web.md, "Export names", has the rules'
@@ -51,6 +63,10 @@ def validate_module(data: bytes, name: str) -> Interface | None:
     except (BinaryFormatError, SectionFormatError) as exc:
         raise BuildFailed(f"{name}: {exc}", hint=_REPORT) from exc
     if interface is not None:
+        problems = interface_problems(interface)
+        if problems:
+            lines = [f"{name} has an interface no host can use:", *problems]
+            raise BuildFailed("\n".join(lines), hint=_RULES)
         problems = export_name_problems(interface)
         if problems:
             lines = [f"{name} has exports that some host cannot reach by name:", *problems]
@@ -100,6 +116,20 @@ def _shown(name: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _export_problems(
+    module: WasmModule, what: str, name: str, described: str, expected: Signature
+) -> list[str]:
+    found: FuncType | None = module.export_type(name)
+    if found is None:
+        return [f"{what} `{name}` is in the interface but not exported"]
+    if (found.params, found.results) != (expected.params, expected.results):
+        return [
+            f"{what} `{described}` has wasm type {found}, the ABI says "
+            f"({', '.join(expected.params)}) -> ({', '.join(expected.results)})"
+        ]
+    return []
+
+
 def wasmtime_problem(data: bytes) -> str | None:
     """What wasmtime's validator says is wrong with ``data``, or None."""
     import wasmtime  # lazily: only building needs the engine
@@ -112,18 +142,19 @@ def wasmtime_problem(data: bytes) -> str | None:
 
 
 def signature_problems(module: WasmModule, interface: Interface) -> list[str]:
-    """Each interface function whose wasm export/import disagrees with the ABI."""
+    """Each interface function, method or destructor whose wasm export (or
+    import) disagrees with the ABI."""
     problems = []
     for func in interface.exports:
-        expected = signature(func)
-        found = module.export_type(func.name)
-        if found is None:
-            problems.append(f"export `{func.name}` is in the interface but not exported")
-        elif (found.params, found.results) != (expected.params, expected.results):
-            problems.append(
-                f"export `{func.signature()}` has wasm type {found}, the ABI says "
-                f"({', '.join(expected.params)}) -> ({', '.join(expected.results)})"
-            )
+        problems += _export_problems(module, "export", func.name, func.signature(), signature(func))
+    for cls in interface.classes:
+        for method in cls.methods:
+            func = method.function
+            expected = method_signature(method)
+            problems += _export_problems(module, "method", func.name, func.signature(), expected)
+        problems += _export_problems(
+            module, "destructor", cls.destructor, f"{cls.destructor}(handle)", DESTRUCTOR_SIGNATURE
+        )
     for func in interface.imports:
         expected = signature(func)
         wasm = next(
