@@ -130,11 +130,45 @@ fn method(
             Some(Receiver::Owned) => handle("class_take"),
             None => None,
         },
+        checks: same_object_checks(class, f.receiver, &params),
         sig: &sig,
     };
     let cfgs = f.cfgs().to_string();
     let text = format!("{}\n{}", wrapper(&call, &cfgs), section_item(&record, &cfgs));
     Ok((text, type_checks(params.iter().map(|(_, t)| t).chain(Some(&result)), &cfgs)))
+}
+
+/// Panics when one object of this class is passed twice to a call that moves
+/// or mutably borrows it (`c.merge(c)` would free the object `merge` is
+/// using). Hosts refuse such calls; this keeps a host that does not from
+/// corrupting the guest. Only this impl's class is known to be a class.
+fn same_object_checks(
+    class: &Named,
+    receiver: Option<Receiver>,
+    params: &[(String, Ty)],
+) -> String {
+    // (wasm parameter, whether the use is exclusive: by value or `&mut`)
+    let mut uses: Vec<(String, bool)> = Vec::new();
+    if let Some(r) = receiver {
+        uses.push(("__wb_self".to_string(), r != Receiver::Ref));
+    }
+    for (name, ty) in params {
+        let exclusive = match ty {
+            Ty::Named(n) if n.name == class.name => true,
+            Ty::Borrowed(n, mutable) if n.name == class.name => *mutable,
+            _ => continue,
+        };
+        uses.push((format!("__wb_arg_{}", name), exclusive));
+    }
+    let mut checks = String::new();
+    for (i, (a, a_exclusive)) in uses.iter().enumerate() {
+        for (b, b_exclusive) in &uses[i + 1..] {
+            if *a_exclusive || *b_exclusive {
+                checks.push_str(&format!("if {} == {} {{ {}::same_object() }}", a, b, RT));
+            }
+        }
+    }
+    checks
 }
 
 fn receiver_byte(f: &FnItem, member: &str, result: &Ty, class: &Named) -> u8 {

@@ -69,6 +69,7 @@ fn generate(
         ident: format!("__wb_export_{}", f.plain_name()),
         callee: f.name.to_string(),
         receiver: None,
+        checks: String::new(),
         sig: &sig,
     };
     let code = format!("{}\n{}", wrapper(&call, &cfgs), section_item(&record, &cfgs));
@@ -128,12 +129,14 @@ fn check_name(f: &FnItem, name: &str) -> Result<()> {
     ))
 }
 
-/// An `extern "C"` wrapper to generate: its Rust name, what it calls, and
-/// the receiver expression of a method (built from the handle `__wb_self`).
+/// An `extern "C"` wrapper to generate: its Rust name, what it calls, the
+/// receiver expression of a method (built from the handle `__wb_self`), and
+/// statements that check the wasm parameters first.
 pub struct Wrapper<'a> {
     pub ident: String,
     pub callee: String,
     pub receiver: Option<String>,
+    pub checks: String,
     pub sig: &'a Signature<'a>,
 }
 
@@ -147,10 +150,11 @@ pub fn wrapper(w: &Wrapper, cfgs: &str) -> String {
         wire_params.push(Wire { name: "__wb_self".to_string(), ty: "u32".to_string() });
         args.push(receiver.clone());
     }
+    let mut held = w.checks.clone();
     for (name, ty) in w.sig.params {
         let base = format!("__wb_arg_{}", name);
         wire_params.extend(wires(ty, &base));
-        args.push(lift_param(ty, &base));
+        args.push(lift_param(ty, &base, &mut held));
     }
     let call = format!("{}({})", w.callee, args.join(", "));
     format!(
@@ -160,7 +164,7 @@ pub fn wrapper(w: &Wrapper, cfgs: &str) -> String {
         #[cfg_attr(target_arch = \"wasm32\", export_name = {export})]
         extern \"C\" fn {ident}({params}) {result} {{
             {RT}::enter();
-            unsafe {{ {body} }}
+            unsafe {{ {held} {body} }}
         }}",
         cfgs = cfgs,
         export = quote(w.sig.name),
@@ -168,12 +172,14 @@ pub fn wrapper(w: &Wrapper, cfgs: &str) -> String {
         params = wire_list(&wire_params),
         result = scalar_result(w.sig.result),
         RT = RT,
+        held = held,
         body = lower_result(w.sig.result, &call),
     )
 }
 
-/// The Rust value of a parameter, from its wasm parameters named `base*`.
-fn lift_param(ty: &Ty, base: &str) -> String {
+/// The Rust value of a parameter, from its wasm parameters named `base*`;
+/// what it borrows from is bound first, in `held`.
+fn lift_param(ty: &Ty, base: &str, held: &mut String) -> String {
     let buffer = |f: &str| format!("{}::{}({b}_ptr, {b}_len)", RT, f, b = base);
     match ty {
         Ty::Bool => format!("({} != 0)", base),
@@ -196,11 +202,21 @@ fn lift_param(ty: &Ty, base: &str) -> String {
             m = if *mutable { "mut " } else { "" },
             b = base
         ),
+        // A borrowed list outlives the `if`: the decoded `Vec` is bound first.
+        Ty::Option(inner) if matches!(**inner, Ty::List(_, false)) => {
+            held.push_str(&format!(
+                "let {b}_held = if {b}_some != 0 {{ ::core::option::Option::Some({RT}::decode({b})) \
+                 }} else {{ ::core::option::Option::None }};",
+                b = base,
+                RT = RT
+            ));
+            format!("{}_held.as_ref().map({}::as_slice)", base, RT)
+        }
         Ty::Option(inner) => format!(
             "if {b}_some != 0 {{ ::core::option::Option::Some({v}) }} \
              else {{ ::core::option::Option::None }}",
             b = base,
-            v = lift_param(inner, base)
+            v = lift_param(inner, base, held)
         ),
         Ty::Unit | Ty::Result(..) | Ty::ResultValue(..) => unreachable!("not a parameter type"),
     }

@@ -180,6 +180,13 @@ pub unsafe fn class_mut<'a, T>(handle: u32) -> &'a mut T {
     &mut *(handle as usize as *mut T)
 }
 
+/// One object passed twice to a method that moves or mutably borrows it;
+/// hosts refuse such calls, so only a host breaking the ABI gets here.
+#[cold]
+pub fn same_object() -> ! {
+    panic!("wasmbridge: one object passed twice to a call that moves or mutably borrows it")
+}
+
 /// A class result: the new object's handle.
 #[inline(always)]
 pub unsafe fn ret_handle<T>(value: T, at: *mut u8) {

@@ -21,7 +21,7 @@ pub use crate::codec::{
 pub use crate::flat::{
     as_slice, assert_canonical, assert_exported, bad_case, char_from_host, char_param,
     class_into_handle, class_mut, class_ref, class_take, err_value_into_ret, ret_encoded,
-    ret_handle, ret_index, Encoded, ErrorValue, Exported, FromParam, Lend,
+    ret_handle, ret_index, same_object, Encoded, ErrorValue, Exported, FromParam, Lend,
 };
 
 /// Runs first in every exported function. With `std` it installs the panic
