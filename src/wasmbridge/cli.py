@@ -137,7 +137,11 @@ def cmd_inspect(args: argparse.Namespace, term: Terminal) -> int:
 
     path = Path(args.file)
     report = describe_module(read_module_file(path), str(path))
-    if args.json:
+    if args.wit:
+        from .build.report_types import wit_text
+
+        term.result(wit_text(report.interface, str(path)).rstrip("\n"))
+    elif args.json:
         term.result(json_text(module_json(report)))
     else:
         term.results(render_module(report, top=args.top))
@@ -346,19 +350,25 @@ def register_inspect(
         parents=common,
         help="show a module's interface, wasm imports/exports and sizes",
         description=(
-            "Show a module's interface (exports and imports with signatures and docs), its\n"
-            "wasm imports and exports with their wasm types, and its size by section and\n"
-            "by function (names from the name section or the exports)."
+            "Show a module's interface (exports and imports with signatures and docs;\n"
+            "records, enums and classes with their fields, cases and methods), its wasm\n"
+            "imports and exports with their wasm types, and its size by section and by\n"
+            "function (names from the name section or the exports)."
         ),
         epilog=(
             "examples:\n"
             "  wasmbridge inspect pkg/hello.wasm\n"
-            "  wasmbridge inspect --json pkg/hello.wasm"
+            "  wasmbridge inspect --json pkg/hello.wasm\n"
+            "  wasmbridge inspect --wit pkg/hello.wasm > hello.wit"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", metavar="FILE", help="a .wasm module")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON instead of text")
+    output.add_argument(
+        "--wit", action="store_true", help="print the interface as a WIT world (component model)"
+    )
     p.add_argument(
         "--top", type=int, default=20, metavar="N", help="functions listed by size (default: 20)"
     )

@@ -29,6 +29,7 @@ from ..interface import (
 )
 from ..interface.abi import signature
 from ..interface.binary import Export, Import, uleb
+from .report_types import render_types, types_json
 
 HEADER_SIZE = 8  # magic + version
 
@@ -212,7 +213,7 @@ def _render_interface(interface: Interface | None) -> list[str]:
     if interface.imports:
         lines.append("interface imports:")
         lines += _render_functions(interface.imports, qualify=True)
-    return lines
+    return lines + render_types(interface)
 
 
 def _render_functions(funcs: tuple[Function, ...], *, qualify: bool) -> list[str]:
@@ -283,6 +284,7 @@ def module_json(report: ModuleReport) -> dict[str, Any]:
             "version": interface.version,
             "exports": [_function_json(f) for f in interface.exports],
             "imports": [_function_json(f) for f in interface.imports],
+            **types_json(interface),
         },
         "wasm": {
             "exports": [
