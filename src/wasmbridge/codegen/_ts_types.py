@@ -29,8 +29,8 @@ def scalar(kind: Kind) -> str:
 
 
 def _element(text: str) -> str:
-    """``text`` as an array's element type: unions need parentheses."""
-    return f"({text})" if "|" in text else text
+    """``text`` as an array's element type: unions and readonly arrays need parentheses."""
+    return f"({text})" if "|" in text or text.startswith("readonly ") else text
 
 
 class TsTypes:
