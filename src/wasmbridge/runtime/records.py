@@ -1,0 +1,398 @@
+"""Record classes and IntEnums for the types a module defines.
+
+``m.Point`` is a frozen, slotted class built with ``type()``: positional and
+keyword construction (checked, so a wrong field names record and field),
+``==``, ``hash``, ``repr`` ``Point(x=1.0, y=2.0)``, ``__match_args__``, and
+enough of the dataclass protocol for ``dataclasses.fields``, ``asdict``,
+``replace`` and ``is_dataclass``. ``m.Shape`` is an ``IntEnum`` whose values
+are the Rust discriminants.
+
+Names come from the module, so they are data here: the small generated
+functions (``__init__`` and the lifting constructor) use invented names
+only, and the field names reach them through the code object's parameter
+names, as calls.py does for exports. A field whose name would shadow what
+the class needs (any ``__dunder__``) is reached as ``name_`` instead, an
+enum case Python's enum machinery refuses (``_sunder_``, ``mro``, ``name``)
+as ``name_`` too; ``spellings`` records which.
+
+Classes belong to the interface (its memo), so every instance of a compiled
+module, and every load of the same bytes, shares them: ``inst1.Point is
+inst2.Point``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import inspect
+import keyword
+import reprlib
+import threading
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from types import CodeType
+from typing import Any
+
+from ..interface.layout import enum_tag_size, field_offsets, layout, option_payload_offset
+from ..interface.types import (
+    NUMBERS,
+    TEXT,
+    EnumDef,
+    Interface,
+    Kind,
+    RecordDef,
+    Type,
+    shown,
+)
+from . import values
+from .values import Codec, LowerError, RecordInfo
+
+GENERATED_FILENAME = "<wasmbridge record>"
+_MEMO_KEY = "python-types"
+_LOCK = threading.Lock()
+
+
+# -- names ------------------------------------------------------------------------
+
+
+def class_name(name: str) -> str:
+    """A name ``type()`` accepts (no NUL), escaped when unprintable."""
+    return shown(name, 200) if not name.isprintable() or "\0" in name else name
+
+
+def field_attributes(names: Sequence[str]) -> list[str]:
+    """The attribute of each field: its name, unless it is a ``__dunder__`` or ``mro``
+    (which would replace what the class itself needs) or taken; then ``name_``."""
+    taken: set[str] = set()
+    attrs = []
+    for name in names:
+        attr = name
+        while _dunder(attr) or attr == "mro" or attr in taken:
+            attr += "_"
+        taken.add(attr)
+        attrs.append(attr)
+    return attrs
+
+
+def _dunder(name: str) -> bool:
+    """``__x__`` as Python's special names are spelled (``__x___`` is not one)."""
+    return len(name) > 4 and name[:2] == name[-2:] == "__" and name[2] != "_" and name[-3] != "_"
+
+
+_ENUM_RESERVED = frozenset(dir(enum.IntEnum)) | frozenset(dir(int)) | {"mro", "name", "value"}
+
+
+def case_names(names: Sequence[str]) -> list[str]:
+    """The member name of each enum case: as given when the enum machinery takes it,
+    else with ``_`` appended until it does (``_sunder_``, ``__dunder__``, ``mro``,
+    a private ``_X__y``, an attribute of int or IntEnum, a duplicate); ``case<i>`` for
+    an empty name."""
+    taken: set[str] = set()
+    spelled = []
+    for index, name in enumerate(names):
+        member = name or f"case{index}"
+        while not _member_ok(member) or member in taken:
+            member += "_"
+        taken.add(member)
+        spelled.append(member)
+    return spelled
+
+
+def _member_ok(name: str) -> bool:
+    sunder = len(name) > 2 and name[0] == "_" and name[1] != "_" and name[-1] == "_"
+    sunder = sunder and name[-2] != "_"
+    dunder = _dunder(name)
+    private = name.startswith("_") and "__" in name[1:] and not name.endswith("__")
+    return not (sunder or dunder or private or name in _ENUM_RESERVED)
+
+
+# -- enums ------------------------------------------------------------------------
+
+
+def enum_class(definition: EnumDef, module: str) -> tuple[type[enum.IntEnum], list[Any]]:
+    """The IntEnum of an enum definition and its members in case order."""
+    names = case_names([c.name for c in definition.cases])
+    discriminants = [c.value for c in definition.cases]
+    title = class_name(definition.name)
+    try:
+        cls, members = _int_enum(title, names, discriminants, module)
+    except (ValueError, TypeError, KeyError):
+        # Whatever this Python's enum machinery refuses beyond case_names' rules.
+        cls, members = _int_enum(
+            title, [f"case{i}" for i in range(len(names))], discriminants, module
+        )
+    if len(set(members)) != len(members):
+        raise ValueError(f"enum `{shown(definition.name)}` has two cases with one value")
+    cls.__doc__ = definition.doc or None
+    return cls, members
+
+
+def _int_enum(
+    title: str, names: list[str], discriminants: list[int], module: str
+) -> tuple[type[enum.IntEnum], list[Any]]:
+    members = list(zip(names, discriminants, strict=True))
+    cls = enum.IntEnum(title, members, module=module, qualname=title)  # type: ignore[misc]
+    return cls, [cls[name] for name in names]
+
+
+# -- records ----------------------------------------------------------------------
+
+
+class RecordBase:
+    """Base of every record class: frozen, slotted, compared by value."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(count: int) -> CodeType:
+    params = "".join(f", p{i}" for i in range(count))
+    init = [f"def _wb_init(_wb_self{params}):"]
+    init += [f"    _wb_s{i}(_wb_self, _wb_c{i}(p{i}))" for i in range(count)]
+    make = ["def _wb_make(_wb_t):", "    _wb_o = _wb_new(_wb_cls)"]
+    make += [f"    _wb_s{i}(_wb_o, _wb_t[{i}])" for i in range(count)]
+    make.append("    return _wb_o")
+    return compile("\n".join(init + make) + "\n", GENERATED_FILENAME, "exec")
+
+
+def _checker(codec: Codec, record: str, attr: str) -> Callable[[Any], Any]:
+    check = codec.check
+    prefix = f"{shown(record)}() argument '{shown(attr)}'"
+
+    def run(value: Any) -> Any:
+        try:
+            return check(value)
+        except LowerError as exc:
+            raise exc.build(prefix, shown(attr)) from None
+
+    return run
+
+
+def record_class(
+    definition: RecordDef, codecs: Sequence[Codec], module: str
+) -> tuple[type, RecordInfo]:
+    """The frozen class of a record definition whose fields cross with ``codecs``."""
+    attrs = field_attributes([f.name for f in definition.fields])
+    prefix = "_wb_"
+    while any(a.startswith(prefix) for a in attrs):
+        prefix += "_"
+    slots = tuple(f"{prefix}{i}" for i in range(len(attrs)))
+    title = class_name(definition.name)
+    cls = type(title, (RecordBase,), {"__slots__": slots, "__module__": module})
+    cls.__qualname__ = title
+    cls.__doc__ = definition.doc or None
+    descriptors = [cls.__dict__[slot] for slot in slots]
+    getter = attrgetter(*slots)
+    if len(slots) == 1:
+        single = getter
+
+        def get_values(obj: Any) -> tuple[Any, ...]:
+            return (single(obj),)
+    else:
+        get_values = getter  # type: ignore[assignment]
+
+    namespace: dict[str, Any] = {
+        "_wb_new": object.__new__,
+        "_wb_cls": cls,
+        **{f"_wb_s{i}": d.__set__ for i, d in enumerate(descriptors)},
+        **{
+            f"_wb_c{i}": _checker(c, definition.name, a)
+            for i, (c, a) in enumerate(zip(codecs, attrs, strict=True))
+        },
+    }
+    exec(_compiled(len(attrs)), namespace)  # noqa: S102 - invented names only, see docstring
+    receiver = "self"
+    while receiver in attrs:
+        receiver += "_"
+    init = namespace["_wb_init"]
+    init.__code__ = init.__code__.replace(co_varnames=(receiver, *attrs))
+    init.__qualname__ = f"{title}.__init__"
+    make: Callable[[tuple[Any, ...]], Any] = namespace["_wb_make"]
+    annotations = {a: c.annotation for a, c in zip(attrs, codecs, strict=True)}
+    _install(cls, title, attrs, descriptors, get_values, init, annotations)
+    return cls, RecordInfo(cls, tuple(attrs), get_values, make)
+
+
+def _install(
+    cls: type,
+    title: str,
+    attrs: list[str],
+    descriptors: list[Any],
+    get_values: Callable[[Any], tuple[Any, ...]],
+    init: Callable[..., None],
+    annotations: dict[str, Any],
+) -> None:
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return get_values(self) == get_values(other)
+        return NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(get_values(self))
+
+    @reprlib.recursive_repr()
+    def __repr__(self: Any) -> str:
+        shown_values = ", ".join(
+            f"{shown(a)}={v!r}" for a, v in zip(attrs, get_values(self), strict=True)
+        )
+        return f"{title}({shown_values})"
+
+    def __reduce__(self: Any) -> tuple[Any, ...]:
+        return (self.__class__, get_values(self))
+
+    fields = {}
+    for attr, annotation in annotations.items():
+        item = dataclasses.field()
+        item.name = attr
+        item.type = annotation
+        item._field_type = getattr(dataclasses, "_FIELD")  # noqa: B009 - what fields() filters on
+        fields[attr] = item
+    spellable = all(a.isidentifier() and not keyword.iskeyword(a) for a in attrs)
+    kind = (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD if spellable else inspect.Parameter.POSITIONAL_ONLY
+    )
+    parameters = [
+        inspect.Parameter(a if spellable else f"p{i}", kind, annotation=t)
+        for i, (a, t) in enumerate(annotations.items())
+    ]
+    members: dict[str, Any] = {
+        "__init__": init,
+        "__eq__": __eq__,
+        "__hash__": __hash__,
+        "__repr__": __repr__,
+        "__reduce__": __reduce__,
+        "__match_args__": tuple(attrs),
+        "__annotations__": annotations,
+        "__dataclass_fields__": fields,
+        "__signature__": inspect.Signature(parameters, return_annotation=None),
+    }
+    params_type = getattr(dataclasses, "_DataclassParams", None)
+    if params_type is not None:
+        try:
+            members["__dataclass_params__"] = params_type(True, True, True, False, False, True)
+        except TypeError:
+            pass
+    for name, value in members.items():
+        setattr(cls, name, value)
+    for attr, descriptor in zip(attrs, descriptors, strict=True):
+        setattr(cls, attr, descriptor)
+
+
+# -- the types of one interface -----------------------------------------------------
+
+
+class TypeSpace:
+    """Record classes, enums and codecs of one interface, built on first use."""
+
+    def __init__(self, interface: Interface, module: str) -> None:
+        self.interface = interface
+        self.module = module
+        self._codecs: dict[Type, Codec] = {}
+        self._named: dict[str, Codec] = {}
+        self._lock = threading.RLock()
+
+    def get(self, name: str) -> type | None:
+        """The record class or IntEnum named ``name``, or None."""
+        found = self.interface.type_def(name)
+        if not isinstance(found, (RecordDef, EnumDef)):
+            return None
+        codec = self.named(name)
+        return codec.annotation  # type: ignore[no-any-return]
+
+    def names(self) -> list[str]:
+        defs: list[RecordDef | EnumDef] = [*self.interface.records, *self.interface.enums]
+        return [d.name for d in defs]
+
+    def named(self, name: str) -> Codec:
+        codec = self._named.get(name)
+        if codec is None:
+            with self._lock:
+                codec = self._named.get(name) or self._build_named(name)
+        return codec
+
+    def codec(self, t: Type) -> Codec:
+        """The codec of a type inside an encoded value (or an enum or char anywhere)."""
+        codec = self._codecs.get(t)
+        if codec is None:
+            with self._lock:
+                codec = self._codecs.get(t) or self._build(t)
+                self._codecs[t] = codec
+        return codec
+
+    def _build(self, t: Type) -> Codec:
+        kind = t.kind
+        if kind in NUMBERS:
+            return values.Number(kind)
+        if kind is Kind.BOOL:
+            return values.Bool()
+        if kind is Kind.CHAR:
+            return values.Char()
+        if kind in TEXT:
+            return values.Text()
+        if kind in (Kind.NAMED, Kind.BORROW):
+            return self.named(t.name)
+        shape = layout(t, self.interface)
+        if kind is Kind.OPTION:
+            assert t.inner is not None
+            payload = option_payload_offset(t, self.interface)
+            return values.Option(self.codec(t.inner), payload, shape.size, shape.align)
+        if kind is Kind.TUPLE:
+            offsets = field_offsets(t.items, self.interface)
+            items = [(self.codec(item), off) for item, off in zip(t.items, offsets, strict=True)]
+            return values.Tuple(items, shape.size, shape.align)
+        if kind in (Kind.SLICE, Kind.VEC):
+            assert t.inner is not None
+            return values.List(self.codec(t.inner))
+        raise ValueError(f"`{shown(str(t))}` has no encoded form")
+
+    def _build_named(self, name: str) -> Codec:
+        found = self.interface.type_def(name)
+        codec: Codec
+        if isinstance(found, EnumDef):
+            cls, members = enum_class(found, self.module)
+            codec = values.Enum(cls, members, enum_tag_size(len(found.cases)))
+        elif isinstance(found, RecordDef):
+            types = [f.type for f in found.fields]
+            offsets = field_offsets(types, self.interface)
+            shape = layout(Type(Kind.NAMED, name=name), self.interface)
+            fields = [self.codec(t) for t in types]
+            attrs = field_attributes([f.name for f in found.fields])
+            record = values.Record(
+                class_name(name),
+                [(a, c, o) for a, c, o in zip(attrs, fields, offsets, strict=True)],
+                shape.size,
+                shape.align,
+            )
+            cls, info = record_class(found, fields, self.module)
+            record.bind(info)
+            codec = record
+        else:
+            raise ValueError(f"no record or enum named `{shown(name)}`")
+        self._named[name] = codec
+        return codec
+
+
+def type_space(interface: Interface, label: str) -> TypeSpace:
+    """The TypeSpace of ``interface``, shared by every module compiled from it."""
+    found = interface.memo.get(_MEMO_KEY)
+    if isinstance(found, TypeSpace):
+        return found
+    with _LOCK:
+        found = interface.memo.get(_MEMO_KEY)
+        if not isinstance(found, TypeSpace):
+            found = interface.memo[_MEMO_KEY] = TypeSpace(interface, module_name(label))
+    return found
+
+
+def module_name(label: str) -> str:
+    """``geo`` for ``geo.wasm``: the ``__module__`` of the module's classes."""
+    stem = label.rsplit("/", 1)[-1]
+    stem = stem[:-5] if stem.endswith(".wasm") else stem
+    return stem if stem.isidentifier() else "wasmbridge.exports"
