@@ -121,9 +121,9 @@ def wit_text(interface: Interface | None, file: str) -> str:
     world = stem if wit_name(stem) is not None else "module"
     try:
         return to_wit(interface, world)
-    except WitError as exc:
+    except WitError as exc:  # the interface breaks the rules of docs/abi-compound.md
         raise InterfaceError(
             f"{file}: {exc}",
-            hint="WIT spells names as ASCII words in kebab case: rename what it cannot spell "
-            "in the Rust source, then rebuild with `wasmbridge build`",
+            hint="the SDK never writes such an interface: rebuild the module with "
+            "`wasmbridge build`",
         ) from exc

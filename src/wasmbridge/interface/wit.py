@@ -5,10 +5,12 @@ column). Records, enums and classes (as resources) go into an interface
 ``types`` that the world exports and uses; exported functions are the
 world's ``export`` items and imported ones its ``import`` items, one inline
 interface per import namespace. Names become WIT's kebab-case identifiers;
-a parameter, field or case name WIT cannot spell gets an invented one with
-a comment, and any other such name raises ``WitError``. The output is only
-ever valid WIT: an interface that breaks the rules of docs/abi-compound.md
-is refused first.
+a type, parameter, field or case whose name WIT cannot spell (or that two
+names would share) gets an invented name with a comment, and such a
+function or import namespace is left out with a comment saying why. The
+output is only ever valid WIT: an interface that breaks the rules of
+docs/abi-compound.md raises ``WitError``, as does a world name WIT cannot
+spell.
 
     >>> print(to_wit(interface, "geo"))
     package wasmbridge:geo;
@@ -17,7 +19,7 @@ is refused first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from .rules import interface_problems
 from .types import (
@@ -32,7 +34,7 @@ from .types import (
     Type,
     shown,
 )
-from .wit_names import Scope, WitError, wit_name
+from .wit_names import Scope, WitError, name_key, wit_name
 
 __all__ = ["WitError", "to_wit", "wit_name"]
 
@@ -61,7 +63,7 @@ def to_wit(iface: Interface, world_name: str) -> str:
     """The WIT package (``wasmbridge:<world>``) with one world describing ``iface``.
 
     Raises WitError when the interface breaks a rule of docs/abi-compound.md
-    or has a function, type or namespace name WIT cannot spell.
+    or WIT cannot spell ``world_name``.
     """
     problems = interface_problems(iface)
     if problems:
@@ -81,10 +83,10 @@ class _Printer:
             )
         self.world = world
         self.lines: list[str] = []
-        self.types = Scope("type")
-        for item in _type_defs(iface):
-            self.types.add(item.name)
-        self.world_scope = Scope("world item")
+        self.types = Scope()
+        for index, item in enumerate(_type_defs(iface)):
+            self.types.invented(item.name, f"type{index}")
+        self.world_scope = Scope()
         # How a type is named inside the world (`use ... as ...` when a function has its name).
         self.aliases: dict[str, str] = {}
 
@@ -117,13 +119,18 @@ class _Printer:
         return "\n".join(self.lines) + "\n"
 
     def _types_interface_name(self) -> str:
-        taken = {wit_name(f.name) for f in self.iface.exports}
-        taken |= {wit_name(f.module) for f in self.iface.imports}
+        taken = self._world_names()
         name = "types"
-        while name in taken:
+        while name_key(name) in taken:
             name += "-x"
         self.world_scope.reserve(name)
         return name
+
+    def _world_names(self) -> set[str]:
+        """``name_key``s of the functions and import namespaces the world may name."""
+        return _keys(
+            [*(f.name for f in self.iface.exports), *(f.module for f in self.iface.imports)]
+        )
 
     # -- type definitions -----------------------------------------------------------------
 
@@ -144,10 +151,16 @@ class _Printer:
             self.line(1)
         return False
 
+    def _type_note(self, name: str) -> None:
+        note = self.types.rust_note(name)
+        if note:
+            self.line(1, f"// {note}")
+
     def _record(self, record: RecordDef) -> None:
         self.docs(1, record.doc)
+        self._type_note(record.name)
         self.line(1, f"record {self.types.name(record.name)} {{")
-        fields = Scope(f"field of record `{shown(record.name)}`")
+        fields = Scope()
         for index, item in enumerate(record.fields):
             name = fields.invented(item.name, f"field{index}")
             note = fields.note(item.name)
@@ -156,8 +169,9 @@ class _Printer:
 
     def _enum(self, enum: EnumDef) -> None:
         self.docs(1, enum.doc)
+        self._type_note(enum.name)
         self.line(1, f"enum {self.types.name(enum.name)} {{")
-        cases = Scope(f"case of enum `{shown(enum.name)}`")
+        cases = Scope()
         numbered = any(case.value != index for index, case in enumerate(enum.cases))
         for index, case in enumerate(enum.cases):
             name = cases.invented(case.name, f"case{index}")
@@ -170,24 +184,29 @@ class _Printer:
 
     def _resource(self, cls: ClassDef) -> None:
         self.docs(1, cls.doc)
+        self._type_note(cls.name)
         name = self.types.name(cls.name)
         if not cls.methods:
             self.line(1, f"resource {name};")
             return
         self.line(1, f"resource {name} {{")
-        members = Scope(f"member of class `{shown(cls.name)}`")
+        members = Scope()
         for method in cls.methods:
             self._method(cls, name, method, members)
         self.line(1, "}")
 
     def _method(self, cls: ClassDef, resource: str, method: Method, members: Scope) -> None:
         func = method.function
+        member, why = members.pick(method.member)
+        constructor = method.receiver is Receiver.CONSTRUCTOR
+        if member is None and not constructor:
+            self.line(2, f"// method {_quoted(func.name)} is left out: {why}")
+            return
         self.docs(2, func.doc)
         params = self._params(func, local=True, depth=2)
-        if method.receiver is Receiver.CONSTRUCTOR:
+        if constructor:
             self.line(2, f"constructor({params});")
             return
-        member = members.required(method.member, what=f"method `{shown(func.name)}`")
         result = self._result(func.result, local=True)
         if method.receiver is Receiver.STATIC:
             self.line(2, f"{member}: static func({params}){result};")
@@ -200,9 +219,9 @@ class _Printer:
             self.line(2, f"{member}: func({params}){result};")
 
     def _self_param(self, func: Function) -> str:
-        taken = {wit_name(p.name) for p in func.params}
+        taken = _keys(p.name for p in func.params)
         name = "self"
-        while name in taken:
+        while name_key(name) in taken:
             name += "-x"
         return name
 
@@ -210,15 +229,14 @@ class _Printer:
 
     def _world_uses(self, types_name: str) -> None:
         self.line(1, f"export {types_name};")
-        functions = {wit_name(f.name) for f in self.iface.exports}
-        functions |= {wit_name(f.module) for f in self.iface.imports}
+        functions = self._world_names()
         names: list[str] = []
         for item in _type_defs(self.iface):
             name = self.types.name(item.name)
             local = name
-            while local in functions or local in self.world_scope:
+            while name_key(local) in functions or local in self.world_scope:
                 local = f"{local.lstrip('%')}-type"
-            self.world_scope.reserve(local)
+            self.world_scope.reserve(local, item.name)
             self.aliases[item.name] = local
             names.append(name if local == name else f"{name} as {local}")
         self.line(1, f"use {types_name}.{{{', '.join(names)}}};")
@@ -228,19 +246,23 @@ class _Printer:
         for func in self.iface.imports:
             modules.setdefault(func.module, []).append(func)
         for module, funcs in modules.items():
-            name = self.world_scope.required(module, what=f"import namespace `{shown(module)}`")
+            name, why = self.world_scope.pick(module)
+            if name is None:
+                self.line(1, f"// the imports of namespace {_quoted(module)} are left out: {why}")
+                continue
             self.line(1, f"import {name}: interface {{")
             used = self._used_types(funcs)
-            scope = Scope(f"import of namespace `{shown(module)}`")
+            scope = Scope()
             if used:
                 self.line(2, f"use {types_name}.{{{', '.join(used)}}};")
                 for type_name in used:
                     scope.reserve(type_name)
             for func in funcs:
+                fname, why = scope.pick(func.name)
+                if fname is None:
+                    self.line(2, f"// import {_quoted(func.name)} is left out: {why}")
+                    continue
                 self.docs(2, func.doc)
-                fname = scope.required(
-                    func.name, what=f"import `{shown(module)}.{shown(func.name)}`"
-                )
                 params = self._params(func, local=True, depth=2)
                 self.line(2, f"{fname}: func({params}){self._result(func.result, local=True)};")
             self.line(1, "}")
@@ -256,8 +278,11 @@ class _Printer:
 
     def _exports(self) -> None:
         for func in self.iface.exports:
+            name, why = self.world_scope.pick(func.name)
+            if name is None:
+                self.line(1, f"// export {_quoted(func.name)} is left out: {why}")
+                continue
             self.docs(1, func.doc)
-            name = self.world_scope.required(func.name, what=f"export `{shown(func.name)}`")
             params = self._params(func, local=False, depth=1)
             self.line(1, f"export {name}: func({params}){self._result(func.result, local=False)};")
 
@@ -265,7 +290,7 @@ class _Printer:
 
     def _params(self, func: Function, *, local: bool, depth: int) -> str:
         """The parameter list; a comment line (at ``depth``) for each invented name."""
-        scope = Scope(f"parameter of `{shown(func.name)}`")
+        scope = Scope()
         parts = []
         for index, param in enumerate(func.params):
             name = scope.invented(param.name, f"p{index}")
@@ -307,6 +332,14 @@ class _Printer:
         if isinstance(found, RecordDef | EnumDef):
             return self.type(Type(Kind.NAMED, name=t.name), local=local)
         return "string"  # the error's message (Display)
+
+
+def _keys(names: Iterable[str]) -> set[str]:
+    return {name_key(wit) for wit in map(wit_name, names) if wit is not None}
+
+
+def _quoted(name: str) -> str:
+    return repr(shown(name, 60))
 
 
 def _type_defs(iface: Interface) -> list[RecordDef | EnumDef | ClassDef]:

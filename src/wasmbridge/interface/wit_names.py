@@ -13,12 +13,13 @@ import re
 
 from .types import shown
 
-# WIT's keywords (wit-parser's lexer); an identifier spelled like one takes a `%`.
+# WIT's keywords (those of wasm-tools 1.262, plus the older float32/float64); an
+# identifier spelled like one takes a `%`, which WIT allows before any identifier.
 KEYWORDS = frozenset(
     """as async bool borrow char constructor enum error-context export f32 f64 flags float32
-    float64 func future import include interface list option own package record resource
-    result s16 s32 s64 s8 static stream string tuple type u16 u32 u64 u8 use variant with
-    world""".split()
+    float64 from func future import include interface list map option own package record
+    resource result s16 s32 s64 s8 static stream string tuple type u16 u32 u64 u8 use variant
+    with world""".split()
 )
 
 _ASCII_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -56,44 +57,46 @@ def wit_name(name: str) -> str | None:
     return f"%{ident}" if ident in KEYWORDS else ident
 
 
-class Scope:
-    """The WIT names given in one namespace (a record's fields, a world's items, ...)."""
+def name_key(name: str) -> str:
+    """What WIT compares when it checks names in one namespace for clashes: the
+    name without `%` and `-`, lowercased (`memory-view` clashes with `memoryview`)."""
+    return name.replace("%", "").replace("-", "").lower()
 
-    def __init__(self, what: str) -> None:
-        self.what = what
+
+class Scope:
+    """The WIT names given in one namespace (a record's fields, a world's items, ...).
+
+    ``rust_of`` is keyed by ``name_key``, so two names WIT would take for one
+    clash here too.
+    """
+
+    def __init__(self) -> None:
         self.by_rust: dict[str, str] = {}
-        self.taken: set[str] = set()
+        self.rust_of: dict[str, str] = {}
         self.invented_for: set[str] = set()
 
     def __contains__(self, name: str) -> bool:
-        return name in self.taken
+        return name_key(name) in self.rust_of
 
-    def reserve(self, name: str) -> None:
-        self.taken.add(name)
+    def reserve(self, name: str, rust: str = "") -> None:
+        self.rust_of.setdefault(name_key(name), rust)
 
-    def add(self, rust: str) -> str:
-        """Name ``rust`` here, or raise WitError when WIT cannot spell it or
-        another name already has its WIT form."""
-        return self.required(rust, what=f"{self.what} `{shown(rust)}`")
-
-    def required(self, rust: str, *, what: str) -> str:
-        """As ``add``, naming the thing ``what`` in the error."""
+    def pick(self, rust: str) -> tuple[str | None, str]:
+        """``rust``'s WIT name here, or None and why it has none (it cannot be
+        spelled, or another name of this namespace already became it)."""
         if rust in self.by_rust:
-            return self.by_rust[rust]
+            return self.by_rust[rust], ""
         name = wit_name(rust)
         if name is None:
-            raise WitError(
-                f"{what} has no WIT name: WIT names are ASCII letters and digits in words "
-                "joined by `-`, each word starting with a letter; rename it in the Rust source"
-            )
-        if name in self.taken:
-            raise WitError(
-                f"{what} and another name both become `{name}` in WIT; rename one in the "
-                "Rust source"
-            )
-        self.taken.add(name)
+            return None, "WIT cannot spell its name"
+        if name in self:
+            other = self.rust_of[name_key(name)]
+            if not other:
+                return None, f"its WIT name `{name}` is taken"
+            return None, f"its WIT name `{name}` clashes with that of {shown(other, 40)!r}"
+        self.reserve(name, rust)
         self.by_rust[rust] = name
-        return name
+        return name, ""
 
     def name(self, rust: str) -> str:
         """The WIT name ``rust`` was given here."""
@@ -101,22 +104,23 @@ class Scope:
 
     def invented(self, rust: str, fallback: str) -> str:
         """``rust``'s WIT name, or ``fallback`` (made unique) when it has none or
-        its WIT name is taken; ``note`` then says so."""
-        name = wit_name(rust)
-        if name is None or name in self.taken:
-            name = fallback
-            while name in self.taken:
-                name += "-x"
-            self.invented_for.add(rust)
-        self.taken.add(name)
+        its WIT name is taken; ``rust_note`` then says so."""
+        name, _ = self.pick(rust)
+        if name is not None:
+            return name
+        name = fallback
+        while name in self:
+            name += "-x"
+        self.reserve(name, rust)
         self.by_rust.setdefault(rust, name)
+        self.invented_for.add(rust)
         return name
 
     def rust_note(self, rust: str) -> str:
         """Why an invented name stands for ``rust`` ("" when none was invented)."""
         if rust not in self.invented_for:
             return ""
-        return f"named {shown(rust, 40)!r} in the module, which WIT cannot spell here"
+        return f"named {shown(rust, 40)!r} in the module, which has no WIT name here"
 
     def note(self, rust: str) -> str:
         """``rust_note`` as a trailing comment."""
