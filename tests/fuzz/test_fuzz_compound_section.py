@@ -8,6 +8,9 @@ compound type and a wasm signature for every function and method.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from fuzz_interfaces import compound_interfaces, raw_sections
 from fuzz_support import budget, mutations
@@ -17,6 +20,8 @@ from wasmbridge.interface import Interface, SectionFormatError, abi, is_compound
 from wasmbridge.interface.rules import interface_problems
 from wasmbridge.interface.section import decode, encode, type_problem
 from wasmbridge.interface.types import Kind, Type
+from wasmbridge.interface.wit import WitError, to_wit
+from wit_tools import wit_problem
 
 
 def check(interface: Interface) -> None:
@@ -73,3 +78,15 @@ def test_raw_type_and_class_records_decode_or_raise(data: bytes) -> None:
 @given(compound_interfaces().map(encode).flatmap(mutations))
 def test_mutated_compound_sections_decode_or_raise(data: bytes) -> None:
     decode_and_check(data)
+
+
+@budget(60)
+@given(compound_interfaces())
+def test_wit_of_any_valid_interface_is_read_by_wasm_tools(interface: Interface) -> None:
+    if interface_problems(interface):
+        with pytest.raises(WitError, match="^the interface has no WIT form: "):
+            to_wit(interface, "fuzz")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        problem = wit_problem(to_wit(interface, "fuzz"), Path(tmp))
+    assert problem is None, problem

@@ -84,8 +84,6 @@ class Scope:
     def pick(self, rust: str) -> tuple[str | None, str]:
         """``rust``'s WIT name here, or None and why it has none (it cannot be
         spelled, or another name of this namespace already became it)."""
-        if rust in self.by_rust:
-            return self.by_rust[rust], ""
         name = wit_name(rust)
         if name is None:
             return None, "WIT cannot spell its name"
@@ -95,7 +93,7 @@ class Scope:
                 return None, f"its WIT name `{name}` is taken"
             return None, f"its WIT name `{name}` clashes with that of {shown(other, 40)!r}"
         self.reserve(name, rust)
-        self.by_rust[rust] = name
+        self.by_rust.setdefault(rust, name)
         return name, ""
 
     def name(self, rust: str) -> str:
