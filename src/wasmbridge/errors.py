@@ -20,6 +20,8 @@
       │   │   ├ StackLimitExceeded  wasm stack cap (runaway recursion), or a thread too small
       │   │   └ OutputLimitExceeded a WASI program's stdout/stderr over its cap
       │   └ GuestExit               a WASI program called exit(code)
+      ├ HandleError                 a class object used after close(), after it was moved into
+      │                             a call, with another instance, or as another class
       ├ SandboxError                a grant cannot be honoured (a missing preopened directory)
       ├ CacheError                  the compile cache cannot be used
       └ ManifestError               a bad wasmbridge.toml
@@ -41,6 +43,7 @@ __all__ = [
     "GuestError",
     "GuestExit",
     "GuestPanic",
+    "HandleError",
     "InterfaceError",
     "InvalidModule",
     "LimitExceeded",
@@ -179,11 +182,15 @@ class GuestPanic(GuestError):
 
 
 class ReturnedError(GuestError):
-    """The export returned ``Err(e)``; ``error`` holds ``e.to_string()``."""
+    """The export returned ``Err(e)``: ``error`` holds ``e.to_string()``, or the repr of
+    ``value`` when the error crossed as a record or enum (``Result<T, GeoError>``)."""
 
-    def __init__(self, message: str, *, error: str, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, error: str, value: object = None, hint: str | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.error = error
+        self.value = value
 
 
 class ProtocolError(GuestError):
@@ -236,6 +243,11 @@ class GuestExit(GuestError):
     def __init__(self, message: str, *, code: int, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.code = code
+
+
+class HandleError(WasmbridgeError):
+    """A class object cannot be used: closed, moved into a call, busy, or not this
+    instance's (or not this class's) object."""
 
 
 class SandboxError(WasmbridgeError):
