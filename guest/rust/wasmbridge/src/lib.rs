@@ -1,7 +1,9 @@
 //! The guest SDK of wasmbridge: mark functions with `#[wasmbridge::export]`,
 //! declare host functions in a `#[wasmbridge::import]` block, and
 //! `wasmbridge build` turns the crate into a small, self-describing `.wasm`
-//! that Python, browsers and Node call with typed arguments.
+//! that Python, browsers and Node call with typed arguments. The same
+//! attribute on a struct with `pub` fields, a C-like enum or an `impl` block
+//! exports a record, an enum or a class.
 //!
 //! ```ignore
 //! #![no_std]
