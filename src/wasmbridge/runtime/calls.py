@@ -14,17 +14,17 @@ from __future__ import annotations
 import array
 import functools
 import inspect
-import keyword
 import reprlib
 import struct
 import threading
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import CodeType
 from typing import Any, Optional, Union
 
 from ..interface import abi
+from ..interface.layout import is_list
+from ..interface.names import python_param_names
 from ..interface.types import INT_RANGE, Function, Kind, Type, shown
 from . import _capi
 from .marshal import ParamInfo, check_scalar
@@ -84,6 +84,9 @@ class CallSite:
     # small for the wasm stack (and sets the attribute on the others).
     checked_threads: threading.local | None = None
     check_thread: Callable[[], None] | None = None
+    # The live instance: records, enums, classes and char need its types
+    # (classes.InstanceTypes); None for calls that use none of them.
+    owner: Any = None
 
 
 def build_export(
@@ -112,7 +115,7 @@ def build_export(
     callable_.__doc__ = func.doc or None
     callable_.__qualname__ = func.name
     callable_.__module__ = "wasmbridge.exports"
-    callable_.__signature__ = _signature(func, names)
+    callable_.__signature__ = _signature(func, names, writer.types)
     callable_.__wasmbridge_source__ = source
     callable_.__wasmbridge_function__ = func
     built: Callable[..., Any] = callable_
@@ -130,8 +133,10 @@ def _compiled(source: str) -> CodeType:
     return compile(source, GENERATED_FILENAME, "exec")
 
 
-def python_annotation(t: Type, *, param: bool = False) -> Any:
+def python_annotation(t: Type, *, param: bool = False, types: Any = None) -> Any:
     """The annotation shown in signatures for a parameter (``param``) or result type."""
+    if types is not None and _needs_values(t):
+        return types.annotation(t, param=param)
     if t.kind in INT_RANGE:
         return int
     if t.kind in PYTHON_TYPES:
@@ -153,35 +158,33 @@ def python_annotation(t: Type, *, param: bool = False) -> Any:
     return Union[array.array, memoryview, Sequence[element]]  # type: ignore[valid-type]  # noqa: UP007
 
 
-def _signature(func: Function, names: list[str]) -> inspect.Signature:
+def _signature(func: Function, names: list[str], types: Any) -> inspect.Signature:
     params = [
         inspect.Parameter(
             name,
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            annotation=python_annotation(p.type, param=True),
+            annotation=python_annotation(p.type, param=True, types=types),
         )
         for name, p in zip(names, func.params, strict=True)
     ]
-    return inspect.Signature(params, return_annotation=python_annotation(func.result))
+    result = python_annotation(func.result, types=types)
+    return inspect.Signature(params, return_annotation=result)
 
 
 def keyword_names(func: Function) -> list[str]:
-    """The parameter names a caller sees and may pass as keywords.
+    """The parameter names a caller sees and may pass as keywords (``python_param_names``:
+    the stub uses the same). These names are only data: see ``build_export``."""
+    return python_param_names(func)
 
-    A name from the module is used as given when Python source could spell
-    it (an identifier, in NFKC form since the parser folds identifiers so,
-    and not a keyword); otherwise it becomes ``p<index>``. Duplicates get
-    the index too. These names are only data: see ``build_export``.
-    """
-    names: list[str] = []
-    for index, param in enumerate(func.params):
-        name = unicodedata.normalize("NFKC", param.name)
-        if not name.isidentifier() or keyword.iskeyword(name) or name in names:
-            name = f"p{index}"
-            while name in names:
-                name += "_"
-        names.append(name)
-    return names
+
+_VALUE_KINDS = frozenset({Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW, Kind.RESULT_VALUE})
+
+
+def _needs_values(t: Type) -> bool:
+    """``t`` involves records, enums, classes, tuples, lists or char (classes.py's work)."""
+    if t.kind in _VALUE_KINDS or is_list(t):
+        return True
+    return t.inner is not None and _needs_values(t.inner)
 
 
 class _Writer:
@@ -194,7 +197,9 @@ class _Writer:
         self.param_names = [f"p{i}" for i in range(len(func.params))]
         self.signature = abi.signature(func)
         self.retptr = abi.uses_retptr(func.result)
-        self.uses_memory = abi.needs_memory(func)
+        self.types = _instance_types(func, site)
+        interface = self.types.interface if self.types is not None else None
+        self.uses_memory = abi.needs_memory(func, interface)
         self.nslots = max(
             len(self.signature.params), len(self.signature.results), len(self.raw_results)
         )
@@ -204,6 +209,12 @@ class _Writer:
         self.after: list[str] = []  # copy-backs, run after a successful call
         self.slot = 1 if self.retptr else 0
         self.temp = 0
+        self.borrowed: list[str] = []  # class objects the call borrows: marked busy
+        self.moved: list[str] = []  # spend calls of class objects moved into the call
+        # Calls with class objects first drain the instance's queue of collected ones.
+        self.drains = self.types is not None and any(
+            self.types.involves_class(t) for t in (*(p.type for p in func.params), func.result)
+        )
 
     # -- namespace ------------------------------------------------------------------
 
@@ -255,6 +266,8 @@ class _Writer:
                 _wb_ga=site.guest_array,
                 _wb_mem=m.memory,
             )
+        if self.drains and self.types is not None:
+            ns.update(_wb_queue=self.types.queue, _wb_drain=self.types.drain)
         ns.update(self.consts)
         return ns
 
@@ -276,6 +289,8 @@ class _Writer:
         params = ", ".join(self.param_names)
         args = "(" + "".join(f"{n}, " for n in self.param_names) + ")"
         body = [f"def {_FUNC_NAME}({params}):"]
+        if self.drains:
+            body += ["    if _wb_queue:", "        _wb_drain()"]
         if self.site.guarded and self.site.check_thread is not None:
             # One thread-local attribute per call (zero-cost try); a thread's
             # first call asks its stack size once.
@@ -306,17 +321,26 @@ class _Writer:
             "        except (TypeError, ValueError, OverflowError) as _wb_exc:",
             f"            raise _wb_args_error(_wb_exc, {args}) from None",
         ]
+        rest = list(self.moved)
         if self.retptr:
             # Read after lowering: a large argument may have moved the arena.
-            body += ["        _wb_ret = _wb_arena.start", "        _wb_vi[0] = _wb_ret"]
-        body += [
-            *(["        _wb_before()"] if self.site.before_call and self.site.guarded else []),
-            f"        _wb_err = _wb_call(_wb_ctx, _wb_fn, _wb_buf, {self.nslots}, _wb_trap)",
-            f"        if _wb_err or _wb_trap_view[{self.buffer.trap_index}]:",
-            f"            raise _wb_fail(_wb_name, {args}, _wb_err, _wb_trap_addr)",
+            rest += ["_wb_ret = _wb_arena.start", "_wb_vi[0] = _wb_ret"]
+        rest += [
+            *(["_wb_before()"] if self.site.before_call and self.site.guarded else []),
+            f"_wb_err = _wb_call(_wb_ctx, _wb_fn, _wb_buf, {self.nslots}, _wb_trap)",
+            f"if _wb_err or _wb_trap_view[{self.buffer.trap_index}]:",
+            f"    raise _wb_fail(_wb_name, {args}, _wb_err, _wb_trap_addr)",
+            *self.after,
+            *self._lift_result(),
         ]
-        body += [f"        {line}" for line in self.after]
-        body += [f"        {line}" for line in self._lift_result()]
+        if self.borrowed:
+            # Busy while the guest may use them: closing or moving them from a
+            # host function this call runs is refused (classes.py).
+            body += [f"        {name}._wb_busy += 1" for name in self.borrowed]
+            body += ["        try:", *(f"            {line}" for line in rest), "        finally:"]
+            body += [f"            {name}._wb_busy -= 1" for name in self.borrowed]
+        else:
+            body += [f"        {line}" for line in rest]
         # Cleanup restores the arena before anything that can raise, and gives
         # the call token back last, in its own finally, so no exception
         # (KeyboardInterrupt included) can leave the instance locked.
@@ -373,7 +397,37 @@ class _Writer:
             self._store(Kind.I32, "1", indent + "    ")
             self._lower(name, t.inner, index, indent + "    ")
             return
+        if kind in (Kind.CHAR, Kind.NAMED, Kind.BORROW, Kind.TUPLE) or is_list(t):
+            self._lower_value(name, t, index, indent)
+            return
         self._lower_buffer(name, t, index, indent)
+
+    def _lower_value(self, name: str, t: Type, index: int, indent: str) -> None:
+        """A char, enum, record, tuple, list or class object: one i32."""
+        n = self.temp
+        self.temp += 1
+        types = self.types
+        assert types is not None
+        param = self.func.params[index]
+        if types.is_class(t):
+            check = types.handle_param(t, self.func.name, param.name)
+            cls = self.const(f"_wb_cls{n}", check.cls)
+            wrong = self.const(f"_wb_wrong{n}", check.wrong)
+            gone = self.const(f"_wb_gone{n}", check.gone)
+            self.lines += [
+                f"{indent}if {name}.__class__ is not {cls}: raise {wrong}({name})",
+                f"{indent}_wb_h{n} = {name}._wb_h",
+                f"{indent}if not _wb_h{n}: raise {gone}({name})",
+            ]
+            self._store(Kind.U32, f"_wb_h{n}", indent)
+            if check.spend is not None:
+                self.moved.append(f"{self.const(f'_wb_spend{n}', check.spend)}({name})")
+            else:
+                self.borrowed.append(name)
+            return
+        info = ParamInfo(shown(self.func.name), shown(param.name), t)
+        lower = self.const(f"_wb_lv{n}", types.param_lowerer(t, info))
+        self._store(Kind.U32, f"{lower}({name})", indent)
 
     def _lower_buffer(self, name: str, t: Type, index: int, indent: str) -> None:
         n = self.temp
@@ -415,6 +469,12 @@ class _Writer:
         kind = result.kind
         if kind is Kind.UNIT:
             return ["return None"]
+        if kind is Kind.CHAR:
+            assert self.types is not None
+            lift = self.const("_wb_chr", self.types.char_result(self.func.name))
+            return [f"return {lift}(_wb_vi[0])"]
+        if kind is Kind.RESULT_VALUE:
+            return self._lift_result_value(result)
         if kind in _SLOT_VIEW:
             fmt, _ = _SLOT_VIEW[kind]
             read = f"{_VIEW_NAME[fmt]}[0]"
@@ -426,7 +486,7 @@ class _Writer:
             return [f"return {read}"]
         tname = self.const("_wb_tr", result)
         if kind is not Kind.RESULT:
-            return [f"return {_lift_expr(result, tname, '_wb_ret')}"]
+            return [f"return {self._lift_expr(result, tname, '_wb_ret')}"]
         assert result.inner is not None
         inner = self.const("_wb_tr_inner", result.inner)
         self.const("_wb_returned_error", self._returned_error)
@@ -437,7 +497,32 @@ class _Writer:
         ]
         if result.inner.kind is Kind.UNIT:
             return [*lines, "return None"]
-        return [*lines, f"return {_lift_expr(result.inner, inner, '_wb_ret + 8')}"]
+        return [*lines, f"return {self._lift_expr(result.inner, inner, '_wb_ret + 8')}"]
+
+    def _lift_result_value(self, result: Type) -> list[str]:
+        """``Result<T, E>`` (0x1b): Ok's slot, or ReturnedError with the message or value."""
+        assert result.inner is not None and self.types is not None
+        describe = functools.partial(_describe_call, self.func.name)
+        error = self.const("_wb_rerr", self.types.result_error(result, self.func.name, describe))
+        inner = self.const("_wb_tr_inner", result.inner)
+        lines = [
+            "_wb_tag = _wb_u32(_wb_mem.view, _wb_ret)[0]",
+            "if _wb_tag:",
+            f"    raise {error}(_wb_ret, _wb_tag, {_args_tuple(self.param_names)})",
+        ]
+        if result.inner.kind is Kind.UNIT:
+            return [*lines, "return None"]
+        return [*lines, f"return {self._lift_expr(result.inner, inner, '_wb_ret + 8')}"]
+
+    def _lift_expr(self, t: Type, tname: str, at: str) -> str:
+        """The expression reading a return-area value of type ``t`` at ``at``."""
+        if _needs_values(t):
+            assert self.types is not None
+            n = self.temp
+            self.temp += 1
+            lift = self.const(f"_wb_lr{n}", self.types.slot_lifter(t, self.func.name))
+            return f"{lift}({at})"
+        return _lift_expr(t, tname, at)
 
     def _returned_error(self, message: str, args: tuple[Any, ...]) -> BaseException:
         from ..errors import ReturnedError
@@ -455,6 +540,19 @@ def _lift_expr(t: Type, tname: str, at: str) -> str:
     if t.kind is Kind.VEC and t.inner is not None and t.inner.kind is Kind.U8:
         return f"_wb_lift_bytes({at})"
     return f"_wb_lift({tname}, {at})"
+
+
+def _instance_types(func: Function, site: CallSite) -> Any:
+    """The owner's InstanceTypes when ``func`` uses the types of docs/abi-compound.md."""
+    types = [p.type for p in func.params] + [func.result]
+    if not any(_needs_values(t) for t in types):
+        return None
+    from .classes import instance_types
+
+    found = instance_types(site.owner) if site.owner is not None else None
+    if found is None:
+        raise AssertionError(f"{func.name}: a call using records or classes needs its instance")
+    return found
 
 
 def _args_tuple(names: list[str]) -> str:

@@ -16,7 +16,9 @@ from typing import Any
 from ..errors import MemoryLimitExceeded, ProtocolError
 from ..interface import abi
 from ..interface.types import ELEMENT_SIZE, INT_RANGE, Kind, Type
+from . import values
 from .memory import Arena, GuestMemory
+from .values import Codec, LiftError, LowerError
 
 TYPECODES = {
     Kind.I8: "b",
@@ -290,7 +292,144 @@ class Marshal:
             self.memory.check(ptr, nbytes)
             target[:] = self.memory.view[ptr : ptr + nbytes]
 
+    def value_lowerer(self, codec: Codec, info: ParamInfo) -> Callable[[Any], int]:
+        """A compound parameter (record, tuple, list): its encoded buffer's address.
+
+        The buffer is borrowed: it lives in the arena (or a pending
+        allocation) for the call only. A record of numbers is packed straight
+        into the arena with one struct call.
+        """
+        encode = values.encode
+        place = self._place
+        prefix = f"{info.func}() argument '{info.name}'"
+
+        def general(value: Any) -> int:
+            try:
+                data = encode(codec, value)
+            except LowerError as exc:
+                raise exc.build(prefix, info.name) from None
+            return place(data, len(data), 8, False)
+
+        packer = codec.struct if isinstance(codec, values.Record) else None
+        if packer is None or not isinstance(codec, values.Record):
+            return general
+        cls, get_values, pack_into, size = codec.cls, codec.values, packer.pack_into, codec.size
+        arena, memory = self.arena, self.memory
+
+        def flat(value: Any) -> int:
+            if value.__class__ is cls:
+                top = (arena.top + 7) & -8
+                if top + size <= arena.end:
+                    pack_into(memory.view, top, *get_values(value))
+                    arena.top = top + size
+                    return top
+            return general(value)
+
+        return flat
+
+    @staticmethod
+    def index_lowerer(codec: values.Enum, info: ParamInfo) -> Callable[[Any], int]:
+        """An enum parameter: its case index."""
+        position = codec.position
+        prefix = f"{info.func}() argument '{info.name}'"
+
+        def lower(value: Any) -> int:
+            try:
+                return position(value)
+            except LowerError as exc:
+                raise exc.build(prefix, info.name) from None
+
+        return lower
+
+    @staticmethod
+    def char_lowerer(info: ParamInfo) -> Callable[[Any], int]:
+        """A ``char`` parameter: its scalar value."""
+        prefix = f"{info.func}() argument '{info.name}'"
+        code = values.char_code
+
+        def lower(value: Any) -> int:
+            try:
+                return code(value)
+            except LowerError as exc:
+                raise exc.build(prefix, info.name) from None
+
+        return lower
+
     # -- lifting: guest -> Python -------------------------------------------------
+
+    def value_lifter(
+        self, codec: Codec, bad: Callable[[LiftError], Exception]
+    ) -> Callable[[int], Any]:
+        """An encoded result whose ``ptr, len`` is at ``at``: its value.
+
+        ``bad`` makes the ProtocolError for a buffer that breaks the ABI
+        (it names the function). The buffer stays the guest's (abi.md,
+        "Owned results"): nothing is freed.
+        """
+        memory = self.memory
+        decode = values.decode
+        flat = codec.struct if isinstance(codec, (values.Record, values.Tuple)) else None
+        size = codec.size
+
+        def lift(at: int) -> Any:
+            ptr, n = _U32X2.unpack_from(memory.view, at)
+            if ptr + n > memory.size:
+                try:
+                    memory.check(ptr, n)
+                except ProtocolError:
+                    raise bad(
+                        LiftError(
+                            f"its buffer (bytes {ptr:,}..{ptr + n:,}) lies outside the guest's "
+                            f"{memory.size:,}-byte memory"
+                        )
+                    ) from None
+            try:
+                return decode(codec, memory.view[ptr : ptr + n])
+            except LiftError as exc:
+                raise bad(exc) from None
+
+        if flat is None or not isinstance(codec, values.Record):
+            return lift
+        make, unpack_from = codec.make, flat.unpack_from
+
+        def lift_record(at: int) -> Any:
+            ptr, n = _U32X2.unpack_from(memory.view, at)
+            if n >= size and ptr + n <= memory.size:
+                return make(unpack_from(memory.view, ptr))
+            return lift(at)
+
+        return lift_record
+
+    def u32_lifter(
+        self, convert: Callable[[int], Any], bad: Callable[[LiftError], Exception]
+    ) -> Callable[[int], Any]:
+        """A ``u32`` slot (an enum index, a char, a handle) at ``at``, converted."""
+        memory = self.memory
+
+        def lift(at: int) -> Any:
+            try:
+                return convert(_U32.unpack_from(memory.view, at)[0])
+            except LiftError as exc:
+                raise bad(exc) from None
+
+        return lift
+
+    def option_lifter(
+        self, inner: Callable[[int], Any], bad: Callable[[LiftError], Exception]
+    ) -> Callable[[int], Any]:
+        """``Option<T>`` in a return area: the tag at ``at``, T's slot at ``at + 8``."""
+        memory = self.memory
+
+        def lift(at: int) -> Any:
+            tag = _U32.unpack_from(memory.view, at)[0]
+            if tag == 0:
+                return None
+            if tag != 1:
+                raise bad(LiftError(f"an option tag is {tag}, not 0 or 1"))
+            return inner(at + 8)
+
+        return lift
+
 
     def lift_bytes(self, at: int, itemsize: int = 1) -> bytes:
         """The bytes of a buffer result whose (ptr, len) is at ``at`` in the arena."""
@@ -344,6 +483,7 @@ class Marshal:
 
 
 _U32X2 = struct.Struct("<II")
+_U32 = struct.Struct("<I")
 
 
 def narrow(kind: Kind, value: int) -> int:

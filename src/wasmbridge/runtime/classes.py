@@ -1,0 +1,543 @@
+"""Classes a module exports, as Python classes of one instance, and its named types.
+
+``m.Counter`` is a class of the instance ``m``: ``m.Counter("c", 5)`` calls
+the guest's ``new``, static methods are static methods, methods are
+methods. Each object holds a handle (docs/abi-compound.md); the guest
+trusts handles, so the host guarantees them on every call, with a few
+attribute reads in the generated call code (calls.py):
+
+* the object is of this instance's class (another instance's, or another
+  class's, object is a ``HandleError`` naming both),
+* it was not closed, nor moved into a call that took it by value,
+* a call that borrows it marks it busy, so closing it, or moving it into
+  another call, from a host function that call runs, is a ``HandleError``.
+
+``close()`` (or the end of a ``with`` block) runs the guest's ``Drop`` at
+once. An object the garbage collector finds open only queues its handle:
+the queue is drained by the next call into a class method or constructor
+of the instance, or the next close(), so the collector, which may run in
+the middle of a guest call or on another thread, never enters the guest.
+
+``InstanceTypes`` is what the call code generator asks about the new types:
+how to lower a record, enum, char or handle, and how to lift a result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import threading
+import warnings
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from ..errors import HandleError, ModuleError, ProtocolError, ReturnedError, WasmbridgeError
+from ..interface import abi
+from ..interface.layout import is_list
+from ..interface.types import (
+    ClassDef,
+    EnumDef,
+    Function,
+    Kind,
+    Param,
+    Receiver,
+    RecordDef,
+    Type,
+    shown,
+    shown_type,
+)
+from . import values
+from .marshal import Marshal, ParamInfo
+from .records import TypeSpace, class_name, module_name, type_space
+from .values import LiftError
+
+_ATTRIBUTE = "_wb_instance_types"
+_LOCK = threading.Lock()
+_NUMBERS = itertools.count(1)
+_COMPOUND = frozenset({Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW, Kind.RESULT_VALUE})
+
+
+def needs_values(t: Type) -> bool:
+    """Whether ``t`` involves the types of docs/abi-compound.md (this module's work)."""
+    if t.kind in _COMPOUND or is_list(t):
+        return True
+    return t.inner is not None and needs_values(t.inner)
+
+
+def instance_types(live: Any) -> InstanceTypes | None:
+    """The InstanceTypes of a live instance (made on first use), None without an interface."""
+    found = live.__dict__.get(_ATTRIBUTE)
+    if found is None:
+        if live.interface is None:
+            return None
+        with _LOCK:
+            found = live.__dict__.get(_ATTRIBUTE)
+            if found is None:
+                found = InstanceTypes(live)
+                setattr(live, _ATTRIBUTE, found)
+    return found  # type: ignore[no-any-return]
+
+
+def lookup(live: Any, name: str) -> type | None:
+    """``m.Point``, ``m.Shape``, ``m.Counter``: a type the module defines, or None."""
+    types = instance_types(live)
+    return None if types is None else types.lookup(name)
+
+
+class ClassBase:
+    """Base of every class wrapper: a handle, a busy count, and how the object ended."""
+
+    __slots__ = ("_wb_h", "_wb_busy", "_wb_gone", "__weakref__")
+    _wb_h: int  # the guest's handle; 0 once closed or moved
+    _wb_busy: int  # calls running that borrow the object
+    _wb_gone: str  # how it ended: "closed", "moved into `f`"
+    # Set on each wrapper class.
+    _wb_types: InstanceTypes
+    _wb_def: ClassDef
+    _wb_drop: Callable[[int], Any]
+
+    def close(self) -> None:
+        """Run the object's ``Drop`` in the guest now; later use raises ``HandleError``.
+
+        Closing twice, or closing an object that was moved into a call, does nothing.
+        """
+        self._wb_types.close_object(self)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        title = type(self).__name__
+        handle = getattr(self, "_wb_h", 0)
+        if handle:
+            return f"<{title} of {self._wb_types.name}, handle 0x{handle:x}>"
+        return f"<{title} ({getattr(self, '_wb_gone', 'closed')})>"
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_wb_h", 0)
+        if handle:
+            # Never into the guest from here (see the module docstring).
+            self._wb_types.queue.append((self._wb_drop, handle))
+
+
+_RESERVED = frozenset(dir(ClassBase)) | {"_wb_types", "_wb_def", "_wb_drop", "mro"}
+_SET_HANDLE = ClassBase.__dict__["_wb_h"].__set__
+_SET_BUSY = ClassBase.__dict__["_wb_busy"].__set__
+_SET_GONE = ClassBase.__dict__["_wb_gone"].__set__
+
+
+def method_attribute(name: str, taken: set[str]) -> str:
+    """The attribute of a method: its name, unless the wrapper needs it (``close``,
+    a ``__dunder__``) or it is taken; then ``name_``."""
+    attr = name
+    while attr in _RESERVED or attr in taken or _dunder(attr):
+        attr += "_"
+    return attr
+
+
+def _dunder(name: str) -> bool:
+    return len(name) > 4 and name[:2] == name[-2:] == "__" and name[2] != "_" and name[-3] != "_"
+
+
+class _LazyMethod:
+    """A method generated on first use, then stored on the class in its place."""
+
+    def __init__(self, attr: str, build: Callable[[], Callable[..., Any]], static: bool) -> None:
+        self.attr = attr
+        self.build = build
+        self.static = static
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        assert owner is not None or obj is not None
+        cls = owner if owner is not None else type(obj)
+        function = self.build()
+        stored: Any = staticmethod(function) if self.static else function
+        setattr(cls, self.attr, stored)
+        return stored.__get__(obj, cls)
+
+
+@dataclasses.dataclass
+class HandleParam:
+    """What the call code needs to check one class-typed parameter."""
+
+    cls: type
+    wrong: Callable[[Any], Exception]  # not this instance's object of this class
+    gone: Callable[[Any], Exception]  # closed or moved
+    spend: Callable[[Any], None] | None  # moves it into the call (by-value parameters)
+
+
+class InstanceTypes:
+    """The named types of one live instance: shared record classes and enums,
+    this instance's class wrappers, and the codecs calls use."""
+
+    def __init__(self, live: Any) -> None:
+        self.live = live
+        self.name: str = live.name
+        self.interface = live.interface
+        self.types: TypeSpace = type_space(live.interface, live.name)
+        self.number = next(_NUMBERS)
+        self.queue: list[tuple[Callable[[int], Any], int]] = []
+        self._wrappers: dict[str, type] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def marshal(self) -> Marshal:
+        marshal: Marshal | None = self.live.marshal
+        if marshal is None:
+            raise ModuleError(
+                f"{self.name} exports no memory or allocator for its records and lists",
+                hint="rebuild it with `wasmbridge build`",
+            )
+        return marshal
+
+    def lookup(self, name: str) -> type | None:
+        found = self.types.get(name)
+        if found is not None:
+            return found
+        if isinstance(self.interface.type_def(name), ClassDef):
+            return self.wrapper(name)
+        return None
+
+    def names(self) -> list[str]:
+        return [*self.types.names(), *(c.name for c in self.interface.classes)]
+
+    def describe(self) -> str:
+        return f"{self.name} instance #{self.number}"
+
+    # -- class wrappers ---------------------------------------------------------------
+
+    def wrapper(self, name: str) -> type:
+        found = self._wrappers.get(name)
+        if found is None:
+            with self._lock:
+                found = self._wrappers.get(name)
+                if found is None:
+                    definition = self.interface.type_def(name)
+                    assert isinstance(definition, ClassDef)
+                    found = self._wrappers[name] = self._make_wrapper(definition)
+        return found
+
+    def _make_wrapper(self, definition: ClassDef) -> type:
+        title = class_name(definition.name)
+        drop = self._drop_call(definition.destructor)
+        namespace: dict[str, Any] = {
+            "__slots__": (),
+            "__module__": module_name(self.name),
+            "__qualname__": title,
+            "__doc__": definition.doc or None,
+            "_wb_types": self,
+            "_wb_def": definition,
+            "_wb_drop": staticmethod(drop),
+        }
+        taken: set[str] = set()
+        constructor: list[Callable[..., Any]] = []
+        for method in definition.methods:
+            attr = method_attribute(method.member, taken)
+            taken.add(attr)
+            static = method.receiver in (Receiver.STATIC, Receiver.CONSTRUCTOR)
+            build = _once(self._method_builder(definition, method.member, method.receiver,
+                                               method.function, attr))
+            namespace[attr] = _LazyMethod(attr, build, static)
+            if method.receiver is Receiver.CONSTRUCTOR and not constructor:
+                constructor.append(build)
+        namespace["__new__"] = _constructor(title, self.name, constructor)
+        return type(title, (ClassBase,), namespace)
+
+    def _method_builder(
+        self,
+        definition: ClassDef,
+        member: str,
+        receiver: Receiver,
+        function: Function,
+        attr: str,
+    ) -> Callable[[], Callable[..., Any]]:
+        def build() -> Callable[..., Any]:
+            from . import calls
+
+            params = function.params
+            if receiver in (Receiver.REF, Receiver.MUT):
+                params = (Param("self", Type(Kind.BORROW, name=definition.name)), *params)
+            elif receiver is Receiver.OWNED:
+                params = (Param("self", Type(Kind.NAMED, name=definition.name)), *params)
+            callable_ = calls.build_export(
+                dataclasses.replace(function, params=params), self.site(function.name)
+            )
+            callable_.__name__ = attr
+            callable_.__qualname__ = f"{class_name(definition.name)}.{attr}"
+            return callable_
+
+        return build
+
+    def site(self, export: str) -> Any:
+        """The CallSite of one of this instance's exports (a method)."""
+        site = self.live._site(export)
+        return dataclasses.replace(site, owner=self.live)
+
+    def _drop_call(self, export: str) -> Callable[[int], Any]:
+        """The destructor, called under the token close() or drain() holds."""
+        internal = self.live._internal(export, 1)
+        live = self.live
+
+        def drop(handle: int) -> Any:
+            guard = live.guard
+            if guard is not None:
+                guard.arm()
+            return internal(handle)
+
+        return drop
+
+    def wrap_handle(self, name: str) -> Callable[[int], Any]:
+        """Makes the object of class ``name`` that a guest handle stands for."""
+        cls = self.wrapper(name)
+        new = object.__new__
+
+        def wrap(handle: int) -> Any:
+            if not handle:
+                raise LiftError(f"a {cls.__name__} handle is 0 (never a valid object)")
+            obj: Any = new(cls)
+            _SET_HANDLE(obj, handle)
+            _SET_BUSY(obj, 0)
+            return obj
+
+        return wrap
+
+    # -- closing and the finalizer queue -------------------------------------------------
+
+    def close_object(self, obj: ClassBase) -> None:
+        live = self.live
+        if live.closed:
+            _spent(obj, "closed")
+            return
+        try:
+            token = live.acquire()
+        except ModuleError:  # the instance closed while we waited: the store freed it
+            _spent(obj, "closed")
+            return
+        try:
+            handle = getattr(obj, "_wb_h", 0)
+            if not handle:
+                return
+            title = type(obj).__name__
+            if obj._wb_busy:
+                raise HandleError(
+                    f"{title}.close(): the {title} is in use by a call that is still running "
+                    "(a host function it called tried to close it)",
+                    hint="close it after that call returns",
+                )
+            _spent(obj, "closed")
+            obj._wb_drop(handle)
+        finally:
+            live.release(token)
+        if self.queue:
+            self.drain()
+
+    def drain(self) -> None:
+        """Run the destructors the garbage collector queued (under the call token)."""
+        live = self.live
+        if live.closed or live.callback_thread == threading.get_ident():
+            return  # gone with the store, or inside a call: the next outer call drains
+        try:
+            token = live.acquire()
+        except ModuleError:
+            return
+        try:
+            queue = self.queue
+            while queue:
+                try:
+                    drop, handle = queue.pop()
+                except IndexError:
+                    break
+                try:
+                    drop(handle)
+                except WasmbridgeError as exc:
+                    warnings.warn(
+                        f"{self.name}: dropping an object the garbage collector collected "
+                        f"failed: {exc}",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+        finally:
+            live.release(token)
+
+    # -- what the call code generator needs ------------------------------------------------
+
+    def definition(self, t: Type) -> RecordDef | EnumDef | ClassDef | None:
+        return self.interface.type_def(t.name) if t.kind in (Kind.NAMED, Kind.BORROW) else None
+
+    def param_lowerer(self, t: Type, info: ParamInfo) -> Callable[[Any], int]:
+        """The lowering of a char, enum or compound parameter to its one i32."""
+        if t.kind is Kind.CHAR:
+            return Marshal.char_lowerer(info)
+        codec = self.types.codec(t)
+        if isinstance(codec, values.Enum):
+            return Marshal.index_lowerer(codec, info)
+        return self.marshal.value_lowerer(codec, info)
+
+    def handle_param(self, t: Type, func: str, param: str) -> HandleParam:
+        cls = self.wrapper(t.name)
+        title = cls.__name__
+        prefix = f"{shown(func)}() argument '{shown(param)}'"
+        mine = self.describe()
+
+        def wrong(value: Any) -> Exception:
+            if not isinstance(value, ClassBase):
+                return TypeError(
+                    f"{prefix}: expected a {title} of {self.name}, got {type(value).__name__}"
+                )
+            other = value._wb_types.describe()
+            if type(value).__name__ == title and value._wb_types is not self:
+                return HandleError(
+                    f"{prefix}: this {title} belongs to {other}, not to {mine} (the one called)",
+                    hint="pass an object only to calls of the instance that made it",
+                )
+            return HandleError(
+                f"{prefix}: expected a {title} of {mine}, got a {type(value).__name__} of {other}",
+                hint="pass an object of the class the function takes",
+            )
+
+        def gone(value: Any) -> Exception:
+            how = getattr(value, "_wb_gone", "closed")
+            return HandleError(
+                f"{prefix}: {title} was {how}",
+                hint="an object is usable until close() or until a call takes it by value; "
+                "make a new one",
+            )
+
+        def spend(value: Any) -> None:
+            if value._wb_busy:
+                raise HandleError(
+                    f"{prefix}: this {title} is in use by a running call (a borrow of it), "
+                    f"so `{shown(func)}` cannot take it",
+                    hint="pass a different object, or call after the other call returns",
+                )
+            _spent(value, f"moved into `{shown(func)}`")
+
+        by_value = t.kind is Kind.NAMED
+        return HandleParam(cls, wrong, gone, spend if by_value else None)
+
+    def is_class(self, t: Type) -> bool:
+        return isinstance(self.definition(t), ClassDef)
+
+    def involves_class(self, t: Type) -> bool:
+        """A class object crosses (a parameter, a result, a result's Ok value)."""
+        return self.is_class(t) or (t.inner is not None and self.involves_class(t.inner))
+
+    def bad_result(self, func: str, t: Type) -> Callable[[LiftError], Exception]:
+        what = f"{self.name}: `{shown(func)}` returned a malformed `{shown_type(t)}`"
+
+        def bad(exc: LiftError) -> Exception:
+            return ProtocolError(
+                f"{what}: {exc.describe('result')}",
+                hint="this is a bug in the guest module or a mismatched interface",
+            )
+
+        return bad
+
+    def char_result(self, func: str) -> Callable[[int], str]:
+        bad = self.bad_result(func, Type(Kind.CHAR))
+        convert = values.char_from
+
+        def lift(code: int) -> str:
+            try:
+                return convert(code)
+            except LiftError as exc:
+                raise bad(exc) from None
+
+        return lift
+
+    def slot_lifter(self, t: Type, func: str) -> Callable[[int], Any]:
+        """Reads the return-area slot encoding of ``t`` (docs/abi-compound.md)."""
+        marshal = self.marshal
+        bad = self.bad_result(func, t)
+        kind = t.kind
+        if kind is Kind.OPTION:
+            assert t.inner is not None
+            return marshal.option_lifter(self.slot_lifter(t.inner, func), bad)
+        if kind is Kind.CHAR:
+            return marshal.u32_lifter(values.char_from, bad)
+        if self.is_class(t):
+            return marshal.u32_lifter(self.wrap_handle(t.name), bad)
+        if not needs_values(t):
+            return lambda at: marshal.lift(t, at)
+        codec = self.types.codec(t)
+        if isinstance(codec, values.Enum):
+            return marshal.u32_lifter(codec.member, bad)
+        return marshal.value_lifter(codec, bad)
+
+    def result_error(
+        self, t: Type, func: str, describe: Callable[[tuple[Any, ...]], str]
+    ) -> Callable[[int, int, tuple[Any, ...]], Exception]:
+        """The error of a ``Result<T, E>`` (0x1b) whose tag at ``at`` is not 0."""
+        marshal = self.marshal
+        bad = self.bad_result(func, t)
+        definition = self.interface.type_def(t.name)
+        value_lift: Callable[[int], Any] | None = None
+        if isinstance(definition, (RecordDef, EnumDef)):
+            codec = self.types.named(t.name)
+            value_lift = marshal.value_lifter(codec, bad)
+
+        def error(at: int, tag: int, args: tuple[Any, ...]) -> Exception:
+            call = f"{describe(args)} in {self.name}"
+            if tag == abi.RESULT_ERR:
+                message = marshal.lift_text(at + 8)
+                return ReturnedError(f"{call} returned an error: {message}", error=message)
+            if tag == abi.RESULT_ERR_VALUE and value_lift is not None:
+                value = value_lift(at + 8)
+                text = repr(value)
+                return ReturnedError(f"{call} returned an error: {text}", error=text, value=value)
+            return bad(LiftError(f"a result tag is {tag}, not 0, 1 or 2"))
+
+        return error
+
+    def annotation(self, t: Type, *, param: bool) -> Any:
+        """The annotation shown in a callable's signature for ``t``."""
+        if t.kind is Kind.CHAR:
+            return str
+        if self.is_class(t):
+            return self.wrapper(t.name)
+        if t.kind is Kind.RESULT_VALUE:
+            assert t.inner is not None
+            return self.annotation(t.inner, param=param)
+        if t.kind is Kind.OPTION:
+            assert t.inner is not None
+            return self.annotation(t.inner, param=param) | None
+        return self.types.codec(t).annotation
+
+
+def _spent(obj: Any, how: str) -> None:
+    _SET_HANDLE(obj, 0)
+    _SET_GONE(obj, how)
+
+
+def _once(build: Callable[[], Callable[..., Any]]) -> Callable[[], Callable[..., Any]]:
+    built: list[Callable[..., Any]] = []
+    lock = threading.Lock()
+
+    def get() -> Callable[..., Any]:
+        if not built:
+            with lock:
+                if not built:
+                    built.append(build())
+        return built[0]
+
+    return get
+
+
+def _constructor(
+    title: str, module: str, constructor: list[Callable[[], Callable[..., Any]]]
+) -> staticmethod[..., Any]:
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        if not constructor:
+            raise TypeError(
+                f"{title} of {module} has no constructor (a `new` returning Self); "
+                "use its static methods, or the functions that return one"
+            )
+        return constructor[0]()(*args, **kwargs)
+
+    return staticmethod(__new__)
