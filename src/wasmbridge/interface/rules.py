@@ -202,18 +202,26 @@ def _cycles_and_depth(iface: Interface) -> list[str]:
             continue
         cycle = _settle(root, records, depths)
         if cycle is not None:
-            path = " -> ".join(shown(name, 40) for name in cycle)
-            problems.append(f"record `{shown(root.name)}` contains itself ({path}); {_CYCLE_TAIL}")
-            return problems
-    for record in iface.records:
-        if depths.get(record.name, 0) > MAX_NESTING:
-            problems.append(_too_deep(f"record `{shown(record.name)}`"))
+            return [f"record `{shown(cycle[0])}` contains itself ({_path(cycle)}); {_CYCLE_TAIL}"]
+    deep = [r.name for r in iface.records if depths.get(r.name, 0) > MAX_NESTING]
+    if deep:
+        more = f" (and {len(deep) - 1:,} more records)" if len(deep) > 1 else ""
+        problems.append(_too_deep(f"record `{shown(deep[0])}`") + more)
     for label, func in _all_functions(iface):
         for t in (*(p.type for p in func.params), func.result):
             if _depth(t, depths) > MAX_NESTING:
                 problems.append(_too_deep(f"{label}, `{shown_type(t)}`"))
                 break
     return problems
+
+
+def _path(cycle: list[str]) -> str:
+    """``A -> B -> A``; a long cycle shows its ends and how many records it has."""
+    names = [shown(name, 40) for name in cycle]
+    if len(names) <= 8:
+        return " -> ".join(names)
+    head, tail = " -> ".join(names[:4]), " -> ".join(names[-2:])
+    return f"{head} -> ... -> {tail}: {len(cycle) - 1:,} records"
 
 
 def _too_deep(where: str) -> str:
