@@ -50,6 +50,9 @@ MAX_FIELDS = 255  # the count is one byte
 # wasmparser and the browsers agree on), so no real section has more records
 # than that; the cap bounds the time a hostile section can cost.
 MAX_RECORDS = 200_000
+# Records, enums and classes: real interfaces define dozens; the cap bounds the
+# cost of the checks that walk them (docs/abi-compound.md).
+MAX_TYPE_DEFS = 10_000
 # A case takes at least two bytes (an empty name's length, a one-byte discriminant).
 _MIN_CASE_BYTES = 2
 _I64 = (-(2**63), 2**63 - 1)
@@ -227,13 +230,18 @@ def _read_record(kind: int, body: _Reader, parts: _Parts) -> None:
     elif kind == RECORD_IMPORT:
         module = body.text()
         parts.imports.append(_function(body, module=module, imported=True))
-    elif kind == RECORD_RECORD_TYPE:
-        parts.records.append(_record_type(body))
-    elif kind == RECORD_ENUM_TYPE:
-        parts.enums.append(_enum_type(body))
-    elif kind == RECORD_CLASS:
-        name = body.text()
-        parts.classes.append(ClassDef(name, body.text()))
+    elif kind in (RECORD_RECORD_TYPE, RECORD_ENUM_TYPE, RECORD_CLASS):
+        if len(parts.records) + len(parts.enums) + len(parts.classes) >= MAX_TYPE_DEFS:
+            raise SectionFormatError(
+                f"more than {MAX_TYPE_DEFS:,} records, enums and classes (at byte {body.pos})"
+            )
+        if kind == RECORD_RECORD_TYPE:
+            parts.records.append(_record_type(body))
+        elif kind == RECORD_ENUM_TYPE:
+            parts.enums.append(_enum_type(body))
+        else:
+            name = body.text()
+            parts.classes.append(ClassDef(name, body.text()))
     elif kind == RECORD_METHOD:
         parts.methods.append(_method(body))
     else:

@@ -181,3 +181,11 @@ def test_names_in_refusals_are_escaped() -> None:
     with pytest.raises(SectionFormatError) as caught:
         decode(_export(b"\x06", b"\x1a\x03P\x1b\n"))
     assert str(caught.value) == "export `f`: the borrowed `&P\\x1b\\n` cannot be returned"
+
+
+def test_more_type_definitions_than_any_interface_needs_are_refused() -> None:
+    one = record(5, text("C") + text(""))
+    assert len(decode(one * 10_000).classes) == 10_000
+    with pytest.raises(SectionFormatError) as caught:
+        decode(one * 10_001)
+    assert str(caught.value) == "more than 10,000 records, enums and classes (at byte 60003)"
