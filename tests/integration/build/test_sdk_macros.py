@@ -36,6 +36,10 @@ IMPORT_PARAMS = (
     "&[T], &mut [T] and Vec<T> (T a number type), and Option<T> of these"
 )
 NUMBERS = "u8, i8, u16, i16, u32, i32, u64, i64, f32, f64, usize or isize"
+STAYS = (
+    " (a `pub fn` that stays inside the guest goes in an `impl` block without "
+    "#[wasmbridge::export])"
+)
 I128 = (
     "`i128` cannot cross the bridge (the interface has no 128-bit integers): "
     "use i64/u64, or pass it as a String"
@@ -70,9 +74,9 @@ UNSUPPORTED_ERRORS = [
     "the enum `Nothing` has no cases: there is no value to pass",
     "the class `Counter` crosses the bridge only on its own (hosts hold it by a handle), not "
     "inside `Option<Counter>`: pass or return `Counter` itself",
-    "`async fn` cannot be exported: a host call runs to completion",
+    f"`async fn` cannot be exported: a host call runs to completion{STAYS}",
     "write the receiver as `&self`, `&mut self` or `self`: a class object crosses as a handle, "
-    "so typed receivers (`self: Box<Self>`) are not supported",
+    f"so typed receivers (`self: Box<Self>`) are not supported{STAYS}",
     "a generic `impl` block cannot be exported: a class needs a concrete type "
     "(no type or lifetime parameters)",
     "a trait `impl` cannot be exported: put #[wasmbridge::export] on an inherent "

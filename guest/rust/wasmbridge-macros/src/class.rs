@@ -105,7 +105,12 @@ fn method(
     class: &Named,
     item: &[TokenTree],
 ) -> std::result::Result<(String, TokenStream), Vec<Error>> {
-    let mut f = parse_fn(item, Mode::Method).map_err(|e| vec![e])?;
+    let mut f = parse_fn(item, Mode::Method).map_err(|e| {
+        vec![e.extended(
+            " (a `pub fn` that stays inside the guest goes in an `impl` block without \
+             #[wasmbridge::export])",
+        )]
+    })?;
     for p in &mut f.params {
         p.ty = replace_self(&p.ty, &class.tokens);
     }

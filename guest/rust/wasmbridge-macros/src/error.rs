@@ -15,6 +15,12 @@ impl Error {
         Error { message: message.into(), start: span, end: span }
     }
 
+    /// The same error with `more` appended to its message.
+    pub fn extended(mut self, more: &str) -> Self {
+        self.message.push_str(more);
+        self
+    }
+
     /// An error underlining all of `tokens` (at the macro call when empty).
     pub fn spanning(tokens: &[TokenTree], message: impl Into<String>) -> Self {
         let start = tokens.first().map_or_else(Span::call_site, TokenTree::span);

@@ -301,6 +301,12 @@ fn impl_items(tokens: &[TokenTree]) -> Vec<Vec<TokenTree>> {
     let mut i = 0;
     while i < tokens.len() {
         let token = &tokens[i];
+        // An inner attribute `#![...]` belongs to the block, not to an item.
+        if is_punct(Some(token), '#') && is_punct(tokens.get(i + 1), '!') {
+            items.push(tokens[i..(i + 3).min(tokens.len())].to_vec());
+            i += 3;
+            continue;
+        }
         // An attribute `#[...]` is part of the item that follows.
         if is_punct(Some(token), '#') {
             current.push(token.clone());
