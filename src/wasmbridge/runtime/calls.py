@@ -135,7 +135,10 @@ def _compiled(source: str) -> CodeType:
 
 def python_annotation(t: Type, *, param: bool = False, types: Any = None) -> Any:
     """The annotation shown in signatures for a parameter (``param``) or result type."""
-    if types is not None and _needs_values(t):
+    if types is not None and (t.kind in _VALUE_KINDS or is_list(t)):
+        if t.kind is Kind.RESULT_VALUE:
+            assert t.inner is not None
+            return python_annotation(t.inner, param=param, types=types)
         return types.annotation(t, param=param)
     if t.kind in INT_RANGE:
         return int
@@ -145,9 +148,10 @@ def python_annotation(t: Type, *, param: bool = False, types: Any = None) -> Any
         return None
     assert t.inner is not None
     if t.kind is Kind.OPTION:
-        return Optional[python_annotation(t.inner, param=param)]  # noqa: UP045 - shown as Optional[...]
+        inner = python_annotation(t.inner, param=param, types=types)
+        return Optional[inner]  # noqa: UP045 - shown as Optional[...]
     if t.kind is Kind.RESULT:
-        return python_annotation(t.inner, param=param)
+        return python_annotation(t.inner, param=param, types=types)
     if not param:
         return bytes if t.inner.kind is Kind.U8 else array.array
     if t.kind is Kind.MUT_SLICE:

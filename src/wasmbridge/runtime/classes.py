@@ -241,8 +241,11 @@ class InstanceTypes:
             attr = method_attribute(method.member, taken)
             taken.add(attr)
             static = method.receiver in (Receiver.STATIC, Receiver.CONSTRUCTOR)
-            build = _once(self._method_builder(definition, method.member, method.receiver,
-                                               method.function, attr))
+            build = _once(
+                self._method_builder(
+                    definition, method.member, method.receiver, method.function, attr
+                )
+            )
             namespace[attr] = _LazyMethod(attr, build, static)
             if method.receiver is Receiver.CONSTRUCTOR and not constructor:
                 constructor.append(build)
@@ -496,17 +499,12 @@ class InstanceTypes:
         return error
 
     def annotation(self, t: Type, *, param: bool) -> Any:
-        """The annotation shown in a callable's signature for ``t``."""
+        """The annotation shown in a callable's signature for a char, tuple, list, or a
+        record, enum or class (calls.python_annotation handles the types around them)."""
         if t.kind is Kind.CHAR:
             return str
         if self.is_class(t):
             return self.wrapper(t.name)
-        if t.kind is Kind.RESULT_VALUE:
-            assert t.inner is not None
-            return self.annotation(t.inner, param=param)
-        if t.kind is Kind.OPTION:
-            assert t.inner is not None
-            return self.annotation(t.inner, param=param) | None
         return self.types.codec(t).annotation
 
 

@@ -430,7 +430,6 @@ class Marshal:
 
         return lift
 
-
     def lift_bytes(self, at: int, itemsize: int = 1) -> bytes:
         """The bytes of a buffer result whose (ptr, len) is at ``at`` in the arena."""
         memory = self.memory
