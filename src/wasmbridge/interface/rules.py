@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from .layout import MAX_NESTING
+from .layout import MAX_NESTING, is_list
 from .types import (
     RESULTS,
     ClassDef,
@@ -132,13 +132,12 @@ def _signature_problems(
 
 def _whole_problem(t: Type, iface: Interface, *, imported: bool) -> str | None:
     """What is wrong with a whole parameter or result type (placement aside)."""
+    if imported:
+        compound = _import_problem(t)
+        if compound is not None:
+            return compound
     if t.kind in (Kind.NAMED, Kind.BORROW):
-        found = iface.type_def(t.name)
-        if found is None:
-            return _undefined(t.name)
-        if imported and isinstance(found, ClassDef):
-            return f"an imported function cannot take or return the class `{shown(t.name)}`"
-        return None
+        return _undefined(t.name) if iface.type_def(t.name) is None else None
     if t.kind is Kind.RESULT_VALUE and isinstance(iface.type_def(t.name), ClassDef):
         return (
             f"the error type of `{shown_type(t)}` is the class `{shown(t.name)}`; "
@@ -147,6 +146,23 @@ def _whole_problem(t: Type, iface: Interface, *, imported: bool) -> str | None:
     if t.kind in RESULTS and t.inner is not None:
         return _whole_problem(t.inner, iface, imported=imported)  # Ok may be a class
     return _nested_problem(t, iface, whole=True)
+
+
+def _import_problem(t: Type) -> str | None:
+    """Imports take and return the types of abi.md plus char (docs/abi-compound.md)."""
+    stack = [t]
+    while stack:
+        part = stack.pop()
+        if part.kind in _NOT_IMPORTED or is_list(part):
+            return (
+                f"an imported function cannot take or return `{shown_type(part)}`: imports "
+                "use the types of abi.md and char (no records, enums, classes, tuples or lists)"
+            )
+        stack.extend(_children(part))
+    return None
+
+
+_NOT_IMPORTED = frozenset({Kind.NAMED, Kind.BORROW, Kind.TUPLE, Kind.RESULT_VALUE})
 
 
 def _nested_problem(t: Type, iface: Interface, *, whole: bool) -> str | None:

@@ -31,8 +31,10 @@ from wasmbridge.interface import (
     ClassDef,
     EnumDef,
     Field,
+    Function,
     Interface,
     Kind,
+    Param,
     Receiver,
     RecordDef,
     Type,
@@ -263,14 +265,29 @@ def test_a_valued_result_whose_error_is_a_class_is_refused() -> None:
     ]
 
 
-def test_an_import_cannot_take_or_return_a_class() -> None:
-    take = func("take", {"c": borrow("Counter")})
-    give = func("give", {}, named("Counter"))
-    imports = tuple(type(f)(f.name, f.params, f.result, module="env") for f in (take, give))
-    assert problems(Interface(1, (), imports, classes=(COUNTER,))) == [
-        "import `env.take`, parameter `c`: an imported function cannot take or return "
-        "the class `Counter`",
-        "import `env.give`, result: an imported function cannot take or return the class `Counter`",
+def test_an_import_takes_and_returns_only_the_types_of_abi_md_and_char() -> None:
+    imports = tuple(
+        Function(name, tuple(Param(p, t) for p, t in params.items()), result, module="env")
+        for name, params, result in (
+            ("take", {"c": borrow("Counter")}, Type(Kind.UNIT)),
+            ("give", {}, named("Counter")),
+            ("point", {"p": named("Point")}, Type(Kind.UNIT)),
+            ("pair", {}, option(tuple_of(U32, U32))),
+            ("words", {"w": vec(Type(Kind.STRING))}, Type(Kind.UNIT)),
+            ("fine", {"c": Type(Kind.CHAR), "v": vec(F64)}, Type(Kind.CHAR)),
+        )
+    )
+    why = "imports use the types of abi.md and char (no records, enums, classes, tuples or lists)"
+    assert problems(Interface(1, (), imports, records=(POINT,), classes=(COUNTER,))) == [
+        f"import `env.take`, parameter `c`: an imported function cannot take or return "
+        f"`&Counter`: {why}",
+        f"import `env.give`, result: an imported function cannot take or return `Counter`: {why}",
+        f"import `env.point`, parameter `p`: an imported function cannot take or return "
+        f"`Point`: {why}",
+        f"import `env.pair`, result: an imported function cannot take or return `(u32, u32)`: "
+        f"{why}",
+        f"import `env.words`, parameter `w`: an imported function cannot take or return "
+        f"`Vec<String>`: {why}",
     ]
 
 

@@ -143,7 +143,7 @@ def _every_type() -> Interface:
     )
     keywords = EnumDef("Keywords", (Case("Enum", 0), Case("Record", 1), Case("u8", 2)))
     imports = [
-        Function("log", (Param("msg", STR), Param("at", named("Point"))), module="env"),
+        Function("log", (Param("msg", STR), Param("at", CHAR)), module="env"),
         Function("now", (), Type(Kind.U64), module="env"),
         Function(
             "fetch", (Param("url", STRING),), option(vec(Type(Kind.U8))), module="http_client"
@@ -179,7 +179,7 @@ def test_every_type_makes_valid_wit(tmp_path: Path) -> None:
     assert "resource handle;" in lines
     assert "/// Second line with a bidi override \\u{202e} and a tab\\u{9}." in lines
     assert "import env: interface {" in lines and "import http-client: interface {" in lines
-    assert "log: func(msg: string, at: point);" in lines
+    assert "log: func(msg: string, at: char);" in lines
     assert "fetch: func(url: string) -> option<list<u8>>;" in lines
     assert "export result6: func() -> result<option<point-type>, shape>;" in lines
     assert "export result7: func() -> result<counter, string>;" in lines
