@@ -466,13 +466,14 @@ class Record(Codec):
         return self.make(tuple(items))
 
 
-def _items(value: Any, what: str, allow_text: bool = False) -> Any:
-    """A list or tuple of the items of ``value``; LowerError for non-iterables."""
+def _items(value: Any, what: str, allow: type | tuple[type, ...] = ()) -> Any:
+    """A list or tuple of the items of ``value``; LowerError for non-iterables (and for
+    text and buffers unless ``allow`` names them: a str is a list of char, bytes of u8)."""
     cls = value.__class__
     if cls is list or cls is tuple:
         return value
     text = isinstance(value, (str, bytes, bytearray, memoryview))
-    if (text and not (allow_text and isinstance(value, str))) or isinstance(value, Mapping):
+    if (text and not isinstance(value, allow)) or isinstance(value, Mapping):
         raise LowerError(f"expected {what}, got {type_name(value)}")
     try:
         return list(value)
@@ -559,7 +560,9 @@ class List(Codec):
         self.element = element
         self.annotation = list.__class_getitem__(element.annotation)
         self.description = f"a list of {element.description}"
-        self.allow_text = isinstance(element, Char)
+        self.allow: tuple[type, ...] = (str,) if isinstance(element, Char) else ()
+        if isinstance(element, Number):
+            self.allow = (bytes, bytearray, memoryview)
         self.what = f"an iterable of {element.description}"
         self.number = element if isinstance(element, Number) else None
         self.text = isinstance(element, Text)
@@ -568,7 +571,7 @@ class List(Codec):
 
     def check(self, value: Any) -> Any:
         checked = []
-        for index, item in enumerate(_items(value, self.what, self.allow_text)):
+        for index, item in enumerate(_items(value, self.what, self.allow)):
             try:
                 checked.append(self.element.check(item))
             except LowerError as exc:
@@ -578,7 +581,7 @@ class List(Codec):
     # -- put ------------------------------------------------------------------
 
     def put(self, out: bytearray, at: int, value: Any) -> None:
-        items = _items(value, self.what, self.allow_text)
+        items = _items(value, self.what, self.allow)
         n = len(items)
         element = self.element
         if self.text:
