@@ -291,7 +291,7 @@ def test_closing_from_another_thread_while_methods_run(geo_wasm: Path) -> None:
         target = m.Counter("t", 0)
         outcomes: list[str] = []
 
-        def hammer(obj: Any = target) -> None:
+        def hammer(obj: Any = target, outcomes: list[str] = outcomes) -> None:
             for _ in range(500):
                 try:
                     obj.incr(1)
