@@ -10,6 +10,7 @@ from .binary import BinaryFormatError, WasmModule, parse
 from .check import validate
 from .layout import (
     Layout,
+    callback_args_layout,
     enum_tag_size,
     field_offsets,
     is_compound,
@@ -53,6 +54,7 @@ __all__ = [
     "SectionVersionError",
     "Type",
     "WasmModule",
+    "callback_args_layout",
     "decode",
     "encode",
     "enum_tag_size",

@@ -34,6 +34,13 @@ MEMORY_EXPORT = "memory"
 STACK_POINTER_EXPORT = "__stack_pointer"
 HOST_MODULE = "wasmbridge"  # namespace of the imports the SDK itself uses
 PANIC_IMPORT = "panic"  # (msg_ptr, msg_len, file_ptr, file_len, line, column)
+# (id, args, args_len, ret): calls the callback ``id`` of the running export call
+# with the arguments encoded as one tuple at ``args`` (docs/abi-compound.md).
+CALLBACK_IMPORT = "callback"
+# A callback's non-unit result: ``ptr: u32, len: u32`` of an encoded buffer the host
+# allocated with ``__wb_alloc(len, CALLBACK_RESULT_ALIGN)``, written at ``ret``.
+CALLBACK_RET_SIZE = 8
+CALLBACK_RESULT_ALIGN = 8
 
 RESULT_OK = 0
 RESULT_ERR = 1  # the error crosses as its message
@@ -60,12 +67,13 @@ def is_buffer(t: Type) -> bool:
 
 
 def is_single_i32(t: Type) -> bool:
-    """Crosses as one ``i32`` parameter: char, a tuple, a list, or a named or
-    borrowed type (an encoded record's address, an enum index, a handle)."""
+    """Crosses as one ``i32`` parameter: char, a tuple, a list, a named or
+    borrowed type (an encoded record's address, an enum index, a handle), or
+    a callback (its id for the call)."""
     return t.kind in _SINGLE_I32 or is_list(t)
 
 
-_SINGLE_I32 = frozenset({Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW})
+_SINGLE_I32 = frozenset({Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW, Kind.CALLBACK})
 
 
 def element_size(t: Type) -> int:
@@ -139,6 +147,10 @@ def method_signature(method: Method) -> Signature:
 
 # Every class's destructor `Class#drop(handle: i32)`.
 DESTRUCTOR_SIGNATURE = Signature(("i32",), ())
+# The SDK's imports from HOST_MODULE (docs/abi.md "Panics", docs/abi-compound.md "Callbacks").
+PANIC_SIGNATURE = Signature(("i32",) * 6, ())
+CALLBACK_SIGNATURE = Signature(("i32",) * 4, ())
+SDK_IMPORTS = {PANIC_IMPORT: PANIC_SIGNATURE, CALLBACK_IMPORT: CALLBACK_SIGNATURE}
 
 
 def _signature(func: Function, *, handle: bool) -> Signature:
@@ -166,6 +178,8 @@ def needs_memory(func: Function, iface: Interface | None = None) -> bool:
 def _uses_memory(t: Type, iface: Interface | None) -> bool:
     if is_buffer(t) or is_list(t) or t.kind is Kind.TUPLE:
         return True
+    if t.kind is Kind.CALLBACK:  # an argument buffer, a result the host allocates
+        return bool(t.items) or (t.inner is not None and t.inner.kind is not Kind.UNIT)
     if t.kind is Kind.NAMED or t.kind is Kind.BORROW:
         found = None if iface is None else iface.type_def(t.name)
         return found is None or isinstance(found, RecordDef)

@@ -23,8 +23,6 @@ from .rules import interface_problems
 from .section import type_problem
 from .types import ClassDef, Function, Interface, Method, shown
 
-# (msg_ptr, msg_len, file_ptr, file_len, line, column) -> (), docs/abi.md "Panics"
-_PANIC: tuple[tuple[str, ...], tuple[str, ...]] = (("i32",) * 6, ())
 _ALLOCATOR = {
     abi.ALLOC_EXPORT: (("i32", "i32"), ("i32",)),
     abi.FREE_EXPORT: (("i32", "i32", "i32"), ()),
@@ -35,8 +33,9 @@ def validate(wasm: WasmModule, interface: Interface | None) -> list[str]:
     """Every way ``interface`` disagrees with ``wasm`` (empty when they agree).
 
     Without an interface (a module built without the SDK), only the
-    imports the host itself provides are checked: ``wasmbridge.panic``
-    must have the ABI's type, whatever the section says.
+    imports the host itself provides are checked: ``wasmbridge.panic`` and
+    ``wasmbridge.callback`` must have the ABI's types, whatever the section
+    says.
 
     >>> validate(parse(data), decode(section))
     ['export `nope` is described, but the module does not export it']
@@ -55,14 +54,16 @@ def validate(wasm: WasmModule, interface: Interface | None) -> list[str]:
 
 def _host_imports(wasm: WasmModule) -> Iterator[str]:
     for imp in wasm.imports:
-        if (imp.module, imp.name) != (abi.HOST_MODULE, abi.PANIC_IMPORT):
+        expected = abi.SDK_IMPORTS.get(imp.name) if imp.module == abi.HOST_MODULE else None
+        if expected is None:
             continue
+        label = f"import `{abi.HOST_MODULE}.{imp.name}`"
         if imp.kind != "func" or imp.type is None:
-            yield f"import `{abi.HOST_MODULE}.{abi.PANIC_IMPORT}` is a {imp.kind}, not a function"
-        elif (imp.type.params, imp.type.results) != _PANIC:
+            yield f"{label} is a {imp.kind}, not a function"
+        elif (imp.type.params, imp.type.results) != (expected.params, expected.results):
             yield (
-                f"import `{abi.HOST_MODULE}.{abi.PANIC_IMPORT}` has type {imp.type}, "
-                f"the ABI's is ({', '.join(_PANIC[0])}) -> ()"
+                f"{label} has type {imp.type}, the ABI's is ({', '.join(expected.params)}) -> "
+                f"({', '.join(expected.results)})"
             )
 
 

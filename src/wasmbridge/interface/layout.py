@@ -87,6 +87,14 @@ def field_offsets(types: Sequence[Type], iface: Interface) -> tuple[int, ...]:
     return _offsets(types, iface, _memo(iface), 0)
 
 
+def callback_args_layout(t: Type, iface: Interface) -> Layout:
+    """Size and alignment of a callback's arguments, encoded as one tuple
+    (size 0 when it takes none)."""
+    if t.kind is not Kind.CALLBACK:
+        raise ValueError(f"`{t}` is not a callback")
+    return _aggregate(t.items, iface, _memo(iface), 0)
+
+
 def option_payload_offset(t: Type, iface: Interface) -> int:
     """Offset of an option's payload from its tag (the tag is one byte)."""
     if t.kind is not Kind.OPTION or t.inner is None:

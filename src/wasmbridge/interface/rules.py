@@ -132,6 +132,8 @@ def _signature_problems(
 
 def _whole_problem(t: Type, iface: Interface, *, imported: bool) -> str | None:
     """What is wrong with a whole parameter or result type (placement aside)."""
+    if t.kind is Kind.CALLBACK:  # where a callback may be is placement: section.type_problem
+        return None if imported else _callback_problem(t, iface)
     if imported:
         compound = _import_problem(t)
         if compound is not None:
@@ -146,6 +148,26 @@ def _whole_problem(t: Type, iface: Interface, *, imported: bool) -> str | None:
     if t.kind in RESULTS and t.inner is not None:
         return _whole_problem(t.inner, iface, imported=imported)  # Ok may be a class
     return _nested_problem(t, iface, whole=True)
+
+
+def _callback_problem(t: Type, iface: Interface) -> str | None:
+    """Undefined names and classes among a callback's argument and result types
+    (the type model refuses the rest, docs/abi-compound.md "Callbacks")."""
+    stack = list(_children(t))
+    while stack:
+        part = stack.pop()
+        if part.kind is Kind.NAMED:
+            found = iface.type_def(part.name)
+            if found is None:
+                return _undefined(part.name)
+            if isinstance(found, ClassDef):
+                return (
+                    f"the class `{shown(part.name)}` cannot cross in the callback "
+                    f"`{shown_type(t)}`; callbacks take and return values (records, enums, "
+                    "tuples, lists, text, numbers), not objects"
+                )
+        stack.extend(_children(part))
+    return None
 
 
 def _import_problem(t: Type) -> str | None:
@@ -180,6 +202,11 @@ def _nested_problem(t: Type, iface: Interface, *, whole: bool) -> str | None:
             return f"`{shown_type(part)}` can only be a parameter, not part of a record"
         if part.kind is Kind.UNIT:
             return "`()` cannot be a record field"
+        if part.kind is Kind.CALLBACK:
+            return (
+                f"the callback `{shown_type(part)}` can only be a whole parameter of an "
+                "exported function or method"
+            )
         if part.kind is Kind.NAMED:
             found = iface.type_def(part.name)
             if found is None:

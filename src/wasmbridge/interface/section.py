@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 from .binary import sleb, uleb
 from .types import (
+    MAX_CALLBACK_ARGS,
     MAX_TUPLE,
     NAMED_KINDS,
     WITH_INNER,
+    WITH_ITEMS,
     Case,
     ClassDef,
     EnumDef,
@@ -145,16 +147,12 @@ class _Reader:
         kind = _KINDS.get(tag)
         if kind is None:
             raise SectionFormatError(f"unknown type tag 0x{tag:02x} at byte {start}")
-        inner = self.type(depth + 1) if kind in WITH_INNER else None
-        items: tuple[Type, ...] = ()
-        if kind is Kind.TUPLE:
-            count = self.byte()
-            if not 1 <= count <= MAX_TUPLE:
-                raise SectionFormatError(
-                    f"a tuple of {count} items is not an interface type (1 to {MAX_TUPLE}; "
-                    f"type at byte {start})"
-                )
-            items = tuple(self.type(depth + 1) for _ in range(count))
+        if kind is Kind.CALLBACK:  # 0x1c n T{n} R: the arguments come before the result
+            items = self.items(kind, start, depth)
+            inner: Type | None = self.type(depth + 1)
+        else:
+            inner = self.type(depth + 1) if kind in WITH_INNER else None
+            items = self.items(kind, start, depth) if kind is Kind.TUPLE else ()
         name = self.text() if kind in NAMED_KINDS or kind is Kind.RESULT_VALUE else ""
         key = (kind, inner, items, name)
         known = _TYPES.get(key)
@@ -167,6 +165,21 @@ class _Reader:
         if len(_TYPES) < _MAX_MEMO:
             _TYPES[key] = known
         return known
+
+    def items(self, kind: Kind, start: int, depth: int) -> tuple[Type, ...]:
+        """A tuple's items or a callback's arguments: a count byte, then the types."""
+        count = self.byte()
+        if kind is Kind.CALLBACK and count > MAX_CALLBACK_ARGS:
+            raise SectionFormatError(
+                f"a callback of {count} arguments is not an interface type "
+                f"(at most {MAX_CALLBACK_ARGS}; type at byte {start})"
+            )
+        if kind is Kind.TUPLE and not 1 <= count <= MAX_TUPLE:
+            raise SectionFormatError(
+                f"a tuple of {count} items is not an interface type (1 to {MAX_TUPLE}; "
+                f"type at byte {start})"
+            )
+        return tuple(self.type(depth + 1) for _ in range(count))
 
 
 @dataclass
@@ -390,12 +403,15 @@ def _encode_function(func: Function) -> bytes:
 
 def _encode_type(t: Type) -> bytes:
     out = bytearray([t.kind])
-    if t.inner is not None:
+    if t.inner is not None and t.kind is not Kind.CALLBACK:
         out += _encode_type(t.inner)
-    if t.kind is Kind.TUPLE:
+    if t.kind in WITH_ITEMS:
         out.append(len(t.items))
         for item in t.items:
             out += _encode_type(item)
+    if t.kind is Kind.CALLBACK:
+        assert t.inner is not None
+        out += _encode_type(t.inner)
     if t.name:
         out += _text(t.name)
     return bytes(out)

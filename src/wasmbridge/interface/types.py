@@ -38,6 +38,7 @@ class Kind(IntEnum):
     NAMED = 0x19  # a record, enum or class defined by a type record
     BORROW = 0x1A  # &C or &mut C of a named type (whole parameters only)
     RESULT_VALUE = 0x1B  # Result<T, E> where E is a named type or a Display type
+    CALLBACK = 0x1C  # impl Fn(A, B) -> R: ``items`` the arguments, ``inner`` the result
 
 
 INTEGERS = frozenset({Kind.I8, Kind.U8, Kind.I16, Kind.U16, Kind.I32, Kind.U32, Kind.I64, Kind.U64})
@@ -76,14 +77,22 @@ INT_RANGE = {
 RESULTS = frozenset({Kind.RESULT, Kind.RESULT_VALUE})
 # Types carrying a name that a type record defines.
 NAMED_KINDS = frozenset({Kind.NAMED, Kind.BORROW})
-# Kinds with an ``inner`` type.
-WITH_INNER = SEQUENCES | {Kind.OPTION} | RESULTS
+# Kinds with an ``inner`` type (a callback's is its result, unit for none).
+WITH_INNER = SEQUENCES | {Kind.OPTION, Kind.CALLBACK} | RESULTS
+# Kinds with ``items``.
+WITH_ITEMS = frozenset({Kind.TUPLE, Kind.CALLBACK})
 MAX_TUPLE = 12
+MAX_CALLBACK_ARGS = 12
 
-_NOT_OPTIONAL = frozenset({Kind.UNIT, Kind.OPTION, Kind.BORROW}) | RESULTS
+_NOT_OPTIONAL = frozenset({Kind.UNIT, Kind.OPTION, Kind.BORROW, Kind.CALLBACK}) | RESULTS
 # What cannot be an element of a list or an item of a tuple.
-_NOT_ELEMENT = frozenset({Kind.UNIT, Kind.MUT_SLICE, Kind.BORROW}) | RESULTS
+_NOT_ELEMENT = frozenset({Kind.UNIT, Kind.MUT_SLICE, Kind.BORROW, Kind.CALLBACK}) | RESULTS
 BORROWED_SEQUENCES = frozenset({Kind.SLICE, Kind.MUT_SLICE})
+# What has no place in an encoded buffer, at any depth: the arguments and result of
+# a callback cross in one (docs/abi-compound.md, "Callbacks").
+_NOT_ENCODED = _NOT_ELEMENT
+# A callback's result belongs to the guest, so nothing in it may be borrowed.
+_NOT_RETURNED_BY_CALLBACK = frozenset({Kind.STR, Kind.SLICE})
 
 RUST_NAMES = {
     Kind.UNIT: "()",
@@ -108,9 +117,10 @@ RUST_NAMES = {
 class Type:
     """One interface type.
 
-    ``inner`` is the element, payload or Ok type; ``items`` the items of a
-    tuple; ``name`` the type name of NAMED and BORROW, and the error type's
-    name of RESULT_VALUE (docs/abi-compound.md).
+    ``inner`` is the element, payload or Ok type, or a callback's result;
+    ``items`` the items of a tuple or the arguments of a callback; ``name``
+    the type name of NAMED and BORROW, and the error type's name of
+    RESULT_VALUE (docs/abi-compound.md).
     """
 
     kind: Kind
@@ -128,12 +138,17 @@ class Type:
         return self.kind in SCALARS
 
     def rust(self) -> str:
-        """The Rust spelling, e.g. ``Option<Vec<f32>>`` or ``(f64, f64)``."""
+        """The Rust spelling, e.g. ``Option<Vec<f32>>``, ``(f64, f64)`` or
+        ``impl Fn(&str) -> u32``."""
         if self.kind in RUST_NAMES:
             return RUST_NAMES[self.kind]
+        items = ", ".join(t.rust() for t in self.items)
         if self.kind is Kind.TUPLE:
-            items = ", ".join(t.rust() for t in self.items)
             return f"({items},)" if len(self.items) == 1 else f"({items})"
+        if self.kind is Kind.CALLBACK:
+            assert self.inner is not None
+            result = "" if self.inner.kind is Kind.UNIT else f" -> {self.inner.rust()}"
+            return f"impl Fn({items}){result}"
         if self.kind is Kind.NAMED:
             return self.name
         if self.kind is Kind.BORROW:
@@ -160,11 +175,13 @@ def _structure_problem(t: Type) -> str | None:
         return f"{kind.name} {'needs' if kind in WITH_INNER else 'takes no'} inner type"
     if kind is Kind.TUPLE and not 1 <= len(t.items) <= MAX_TUPLE:
         return f"a tuple of {len(t.items)} items is not an interface type (1 to {MAX_TUPLE})"
-    if kind is not Kind.TUPLE and t.items:
+    if kind not in WITH_ITEMS and t.items:
         return f"{kind.name} takes no items"
     named = kind in NAMED_KINDS or kind is Kind.RESULT_VALUE
     if named != bool(t.name):
         return f"{kind.name} {'needs' if named else 'takes no'} type name"
+    if kind is Kind.CALLBACK:
+        return _callback_problem(t)
     for item in t.items:
         if item.kind in _NOT_ELEMENT:
             return f"`{shown_type(item)}` cannot be a tuple item"
@@ -182,6 +199,49 @@ def _structure_problem(t: Type) -> str | None:
     if kind in RESULTS and inner.kind in RESULTS | {Kind.BORROW}:
         return f"Result<{shown_type(inner)}, E> is not an interface type"
     return None
+
+
+def _callback_problem(t: Type) -> str | None:
+    """Why a callback's arguments or result cannot cross in an encoded buffer, or None."""
+    if len(t.items) > MAX_CALLBACK_ARGS:
+        return (
+            f"a callback of {len(t.items)} arguments is not an interface type "
+            f"(at most {MAX_CALLBACK_ARGS})"
+        )
+    for item in t.items:
+        part = _first_part(item, _NOT_ENCODED)
+        if part is not None:
+            return f"`{shown_type(part)}` cannot be a callback argument{_inside(part, item)}"
+    assert t.inner is not None
+    if t.inner.kind is Kind.UNIT:
+        return None
+    part = _first_part(t.inner, _NOT_ENCODED)
+    if part is not None:
+        return f"`{shown_type(part)}` cannot be a callback's result{_inside(part, t.inner)}"
+    part = _first_part(t.inner, _NOT_RETURNED_BY_CALLBACK)
+    if part is not None:
+        return (
+            f"a callback cannot return the borrowed `{shown_type(part)}`{_inside(part, t.inner)}: "
+            "the guest owns what a callback returns (use String or Vec<T>)"
+        )
+    return None
+
+
+def _first_part(t: Type, kinds: frozenset[Kind]) -> Type | None:
+    """The first part of ``t`` (itself included) whose kind is one of ``kinds``."""
+    stack = [t]
+    while stack:
+        part = stack.pop()
+        if part.kind in kinds:
+            return part
+        stack.extend(reversed(part.items))
+        if part.inner is not None:
+            stack.append(part.inner)
+    return None
+
+
+def _inside(part: Type, whole: Type) -> str:
+    return "" if part is whole else f" (in `{shown_type(whole)}`)"
 
 
 def shown_type(t: Type) -> str:
@@ -338,9 +398,16 @@ def placement_problem(t: Type, *, result: bool, imported: bool) -> str | None:
     if not result:
         if t.kind is Kind.UNIT or t.kind in RESULTS:
             return f"`{shown_type(t)}` cannot be a parameter"
+        if imported and t.kind is Kind.CALLBACK:
+            return (
+                f"an imported function cannot take the callback `{shown_type(t)}`; "
+                "only exported functions and methods take callbacks"
+            )
         return None
     part: Type | None = t
     while part is not None:
+        if part.kind is Kind.CALLBACK:
+            return f"the callback `{shown_type(part)}` cannot be returned"
         if part.kind in BORROWED_SEQUENCES or part.kind is Kind.BORROW:
             return f"the borrowed `{shown_type(part)}` cannot be returned"
         if imported and part.kind is Kind.STR:
