@@ -51,13 +51,24 @@ def param_names(names: list[str]) -> list[str]:
 
 
 def declare_callable(
-    w: Writer, func: Function, head: str, ts: TsTypes, *, returns: bool = True
+    w: Writer,
+    func: Function,
+    head: str,
+    ts: TsTypes,
+    *,
+    returns: bool = True,
+    consumes: bool = False,
 ) -> None:
     """A function or method declaration with its doc comment: ``head(params): result;``."""
     doc = [func.doc.strip()] if func.doc.strip() else []
     doc.append(f"`{func.signature()}`")
     if func.result.kind in (Kind.RESULT, Kind.RESULT_VALUE):
         doc.append("@throws {ReturnedError} when it returns `Err`")
+    moved = ts.moves(func)
+    if moved or consumes:
+        what = ["this object" if consumes else "", *(f"`{name}`" for name in moved)]
+        spent = " and ".join(filter(None, what))
+        doc.append(f"Moves {spent} into the module: using it afterwards throws HandleError.")
     doc_comment(w, "\n\n".join(doc))
     names = param_names([p.name for p in func.params])
     typed = [f"{name}: {ts.param(p.type)}" for name, p in zip(names, func.params, strict=True)]
@@ -129,7 +140,8 @@ def _class(w: Writer, cls: ClassDef, head: str, ts: TsTypes) -> None:
                 continue
             static = method.receiver in (Receiver.STATIC, Receiver.CONSTRUCTOR)
             head_ = ("static " if static else "") + property_name(method.member)
-            declare_callable(w, method.function, head_, ts)
+            consumes = method.receiver is Receiver.OWNED
+            declare_callable(w, method.function, head_, ts, consumes=consumes)
         doc_comment(
             w,
             f"Drops this {cls.name} in the module now (its `Drop` runs); later calls throw "

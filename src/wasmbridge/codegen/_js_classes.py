@@ -108,7 +108,9 @@ def _member(cls: ClassDef, method: Method, head: str, context: Context) -> list[
     shim = Shim(method.function, context, receiver=method.receiver, owner=cls.name)
     body = shim.body()
     is_constructor = method.receiver is Receiver.CONSTRUCTOR and head == "constructor"
-    doc = jsdoc(method.function, shim.params, context.ts, returns=not is_constructor)
+    consumes = method.receiver is Receiver.OWNED
+    ts = context.ts
+    doc = jsdoc(method.function, shim.params, ts, returns=not is_constructor, consumes=consumes)
     lines = [f"  {line}" for line in doc]
     lines.append(f"  {head}({', '.join(shim.params)}) {{")
     lines += [f"    {line}" for line in body]

@@ -429,6 +429,7 @@ _STATE_NAMES = (
 _WRITTEN_NAMES = {
     *_STATE_NAMES,
     *("supplied", "host", "error", "result", "retptr", "BigInt", "undefined"),
+    *("self", "tag", "value", "free"),  # a method's object, result tags, errors, free()
     *TYPED_ARRAYS.values(),
     *("module", "exports", "require", "__dirname", "__esModule"),
     *("InitInput", "InitOptions", "Imports", "Record", "ArrayBufferView", "Promise", "Error"),

@@ -419,12 +419,18 @@ def read_scalar(kind: Kind, at: str, view: str) -> str:
     return from_wire(kind, f"{view}().getInt32({at}, true)")
 
 
-def jsdoc(func: Function, params: list[str], ts: TsTypes, *, returns: bool = True) -> list[str]:
+def jsdoc(
+    func: Function, params: list[str], ts: TsTypes, *, returns: bool = True, consumes: bool = False
+) -> list[str]:
     """The JSDoc comment of a shim: the Rust doc, the signature, parameter and result types."""
     lines = [line.rstrip() for line in func.doc.strip().splitlines()] if func.doc.strip() else []
     if lines:
         lines.append("")
     lines.append(f"`{func.signature()}`")
+    moved = [f"`{name}`" for name in ts.moves(func)]
+    if moved or consumes:
+        spent = " and ".join((["this object"] if consumes else []) + moved)
+        lines.append(f"Moves {spent} into the module: using it afterwards throws HandleError.")
     for name, param in zip(params, func.params, strict=True):
         lines.append(f"@param {{{ts.param(param.type)}}} {name}")
     result = func.result

@@ -10,9 +10,9 @@ give them (``names``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from ..interface import Type
+from ..interface import Function, Type
 from ..interface.types import FLOATS, INTEGERS, NUMBERS, SEQUENCES, Kind
 from ._js_names import TYPED_ARRAYS
 
@@ -36,8 +36,15 @@ def _element(text: str) -> str:
 class TsTypes:
     """TypeScript spellings of a module's types."""
 
-    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+    def __init__(self, names: Mapping[str, str] | None = None, classes: Iterable[str] = ()) -> None:
         self.names = names or {}
+        self.classes = frozenset(classes)
+
+    def moves(self, func: Function) -> list[str]:
+        """The parameters of ``func`` that move a class object into the module."""
+        return [
+            p.name for p in func.params if p.type.kind is Kind.NAMED and p.type.name in self.classes
+        ]
 
     def param(self, t: Type, *, nested: bool = False) -> str:
         """What a caller may pass for a parameter (or a host function may return)."""

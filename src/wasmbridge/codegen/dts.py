@@ -87,7 +87,7 @@ def emit_dts(
     _init_types(w, wasm_name, _host_functions(interface, wasm), export_init=not exported_init)
     # The same local names as the glue's: `Object_` declared, exported as `Object`.
     locals_ = export_locals([f.name for f in exports] + type_names(interface))
-    ts = TsTypes(locals_)
+    ts = TsTypes(locals_, [c.name for c in interface.classes] if interface else ())
     renamed = [(local, name) for name, local in sorted(locals_.items()) if local != name]
     if interface is not None:
         declare_types(w, interface, locals_, ts)
@@ -204,6 +204,9 @@ def _error_classes(interface: Interface | None, wasm: WasmModule) -> list[str]:
 def _error_class(w: Writer, key: str) -> None:
     name, summary, members = ERROR_CLASSES[key]
     doc_comment(w, summary)
+    if not members:
+        w.line(f"export declare class {name} extends Error {{}}")
+        return
     w.line(f"export declare class {name} extends Error {{")
     with w.indent():
         for line in members:

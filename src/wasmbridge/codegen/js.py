@@ -95,7 +95,12 @@ class _Module:
             self.helpers.prefer("ReturnedError", "ReturnedErrorValue")
         if any(_passes_objects(f) for f in functions):
             self.helpers.prefer("describeCall", "describeCallObjects")
-        self.context = Context(self.helpers, self.interface, types, TsTypes(self.locals))
+        self.context = Context(
+            self.helpers,
+            self.interface,
+            types,
+            TsTypes(self.locals, [c.name for c in self._classes]),
+        )
         self.helpers.need("failureWithPanics" if self.panics else "failure")
         if self.panics:
             self.helpers.need("reportPanic")
