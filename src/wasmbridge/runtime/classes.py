@@ -201,6 +201,8 @@ class InstanceTypes:
         if found is not None:
             return found
         if isinstance(self.interface.type_def(name), ClassDef):
+            if self.live.closed and name not in self._wrappers:
+                raise self.live.closed_error()
             return self.wrapper(name)
         return None
 
@@ -263,6 +265,8 @@ class InstanceTypes:
         def build() -> Callable[..., Any]:
             from . import calls
 
+            if self.live.closed:
+                raise self.live.closed_error(function.name)
             params = function.params
             if receiver in (Receiver.REF, Receiver.MUT):
                 params = (Param("self", Type(Kind.BORROW, name=definition.name)), *params)
@@ -302,7 +306,7 @@ class InstanceTypes:
 
         def wrap(handle: int) -> Any:
             if not handle:
-                raise LiftError(f"a {cls.__name__} handle is 0 (never a valid object)")
+                raise LiftError(f"the {cls.__name__} handle is 0, which is never an object")
             obj: Any = new(cls)
             _SET_HANDLE(obj, handle)
             _SET_BUSY(obj, 0)
@@ -454,14 +458,15 @@ class InstanceTypes:
 
         return lift
 
-    def slot_lifter(self, t: Type, func: str) -> Callable[[int], Any]:
-        """Reads the return-area slot encoding of ``t`` (docs/abi-compound.md)."""
+    def slot_lifter(self, t: Type, func: str, whole: Type | None = None) -> Callable[[int], Any]:
+        """Reads the return-area slot encoding of ``t`` (docs/abi-compound.md); errors
+        name the ``whole`` result type it is part of."""
         marshal = self.marshal
-        bad = self.bad_result(func, t)
+        bad = self.bad_result(func, whole or t)
         kind = t.kind
         if kind is Kind.OPTION:
             assert t.inner is not None
-            return marshal.option_lifter(self.slot_lifter(t.inner, func), bad)
+            return marshal.option_lifter(self.slot_lifter(t.inner, func, whole or t), bad)
         if kind is Kind.CHAR:
             return marshal.u32_lifter(values.char_from, bad)
         if self.is_class(t):
