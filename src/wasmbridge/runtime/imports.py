@@ -17,13 +17,14 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol
 
-from ..errors import StackLimitExceeded
+from ..errors import ProtocolError, StackLimitExceeded
 from ..interface import abi
 from ..interface.types import Function, Kind, Type
 from . import _capi, interrupt
 from .marshal import TYPECODES, Marshal, ParamInfo, check_scalar, decode_text, narrow
 from .memory import GuestMemory
 from .traps import FailureContext, PanicReport
+from .values import LiftError, LowerError, char_code, char_from
 
 _SLOT = _capi.VALRAW_SIZE
 _SCALAR_FORMAT = {
@@ -213,6 +214,15 @@ class _ArgReader:
             return self._next(_SCALAR_FORMAT[kind])
         if kind in TYPECODES:
             return narrow(kind, self._next("<i"))
+        if kind is Kind.CHAR:
+            try:
+                return char_from(self._next("<I"))
+            except LiftError as exc:
+                raise ProtocolError(
+                    f"{self.state.failure.module_name} passed host import {self.label} a bad "
+                    f"char: {exc.message}",
+                    hint="this is a bug in the guest module or a mismatched interface",
+                ) from None
         if kind is Kind.OPTION:
             assert t.inner is not None
             present = self._next("<i")
@@ -268,6 +278,11 @@ def _lower_result(
 
 
 def _scalar_bytes(t: Type, value: Any, label: str) -> bytes:
+    if t.kind is Kind.CHAR:
+        try:
+            return struct.pack("<I", char_code(value))
+        except LowerError as exc:
+            raise exc.error(f"host import {label} returned {value!r:.40}: {exc.message}") from None
     problem = check_scalar(f"host import {label}", "return", t, value)
     if problem is not None:
         raise TypeError(f"host import {label} returned {type(value).__name__}, expected {t}")
