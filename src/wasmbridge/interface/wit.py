@@ -7,7 +7,8 @@ world's ``export`` items and imported ones its ``import`` items, one inline
 interface per import namespace. Names become WIT's kebab-case identifiers;
 a type, parameter, field or case whose name WIT cannot spell (or that two
 names would share) gets an invented name with a comment, and such a
-function or import namespace is left out with a comment saying why. The
+function or import namespace is left out with a comment saying why, as is
+a function or method taking a callback (WIT has no function values). The
 output is only ever valid WIT: an interface that breaks the rules of
 docs/abi-compound.md raises ``WitError``, as does a world name WIT cannot
 spell.
@@ -197,6 +198,10 @@ class _Printer:
 
     def _method(self, cls: ClassDef, resource: str, method: Method, members: Scope) -> None:
         func = method.function
+        callback = _callback_note(func)
+        if callback:
+            self.line(2, f"// method {_quoted(func.name)} is left out: {callback}")
+            return
         member, why = members.pick(method.member)
         constructor = method.receiver is Receiver.CONSTRUCTOR
         if member is None and not constructor:
@@ -278,6 +283,10 @@ class _Printer:
 
     def _exports(self) -> None:
         for func in self.iface.exports:
+            callback = _callback_note(func)
+            if callback:
+                self.line(1, f"// export {_quoted(func.name)} is left out: {callback}")
+                continue
             name, why = self.world_scope.pick(func.name)
             if name is None:
                 self.line(1, f"// export {_quoted(func.name)} is left out: {why}")
@@ -336,6 +345,16 @@ class _Printer:
 
 def _keys(names: Iterable[str]) -> set[str]:
     return {name_key(wit) for wit in map(wit_name, names) if wit is not None}
+
+
+def _callback_note(func: Function) -> str:
+    """Why ``func`` has no WIT form because it takes a callback ("" when it takes none)."""
+    for param in func.params:
+        if param.type.kind is Kind.CALLBACK:
+            return (
+                f"its parameter {_quoted(param.name)} is a callback, and WIT has no function values"
+            )
+    return ""
 
 
 def _quoted(name: str) -> str:

@@ -34,6 +34,7 @@ from wasmbridge.interface import (
     Receiver,
     RecordDef,
     Type,
+    WasmModule,
     abi,
     callback_args_layout,
     field_offsets,
@@ -347,8 +348,8 @@ ALLOCATOR = """
 APPLY = Interface(1, (func("apply", {"f": callback(STR, result=U32)}, U32),))
 
 
-def _wasm(*parts: str, allocator: str = ALLOCATOR) -> object:
-    return parse(wasmtime.wat2wasm(f"(module {' '.join(parts)} {allocator})"))
+def _wasm(*parts: str, allocator: str = ALLOCATOR) -> WasmModule:
+    return parse(bytes(wasmtime.wat2wasm(f"(module {' '.join(parts)} {allocator})")))
 
 
 def test_a_module_calling_its_callbacks_through_the_sdk_import_validates() -> None:
