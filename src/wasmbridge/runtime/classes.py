@@ -35,6 +35,7 @@ from typing import Any
 from ..errors import HandleError, ModuleError, ProtocolError, ReturnedError, WasmbridgeError
 from ..interface import abi
 from ..interface.layout import is_list
+from ..interface.names import PYTHON_CLASS_MEMBERS, python_method_names, python_special
 from ..interface.types import (
     ClassDef,
     EnumDef,
@@ -126,23 +127,11 @@ class ClassBase:
             self._wb_types.queue.append((self._wb_drop, handle))
 
 
-_RESERVED = frozenset(dir(ClassBase)) | {"_wb_types", "_wb_def", "_wb_drop", "mro"}
+# What the wrapper has itself must be what interface/names.py reserves (the stub agrees).
+assert {n for n in dir(ClassBase) if not python_special(n)} <= PYTHON_CLASS_MEMBERS
 _SET_HANDLE = ClassBase.__dict__["_wb_h"].__set__
 _SET_BUSY = ClassBase.__dict__["_wb_busy"].__set__
 _SET_GONE = ClassBase.__dict__["_wb_gone"].__set__
-
-
-def method_attribute(name: str, taken: set[str]) -> str:
-    """The attribute of a method: its name, unless the wrapper needs it (``close``,
-    a ``__dunder__``) or it is taken; then ``name_``."""
-    attr = name
-    while attr in _RESERVED or attr in taken or _dunder(attr):
-        attr += "_"
-    return attr
-
-
-def _dunder(name: str) -> bool:
-    return len(name) > 4 and name[:2] == name[-2:] == "__" and name[2] != "_" and name[-3] != "_"
 
 
 class _LazyMethod:
@@ -237,11 +226,9 @@ class InstanceTypes:
             "_wb_def": definition,
             "_wb_drop": staticmethod(drop),
         }
-        taken: set[str] = set()
         constructor: list[Callable[..., Any]] = []
-        for method in definition.methods:
-            attr = method_attribute(method.member, taken)
-            taken.add(attr)
+        attrs = python_method_names([m.member for m in definition.methods])
+        for method, attr in zip(definition.methods, attrs, strict=True):
             static = method.receiver in (Receiver.STATIC, Receiver.CONSTRUCTOR)
             build = _once(
                 self._method_builder(

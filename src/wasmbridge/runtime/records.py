@@ -13,7 +13,7 @@ only, and the field names reach them through the code object's parameter
 names, as calls.py does for exports. A field whose name would shadow what
 the class needs (any ``__dunder__``) is reached as ``name_`` instead, an
 enum case Python's enum machinery refuses (``_sunder_``, ``mro``, ``name``)
-as ``name_`` too; ``spellings`` records which.
+as ``name_`` too (interface/names.py: the stub spells them the same).
 
 Classes belong to the interface (its memo), so every instance of a compiled
 module, and every load of the same bytes, shares them: ``inst1.Point is
@@ -35,6 +35,7 @@ from types import CodeType
 from typing import Any
 
 from ..interface.layout import enum_tag_size, field_offsets, layout, option_payload_offset
+from ..interface.names import python_case_names, python_field_names
 from ..interface.types import (
     NUMBERS,
     TEXT,
@@ -61,64 +62,18 @@ def class_name(name: str) -> str:
     return shown(name, 200) if not name.isprintable() or "\0" in name else name
 
 
-def field_attributes(names: Sequence[str]) -> list[str]:
-    """The attribute of each field: its name, unless it is a ``__dunder__`` or ``mro``
-    (which would replace what the class itself needs) or taken; then ``name_``."""
-    taken: set[str] = set()
-    attrs = []
-    for name in names:
-        attr = name
-        while _dunder(attr) or attr == "mro" or attr in taken:
-            attr += "_"
-        taken.add(attr)
-        attrs.append(attr)
-    return attrs
-
-
-def _dunder(name: str) -> bool:
-    """``__x__`` as Python's special names are spelled (``__x___`` is not one)."""
-    return len(name) > 4 and name[:2] == name[-2:] == "__" and name[2] != "_" and name[-3] != "_"
-
-
-_ENUM_RESERVED = frozenset(dir(enum.IntEnum)) | frozenset(dir(int)) | {"mro", "name", "value"}
-
-
-def case_names(names: Sequence[str]) -> list[str]:
-    """The member name of each enum case: as given when the enum machinery takes it,
-    else with ``_`` appended until it does (``_sunder_``, ``__dunder__``, ``mro``,
-    a private ``_X__y``, an attribute of int or IntEnum, a duplicate); ``case<i>`` for
-    an empty name."""
-    taken: set[str] = set()
-    spelled = []
-    for index, name in enumerate(names):
-        member = name or f"case{index}"
-        while not _member_ok(member) or member in taken:
-            member += "_"
-        taken.add(member)
-        spelled.append(member)
-    return spelled
-
-
-def _member_ok(name: str) -> bool:
-    sunder = len(name) > 2 and name[0] == "_" and name[1] != "_" and name[-1] == "_"
-    sunder = sunder and name[-2] != "_"
-    dunder = _dunder(name)
-    private = name.startswith("_") and "__" in name[1:] and not name.endswith("__")
-    return not (sunder or dunder or private or name in _ENUM_RESERVED)
-
-
 # -- enums ------------------------------------------------------------------------
 
 
 def enum_class(definition: EnumDef, module: str) -> tuple[type[enum.IntEnum], list[Any]]:
     """The IntEnum of an enum definition and its members in case order."""
-    names = case_names([c.name for c in definition.cases])
+    names = python_case_names([c.name for c in definition.cases])
     discriminants = [c.value for c in definition.cases]
     title = class_name(definition.name)
     try:
         cls, members = _int_enum(title, names, discriminants, module)
     except (ValueError, TypeError, KeyError):
-        # Whatever this Python's enum machinery refuses beyond case_names' rules.
+        # Whatever this Python's enum machinery refuses beyond python_case_names' rules.
         cls, members = _int_enum(
             title, [f"case{i}" for i in range(len(names))], discriminants, module
         )
@@ -179,7 +134,7 @@ def record_class(
     definition: RecordDef, codecs: Sequence[Codec], module: str
 ) -> tuple[type, RecordInfo]:
     """The frozen class of a record definition whose fields cross with ``codecs``."""
-    attrs = field_attributes([f.name for f in definition.fields])
+    attrs = python_field_names([f.name for f in definition.fields])
     prefix = "_wb_"
     while any(a.startswith(prefix) for a in attrs):
         prefix += "_"
@@ -363,7 +318,7 @@ class TypeSpace:
             offsets = field_offsets(types, self.interface)
             shape = layout(Type(Kind.NAMED, name=name), self.interface)
             fields = [self.codec(t) for t in types]
-            attrs = field_attributes([f.name for f in found.fields])
+            attrs = python_field_names([f.name for f in found.fields])
             record = values.Record(
                 class_name(name),
                 [(a, c, o) for a, c, o in zip(attrs, fields, offsets, strict=True)],

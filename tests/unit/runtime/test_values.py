@@ -19,8 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wasmbridge.interface import Case, EnumDef, Field, Interface, Kind, RecordDef, Type
+from wasmbridge.interface.names import python_case_names as case_names
+from wasmbridge.interface.names import python_field_names as field_attributes
 from wasmbridge.runtime import values
-from wasmbridge.runtime.records import TypeSpace, case_names, field_attributes
+from wasmbridge.runtime.records import TypeSpace
 from wasmbridge.runtime.values import LiftError, LowerError
 
 F64, F32, U8, U16, U32 = (Type(k) for k in (Kind.F64, Kind.F32, Kind.U8, Kind.U16, Kind.U32))
