@@ -3,7 +3,7 @@
 A loopback server (``wasmbridge serve-pkg``'s) serves the `hello`, `types` and
 `geo` packages with the demo page; the page imports the glue, and the shared
 vectors run in the browser with the results compared to Python's (types) and
-Node's (geo: records, enums, classes, tuples, lists, char).
+Python's too (geo: records, enums, classes, tuples, lists, char).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 from build_helpers import require
 from vector_values import load_cases
 from wasmbridge.codegen.serve_pkg import PackageServer
+from web_compound import python_outcomes as geo_python_outcomes
 from web_compound import write_interface_json
 from web_helpers import CHROMIUM, NODE_TESTS, browser_problem, differences, python_outcomes
 
@@ -29,8 +30,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.toolchain]
 CASES = load_cases("types")
 VECTORS = Path(__file__).parents[1] / "vectors" / "types.json"
 GEO_VECTORS = Path(__file__).parents[1] / "vectors" / "geo.json"
-if not GEO_VECTORS.is_file():  # until the shared file exists
-    GEO_VECTORS = NODE_TESTS / "geo-local.json"
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -203,11 +202,14 @@ RUN_GEO_VECTORS = """async () => {
 }"""
 
 
-def test_geo_vectors_in_chromium(browser: Browser) -> None:
+def test_geo_vectors_in_chromium_equal_python(browser: Browser, web_pkg: WebPkg) -> None:
     results = browser.page.evaluate(RUN_GEO_VECTORS)
     assert len(results) == len(GEO_CASES)
     problems = [(i, GEO_CASES[i].get("call"), r["problem"]) for i, r in enumerate(results)]
     assert [p for p in problems if p[2]] == []
+    python = geo_python_outcomes(web_pkg("geo") / "geo.wasm", GEO_CASES)
+    differ = [i for i, (r, p) in enumerate(zip(results, python, strict=True)) if r["outcome"] != p]
+    assert differ == []
 
 
 ISSUE_EXAMPLE = """async () => {

@@ -1,8 +1,9 @@
 """Records, enums, classes, tuples, lists and char through the JS glue in Node (geo fixture).
 
 The shared vectors (tests/vectors/geo.json) and the glue's own behaviour run in
-`node --test --expose-gc` (geo.test.mjs); the issue's JS example runs as written;
-tsc type-checks a caller against the generated geo.d.ts.
+`node --test --expose-gc` (geo.test.mjs), and every case's outcome equals the
+Python runtime's; the issue's JS example runs as written; tsc type-checks a
+caller against the generated geo.d.ts.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ from pathlib import Path
 import pytest
 
 from build_helpers import require
-from web_compound import write_interface_json
+from web_compound import python_outcomes, write_interface_json
 from web_helpers import NODE_TESTS, tap_failures, tap_summary
 
 pytestmark = [pytest.mark.node, pytest.mark.toolchain]
 
-SHARED_VECTORS = Path(__file__).parents[1] / "vectors" / "geo.json"
-LOCAL_VECTORS = NODE_TESTS / "geo-local.json"
-VECTORS = SHARED_VECTORS if SHARED_VECTORS.is_file() else LOCAL_VECTORS
+VECTORS = Path(__file__).parents[1] / "vectors" / "geo.json"
 CASES = json.loads(VECTORS.read_text(encoding="utf-8"))["cases"]
 GLUE_TESTS = 15  # the tests of geo.test.mjs beyond one per vector case
 TSC = shutil.which("tsc")
@@ -66,6 +65,19 @@ def test_every_geo_vector_and_glue_test_passes_in_node(geo_run: NodeRun) -> None
     assert proc.returncode == 0, tap_failures(proc.stdout) + proc.stderr
     assert counts.get("tests") == len(CASES) + GLUE_TESTS, proc.stdout[-2000:]
     assert counts.get("pass") == counts.get("tests")
+
+
+def test_node_outcomes_equal_python(geo_run: NodeRun, geo_pkg: Path) -> None:
+    """Both hosts, the same cases, the same values and errors (in the vectors' notation)."""
+    _, outcomes = geo_run
+    node = json.loads(outcomes.read_text(encoding="utf-8"))
+    python = python_outcomes(geo_pkg / "geo.wasm", CASES)
+    differ = [
+        f"case {i}: node {json.dumps(a)[:300]} != python {json.dumps(b)[:300]}"
+        for i, (a, b) in enumerate(zip(node, python, strict=True))
+        if a != b
+    ]
+    assert differ == []
 
 
 ISSUE_EXAMPLE = """\
