@@ -108,6 +108,49 @@ def pywasm3_add(wasm: bytes) -> Any:
     return runtime.find_function("add")
 
 
+def fresh_instance_rows(report: Report, hello: Path) -> None:
+    """A fresh instance of the hello scaffold (memory, allocator, one import), three ways.
+
+    Each loop closes (or drops) the instance it made, so all three include teardown.
+    """
+    imports = {"alert": lambda text: None}
+    module = wasmbridge.compile(hello)
+    ours = report.add(
+        Row(
+            "fresh instance: Module.instantiate() + close()",
+            measure(lambda: module.instantiate(imports).close()),
+        )
+    )
+    loaded = report.add(
+        Row(
+            "fresh instance: load() from the memory cache + close()",
+            measure(lambda: wasmbridge.load(hello, imports=imports).close()),
+        )
+    )
+    engine = wasmtime.Engine()
+    compiled = wasmtime.Module(engine, hello.read_bytes())
+    linker = wasmtime.Linker(engine)
+    for imp in compiled.imports:
+        assert isinstance(imp.type, wasmtime.FuncType)
+        linker.define_func(imp.module, imp.name, imp.type, lambda *args: None)
+    bare = report.add(
+        Row(
+            "fresh instance: wasmtime-py Store + Linker.instantiate (floor)",
+            measure(lambda: linker.instantiate(wasmtime.Store(engine), compiled)),
+        )
+    )
+    assert ours.timing is not None and loaded.timing is not None and bare.timing is not None
+    ours.target = "≤ 10 µs; ≤ 1x wasmtime-py Store + Instance"
+    ours.verdict = (
+        f"{verdict(ours.timing.median_s <= 10e-6)} / "
+        f"{verdict(ours.timing.median_s <= bare.timing.median_s)}"
+    )
+    ours.note = (
+        f"{ours.timing.median_s / bare.timing.median_s:.1f}x wasmtime-py; load() is "
+        f"{loaded.timing.median_s / ours.timing.median_s:.1f}x this"
+    )
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="wasmbridge-bench-"))
     print("building bench crates ...", file=sys.stderr)
@@ -199,6 +242,8 @@ def main() -> int:
     report.add(
         Row("wasmbridge echo_str(1 KiB text) round trip", measure(lambda: bridge.echo_str(text)))
     )
+
+    fresh_instance_rows(report, hello)
 
     sizes = [
         ("add alone (tests/fixtures/crates/add)", add_wasm, 120),

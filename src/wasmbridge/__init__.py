@@ -4,6 +4,10 @@
 >>> m = wasmbridge.load("pkg/hello.wasm", imports={"alert": print})
 >>> m.add(5, 7)
 12
+>>> module = wasmbridge.compile("pkg/hello.wasm")     # compiled once, shared
+>>> with module.instantiate(imports={"alert": print}) as m:
+...     m.add(5, 7)
+12
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from .errors import (
     GuestError,
     GuestExit,
     GuestPanic,
-    HandleError,
     InterfaceError,
     InvalidModule,
     LimitExceeded,
@@ -45,9 +48,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "CompileCache": "wasmbridge.runtime.cache",
     "GuestArray": "wasmbridge.runtime.arrays",
+    "Instance": "wasmbridge.runtime.instance",
     "Limits": "wasmbridge.runtime.limits",
     "Module": "wasmbridge.runtime.module",
     "RunResult": "wasmbridge.runtime.run",
+    "compile": "wasmbridge.runtime.module",
     "load": "wasmbridge.runtime.module",
     "run": "wasmbridge.runtime.run",
 }
@@ -55,8 +60,9 @@ _LAZY = {
 if TYPE_CHECKING:
     from .runtime.arrays import GuestArray
     from .runtime.cache import CompileCache
+    from .runtime.instance import Instance
     from .runtime.limits import Limits
-    from .runtime.module import Module, load
+    from .runtime.module import Module, compile, load
     from .runtime.run import RunResult, run
 
 
@@ -87,7 +93,7 @@ __all__ = [
     "GuestError",
     "GuestExit",
     "GuestPanic",
-    "HandleError",
+    "Instance",
     "InterfaceError",
     "InvalidModule",
     "LimitExceeded",
@@ -109,6 +115,7 @@ __all__ = [
     "Trap",
     "WasmbridgeError",
     "__version__",
+    "compile",
     "load",
     "run",
 ]

@@ -46,9 +46,12 @@ _TYPE_NAMES = {
     "Buffer": "typing_extensions",
     "array": "array",
 }
-# Attributes of wasmbridge.Module (runtime/module.py): an export named like one
+# Attributes of wasmbridge.Instance (runtime/instance.py): an export named like one
 # is reached through `exports[...]` (tests/unit/codegen checks the list).
-MODULE_ATTRIBUTES = frozenset({"_instance", "array", "exports", "interface", "memory_view", "name"})
+MODULE_ATTRIBUTES = frozenset(
+    {"_instance", "_module", "array", "close", "exports"}
+    | {"interface", "memory_view", "module", "name"}
+)
 
 
 @dataclass(frozen=True)

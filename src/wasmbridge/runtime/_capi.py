@@ -237,6 +237,69 @@ class HostFunc:
         self.func = wasmtime.Func._from_raw(raw)
 
 
+class LinkerFunc:
+    """A store-independent host function defined in a linker, backed by a raw callback.
+
+    Every store instantiated through the linker calls the same callback;
+    ``caller_context(caller)`` tells them apart. Keep this object alive as
+    long as the linker and the stores it instantiated: it owns the thunk.
+    """
+
+    __slots__ = ("_thunk",)
+
+    def __init__(
+        self,
+        linker: wasmtime.Linker,
+        module: str,
+        name: str,
+        functype: wasmtime.FuncType,
+        callback: HostCallback,
+    ) -> None:
+        def thunk(env: int | None, caller: int | None, values: int | None, count: int) -> int:
+            return callback(env or 0, caller or 0, values or 0, count)
+
+        self._thunk = _UNCHECKED_CALLBACK(thunk)
+        module_bytes, name_bytes = module.encode("utf-8"), name.encode("utf-8")
+        error = ffi.wasmtime_linker_define_func_unchecked(
+            linker.ptr(),
+            ctypes.create_string_buffer(module_bytes),
+            len(module_bytes),
+            ctypes.create_string_buffer(name_bytes),
+            len(name_bytes),
+            functype.ptr(),
+            ctypes.cast(self._thunk, ffi.wasmtime_func_unchecked_callback_t),
+            None,
+            _NO_FINALIZER,
+        )
+        if cast_any(error):
+            raise wasmtime.WasmtimeError._from_ptr(error)
+
+
+def instance_export(store: wasmtime.Store, instance: wasmtime.Instance, name: str) -> Any:
+    """One export of an instance by name (a ``Func``, ``Memory``, ...), or None.
+
+    ``Instance.exports(store)`` wraps every export at once; this looks up one.
+    """
+    item = ffi.wasmtime_extern_t()
+    raw = name.encode("utf-8")
+    found = ffi.wasmtime_instance_export_get(
+        store._context(), ctypes.byref(instance._instance), raw, len(raw), ctypes.byref(item)
+    )
+    if not found:
+        return None
+    from wasmtime._extern import wrap_extern
+
+    return wrap_extern(item)
+
+
+_caller_context = ctypes.CFUNCTYPE(c_void_p, c_void_p)(_address(_dll.wasmtime_caller_context))
+
+
+def caller_context(caller: int) -> int:
+    """The ``context_address`` of the store a host call came from."""
+    return _caller_context(caller) or 0
+
+
 def read_raw(address: int, size: int) -> bytes:
     """Copy ``size`` bytes at a host address (a values array, a memory region)."""
     return ctypes.string_at(address, size)

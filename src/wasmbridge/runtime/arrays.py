@@ -1,6 +1,6 @@
 """Arrays that live in a module's linear memory: the zero-copy path.
 
-``Module.array("f32", n)`` allocates ``n`` elements with the guest's own
+``Instance.array("f32", n)`` allocates ``n`` elements with the guest's own
 allocator. Fill it through ``.view`` (a typed memoryview) or ``.numpy()``
 (a numpy array over the same bytes), pass it to any export taking
 ``&[f32]`` or ``&mut [f32]``, and the call hands the guest its address
@@ -12,13 +12,11 @@ is configured so), so views stay valid when the guest grows its memory;
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..interface.types import ELEMENT_SIZE, Kind
-from .marshal import TYPECODES
-
-if TYPE_CHECKING:
-    from .instance import Instance
+from .marshal import TYPECODES, Marshal
+from .memory import GuestMemory
 
 _TYPECODES = TYPECODES
 KINDS_BY_NAME = {kind.name.lower(): kind for kind in _TYPECODES}
@@ -36,6 +34,19 @@ _NUMPY_NAMES = {
 }
 
 
+class ArrayHost(Protocol):
+    """The instance an array lives in (live.LiveInstance)."""
+
+    name: str
+    closed: bool
+    marshal: Marshal | None
+    memory: GuestMemory | None
+
+    def acquire(self) -> object | None: ...
+
+    def release(self, token: object | None) -> None: ...
+
+
 def element_kind(dtype: object) -> Kind:
     """Accept 'f32', 'float32', numpy dtypes and scalar types."""
     name = str(getattr(dtype, "name", None) or getattr(dtype, "__name__", None) or dtype).lower()
@@ -49,7 +60,7 @@ def element_kind(dtype: object) -> Kind:
 class GuestArray:
     """A typed array allocated in guest memory; free it with ``free()`` or ``with``."""
 
-    def __init__(self, instance: Instance, kind: Kind, count: int) -> None:
+    def __init__(self, instance: ArrayHost, kind: Kind, count: int) -> None:
         if count < 0:
             raise ValueError(f"array length must be >= 0, got {count}")
         marshal = instance.marshal
@@ -59,7 +70,7 @@ class GuestArray:
         self.count = count
         self.itemsize = ELEMENT_SIZE[kind]
         self.nbytes = count * self.itemsize
-        self._instance: Instance | None = instance
+        self._instance: ArrayHost | None = instance
         self._free = marshal.free
         if self.nbytes:
             # The allocator runs guest code: take the call token like any call.
@@ -78,6 +89,11 @@ class GuestArray:
         memory = self._memory
         if memory is None:
             raise ValueError("this GuestArray was freed")
+        if self._instance is not None and self._instance.closed:
+            raise ValueError(
+                f"this GuestArray's instance of {self._instance.name} was closed; "
+                "its memory is gone"
+            )
         if not self.nbytes:
             view = memoryview(bytearray())
         else:
@@ -97,7 +113,7 @@ class GuestArray:
         instance, memory = self._instance, self._memory
         self._memory = None
         self._instance = None
-        if memory is not None and instance is not None and self.nbytes:
+        if memory is not None and instance is not None and self.nbytes and not instance.closed:
             token = instance.acquire()
             try:
                 self._free(self.address, self.nbytes, self.itemsize)

@@ -44,8 +44,8 @@ from .limits import Limits, fmt_seconds
 
 if TYPE_CHECKING:
     from .cache import CompileCache
-    from .module import Source
     from .run import RunResult
+    from .source import Source
 
 WATCHDOG_GRACE_S = 0.5
 STARTUP_TIMEOUT_S = 120.0  # interpreter start plus a cold compile of a large module

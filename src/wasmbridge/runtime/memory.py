@@ -23,7 +23,7 @@ class GuestMemory:
 
     def __init__(self, raw: _capi.Memory, owner: object, name: str) -> None:
         self._raw: _capi.Memory | None = raw
-        self._owner = owner  # keeps the store alive while views exist
+        self._owner: object = owner  # keeps the store alive while views exist
         self._name = name
         self.base = raw.base()
         self.size = 0
@@ -50,6 +50,22 @@ class GuestMemory:
         if size != self.size or not self.view:
             self.size = size
             self.view = _capi.view_at(self.base, size, self._owner) if size else memoryview(b"")
+
+    def release(self) -> None:
+        """Forget the memory (its instance is closing): every later access fails its check.
+
+        The shared view is released too when nothing was made from it; views
+        made from it keep the memory mapped (their owner is the store) until
+        they are dropped, so none can reach freed memory.
+        """
+        self._raw = None
+        self._owner = None
+        self.size = 0
+        view, self.view = self.view, memoryview(b"")
+        try:
+            view.release()
+        except BufferError:
+            pass  # something exports it (numpy): it keeps the store alive instead
 
     def check(self, ptr: int, nbytes: int) -> None:
         """Raise unless ``[ptr, ptr + nbytes)`` lies inside the memory."""

@@ -1,223 +1,212 @@
-"""``load()`` and ``Module``: from bytes on disk to Python callables.
+"""``compile()`` and ``Module``: a module checked, compiled and planned once.
 
-Loading checks the bytes before the engine sees them (the ``\\0asm``
-header, size, structure, interface version), compiles through the cache,
-links the host imports and instantiates. The resulting ``Module`` has one
-attribute per export with a real signature and the Rust doc comment.
+Everything that depends only on the module is done when it is compiled:
+reading and checking the bytes, decoding the interface, compiling (through
+the cache), planning exports and imports, and defining the imports in a
+wasmtime linker that pre-instantiates the module. ``Module.instantiate()``
+then costs a store and an instantiation. ``load()`` is both in one call.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import hashlib
-import os
-import re
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from pathlib import Path
+import threading
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import wasmtime
 
-from ..errors import InterfaceError, InvalidModule
-from ..interface import (
-    BinaryFormatError,
-    Interface,
-    SectionFormatError,
-    SectionVersionError,
-    WasmModule,
-    parse,
-    read_interface,
-    validate,
-)
-from ..interface.binary import FuncType
-from ..interface.section import VERSION
-from ._words import listing
-from .arrays import GuestArray, element_kind
+from ..interface import Interface, WasmModule
+from ..interface.types import Function
 from .cache import CompileCache, resolve_cache
-from .engine import EngineSettings
+from .engine import EngineSettings, get_engine
+from .exports import plan_exports, raw_function, raw_problem
 from .grants import Grants
 from .instance import Instance
 from .limits import DEFAULT_MAX_MODULE_BYTES, Limits
+from .linking import HostImports, LinkedModule, plan_imports
+from .live import LiveInstance, ModuleParts
+from .source import Source, compile_module, inspect_bytes, read_source
 from .wasi import MODULES as WASI_MODULES
-
-REACTOR_INIT = "_initialize"  # WASI reactors (libraries) export it, to be called once
-
-Source = str | os.PathLike[str] | bytes | bytearray | memoryview
-
-
-def read_source(source: Source, name: str | None = None) -> tuple[bytes, str]:
-    """The module's bytes and the name used in messages (the file name)."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), name or "<bytes>"
-    path = Path(source)
-    try:
-        return path.read_bytes(), name or path.name
-    except FileNotFoundError:
-        raise InvalidModule(
-            f"{path}: no such file",
-            hint="build it first with `wasmbridge build`, or check the path",
-        ) from None
-    except IsADirectoryError:
-        raise InvalidModule(f"{path} is a directory, not a .wasm file") from None
-    except OSError as exc:
-        raise InvalidModule(f"{path}: cannot read ({exc.strerror})") from None
-
-
-_INSPECTED: OrderedDict[bytes, tuple[WasmModule, Interface | None]] = OrderedDict()
-_INSPECTED_ENTRIES = 64
-
-
-def inspect_bytes(data: bytes, name: str, max_bytes: int) -> tuple[WasmModule, Interface | None]:
-    """Structure and interface of a module, or the error explaining why not.
-
-    Results are remembered by content hash: loading the same module again
-    (a fresh instance per request, say) does not parse it again. What is
-    remembered holds no custom sections (their payloads are copies of the
-    module's bytes, megabytes in debug builds): the interface is decoded by
-    then and the function names kept. The parsed structures are never
-    modified after parsing.
-    """
-    if len(data) > max_bytes:
-        _parse_checked(data, name, max_bytes)  # raises the size error
-    digest = hashlib.sha256(data).digest()
-    found = _INSPECTED.get(digest)
-    if found is None:
-        wasm, interface = _parse_checked(data, name, max_bytes)
-        found = _INSPECTED[digest] = (dataclasses.replace(wasm, custom={}), interface)
-        while len(_INSPECTED) > _INSPECTED_ENTRIES:
-            _INSPECTED.popitem(last=False)
-    return found
-
-
-def _parse_checked(data: bytes, name: str, max_bytes: int) -> tuple[WasmModule, Interface | None]:
-    if len(data) > max_bytes:
-        raise InvalidModule(
-            f"{name} is {len(data):,} bytes, over the {max_bytes:,}-byte module limit",
-            hint="raise Limits(max_module_bytes=...) if this module is expected",
-        )
-    try:
-        wasm = parse(data)
-    except BinaryFormatError as exc:
-        raise InvalidModule(
-            f"{name} {_phrase(str(exc))}",
-            hint="load the .wasm that `wasmbridge build` wrote (pkg/NAME.wasm); "
-            "`wasmbridge inspect FILE` shows what a file contains",
-        ) from None
-    try:
-        interface = read_interface(wasm)
-    except SectionVersionError as exc:
-        raise InterfaceError(
-            f"{name} has interface v{exc.found}, this wasmbridge reads v{VERSION}",
-            hint="upgrade wasmbridge (pip install -U wasmbridge) or rebuild with this version",
-        ) from None
-    except SectionFormatError as exc:
-        raise InterfaceError(
-            f"{name}: its wasmbridge interface section is damaged: {exc}",
-            hint="rebuild it with `wasmbridge build`",
-        ) from None
-    problems = validate(wasm, interface)
-    if problems:
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise InterfaceError(
-            f"{name}: its interface does not match its code: {'; '.join(problems[:3])}{more}",
-            hint="rebuild it with `wasmbridge build`",
-        )
-    return wasm, interface
-
-
-def _phrase(problem: str) -> str:
-    starts = ("is ", "has ", "truncated", "empty")
-    return problem if problem.startswith(starts) else f"is malformed: {problem}"
-
-
-def compile_module(
-    data: bytes,
-    name: str,
-    settings: EngineSettings,
-    cache: CompileCache,
-    limits: Limits | None = None,
-) -> wasmtime.Module:
-    """The compiled module, through the cache.
-
-    With ``limits``, compiling is bounded in time and memory (a child
-    process: compile_guard.py); without, it runs here, unbounded: a module
-    loaded without limits is trusted.
-    """
-    try:
-        if limits is None:
-            return cache.module(data, settings)
-        from .compile_guard import compile_bounded
-
-        return compile_bounded(data, name, settings, cache, limits)
-    except wasmtime.WasmtimeError as exc:
-        text = str(exc).strip()
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        detail = re.sub(r"^\d+: ", "", lines[-1]) if lines else "invalid module"
-        raise InvalidModule(
-            f"{name} is not a valid WebAssembly module: {detail}",
-            hint="rebuild it; `wasmbridge inspect` shows what the file contains",
-        ) from None
 
 
 class Module:
-    """A loaded module: one attribute per export, each a typed Python callable.
+    """A compiled module: instantiate it as often as needed, from any thread.
 
-    Exports whose names clash with the few attributes below are always
-    reachable through ``exports``.
+    Immutable once made (``compile()`` makes it). Each instance gets its
+    own memory, state and host functions; compiled code, plans and linked
+    imports are shared.
+
+    >>> module = wasmbridge.compile("pkg/hello.wasm")
+    >>> with module.instantiate(imports={"alert": print}) as m:
+    ...     m.add(5, 7)
+    12
     """
 
-    def __init__(self, instance: Instance) -> None:
-        self._instance = instance
-        self.exports: Mapping[str, Callable[..., Any]] = instance.functions
+    def __init__(
+        self,
+        data: bytes,
+        wasm: WasmModule,
+        interface: Interface | None,
+        name: str,
+        *,
+        cache: CompileCache,
+        limits: Limits | None,
+    ) -> None:
+        self._name = name
+        self._data = data  # to compile again for limits that change the code (fuel, stack)
+        self._cache = cache
+        self._limits = limits
+        self._wasi = uses_wasi(wasm)
+        self._lock = threading.Lock()
+        self._code: dict[EngineSettings, _Code] = {}
+        self._code_for(EngineSettings.for_limits(limits), limits)
+        self._parts = ModuleParts(
+            name,
+            wasm,
+            interface,
+            plan_exports(wasm, interface, name),
+            plan_imports(wasm, interface, name),
+        )
 
     @property
     def name(self) -> str:
-        return self._instance.name
+        """The name used in messages (the file name unless ``name=`` was given)."""
+        return self._name
 
     @property
     def interface(self) -> Interface | None:
         """The decoded interface section, or None for modules built without the SDK."""
-        return self._instance.interface
+        return self._parts.interface
 
-    def array(self, dtype: object, length: int) -> GuestArray:
-        """Allocate ``length`` elements in guest memory (zero-copy arguments)."""
-        return GuestArray(self._instance, element_kind(dtype), length)
+    @property
+    def limits(self) -> Limits | None:
+        """The limits it was compiled with, and the default of its instances."""
+        return self._limits
 
-    def memory_view(self) -> memoryview:
-        """A writable view of the whole linear memory as it is now."""
-        memory = self._instance.memory
-        if memory is None:
-            raise AttributeError(f"{self.name} exports no memory")
-        memory.refresh()
-        return memory.view
-
-    def __getattr__(self, attr: str) -> Any:
-        exports = self.__dict__.get("exports")
-        if exports is not None and attr in exports:
-            function = self.__dict__[attr] = exports[attr]  # later lookups skip this method
-            return function
-        unsupported = self.__dict__.get("_instance")
-        if unsupported is not None and attr in unsupported.unsupported:
-            raise InterfaceError(
-                f"{self.name}: export `{attr}` cannot be called from Python: "
-                f"{unsupported.unsupported[attr]}",
-                hint="wrap it in an export with supported types (docs/abi.md)",
-            )
-        names = list(self.__dict__.get("exports", {}))
-        close = difflib.get_close_matches(attr, names, n=1)
-        suggestion = f"; did you mean `{close[0]}`?" if close else ""
-        raise AttributeError(
-            f"{unsupported.name if unsupported is not None else 'module'} has no export "
-            f"`{attr}`{suggestion} (exports: {listing(sorted(names), 10)})"
+    @property
+    def exports(self) -> Mapping[str, Function]:
+        """The functions an instance makes callable, by name, with their signatures."""
+        return MappingProxyType(
+            {name: planned.function for name, planned in self._parts.exports.functions.items()}
         )
 
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self.exports))
+    @property
+    def imports(self) -> Mapping[str, Function]:
+        """The host functions ``instantiate(imports=...)`` supplies, by ``"namespace.name"``."""
+        found: dict[str, Function] = {}
+        for slot in self._parts.imports.slots:
+            if slot.panic or raw_problem(slot.type):
+                continue
+            function = slot.function or raw_function(slot.name, slot.type)
+            found[f"{slot.module}.{slot.name}"] = dataclasses.replace(function, module=slot.module)
+        return MappingProxyType(found)
+
+    def instantiate(
+        self,
+        imports: HostImports | None = None,
+        *,
+        limits: Limits | None = None,
+        wasi: Grants | None = None,
+    ) -> Instance:
+        """A fresh instance: its own memory and state, its own host functions.
+
+        ``imports`` as for ``wasmbridge.load``. ``limits`` default to the
+        module's own (``compile(limits=...)``); limits that change the
+        compiled code (fuel, stack size, memory reservation) compile it once
+        more for their engine, through the cache. A module that imports WASI
+        gets WASI with nothing granted unless ``wasi`` grants more.
+        """
+        limits = limits if limits is not None else self._limits
+        settings = EngineSettings.for_limits(limits)
+        code = self._code_for(settings, limits)
+        if self._wasi and wasi is None:
+            wasi = Grants(argv=(self.name,))
+        live = LiveInstance(
+            self._parts,
+            settings,
+            code.compiled,
+            None if wasi is not None else code.linked(self._parts),
+            imports or {},
+            limits=limits,
+            wasi=wasi,
+        )
+        instance = Instance(live, self)
+        init = self._parts.exports.reactor_init
+        if init is not None:
+            live.run_export(init)
+        return instance
+
+    def _code_for(self, settings: EngineSettings, limits: Limits | None) -> _Code:
+        code = self._code.get(settings)
+        if code is not None:
+            return code
+        with self._lock:
+            code = self._code.get(settings)
+            if code is None:
+                # Compiling is bounded for a module compiled under limits (untrusted).
+                bound = limits if self._limits is not None else None
+                compiled = compile_module(self._data, self.name, settings, self._cache, bound)
+                code = self._code[settings] = _Code(settings, compiled)
+            return code
 
     def __repr__(self) -> str:
-        return f"<wasmbridge.Module {self.name}: {', '.join(sorted(self.exports))}>"
+        names = ", ".join(sorted(self._parts.exports.functions))
+        return f"<wasmbridge.Module {self.name}: {names}>"
+
+
+class _Code:
+    """The module compiled for one engine, and its imports linked once in that engine."""
+
+    def __init__(self, settings: EngineSettings, compiled: wasmtime.Module) -> None:
+        self.settings = settings
+        self.compiled = compiled
+        self._linked: LinkedModule | None = None
+        self._lock = threading.Lock()
+
+    def linked(self, parts: ModuleParts) -> LinkedModule | None:
+        """The pre-linked module, made on the first instance that gets this far."""
+        linked = self._linked
+        if linked is None:
+            with self._lock:
+                linked = self._linked
+                if linked is None and not _unlinkable(parts):
+                    linked = self._linked = LinkedModule(
+                        get_engine(self.settings), self.compiled, parts.imports
+                    )
+        return linked
+
+
+def _unlinkable(parts: ModuleParts) -> bool:
+    """Imports no host function can satisfy: instantiating reports them (LinkError)."""
+    imports = parts.imports
+    return any(isinstance(e, str) for e in imports.order) or any(
+        raw_problem(s.type) for s in imports.slots
+    )
+
+
+def compile(
+    source: Source,
+    *,
+    name: str | None = None,
+    limits: Limits | None = None,
+    cache: CompileCache | bool = True,
+    max_module_bytes: int | None = None,
+) -> Module:
+    """Check and compile a ``.wasm`` file (or bytes) once; instantiate it many times.
+
+    Compiled code is cached on disk (``cache``, as for ``load``). With
+    ``limits``, compiling is bounded in time and memory and every instance
+    gets those limits unless ``instantiate(limits=...)`` says otherwise.
+
+    >>> module = wasmbridge.compile("pkg/hello.wasm")
+    >>> module.instantiate(imports={"alert": print}).add(5, 7)
+    12
+    """
+    data, label = read_source(source, name)
+    wasm, interface = inspect_bytes(data, label, _module_cap(max_module_bytes, limits))
+    return Module(data, wasm, interface, label, cache=resolve_cache(cache), limits=limits)
 
 
 def load(
@@ -228,41 +217,25 @@ def load(
     cache: CompileCache | bool = True,
     max_module_bytes: int | None = None,
     limits: Limits | None = None,
-) -> Module:
-    """Load a ``.wasm`` file (or bytes) and return its exports as Python callables.
+) -> Instance:
+    """Load a ``.wasm`` file (or bytes) and return an instance: its exports as callables.
 
-    ``imports`` maps host function names (``{"alert": print}``) or
-    namespaces (``{"env": {"alert": print}}``) to Python callables.
-    Compiled code is cached on disk, so a second load skips compilation.
-    ``limits`` (``wasmbridge.Limits``) applies to instantiation and to every
-    call (docs/sandbox.md). A module built for wasm32-wasi gets WASI with
+    ``compile()`` then ``Module.instantiate()``. ``imports`` maps host
+    function names (``{"alert": print}``) or namespaces (``{"env":
+    {"alert": print}}``) to Python callables. Compiled code is cached on
+    disk, so a second load skips compilation. ``limits``
+    (``wasmbridge.Limits``) applies to instantiation and to every call
+    (docs/sandbox.md). A module built for wasm32-wasi gets WASI with
     nothing granted: no files, no environment, output to the host's streams.
 
     >>> m = wasmbridge.load("pkg/hello.wasm", imports={"alert": print})
     >>> m.add(5, 7)
     12
     """
-    data, label = read_source(source, name)
-    wasm, interface = inspect_bytes(data, label, _module_cap(max_module_bytes, limits))
-    settings = EngineSettings.for_limits(limits)
-    compiled = compile_module(data, label, settings, resolve_cache(cache), limits)
-    instance = Instance(
-        compiled,
-        wasm,
-        interface,
-        label,
-        imports or {},
-        settings,
-        limits=limits,
-        wasi=Grants(argv=(label,)) if uses_wasi(wasm) else None,
+    module = compile(
+        source, name=name, limits=limits, cache=cache, max_module_bytes=max_module_bytes
     )
-    # Only a `_initialize` of the reactor type () -> () is run; any other is an
-    # ordinary export.
-    if wasm.export_type(REACTOR_INIT) == FuncType((), ()):
-        init = instance.functions.pop(REACTOR_INIT, None)
-        if init is not None:
-            init()
-    return Module(instance)
+    return module.instantiate(imports)
 
 
 def _module_cap(explicit: int | None, limits: Limits | None) -> int:

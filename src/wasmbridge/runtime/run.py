@@ -30,7 +30,7 @@ from .limits import Limits
 
 if TYPE_CHECKING:  # the process path never imports wasmtime in this process
     from .cache import CompileCache
-    from .module import Source
+    from .source import Source
 
 Isolation = Literal["process", "inline"]
 START = "_start"
@@ -118,15 +118,13 @@ def run_inline(
     None the module is trusted to compile in reasonable time, as by ``load()``.
     """
     from . import traps
-    from .cache import resolve_cache
-    from .engine import EngineSettings
-    from .instance import Instance
-    from .module import compile_module, inspect_bytes, read_source
+    from .module import compile
+    from .source import inspect_bytes, read_source
 
     given = limits
     limits = limits or Limits()
     data, label = read_source(source, name)
-    wasm, interface = inspect_bytes(data, label, limits.module_bytes)
+    wasm, _ = inspect_bytes(data, label, limits.module_bytes)
     start = wasm.export_type(START)
     if start is None or start.params or start.results:
         found = "no `_start` function" if start is None else f"`_start` of type {start}"
@@ -134,27 +132,29 @@ def run_inline(
             f"{label} is not a WASI command: it exports {found}, not `_start: () -> ()`",
             hint="a library's functions are called through wasmbridge.load(...)",
         )
-    settings = EngineSettings.for_limits(limits)
-    compiled = compile_module(data, label, settings, resolve_cache(cache), given)
+    module = compile(
+        data, name=label, limits=given, cache=cache, max_module_bytes=limits.module_bytes
+    )
     if on_start is not None:
         on_start()
-    instance = Instance(compiled, wasm, interface, label, {}, settings, limits=limits, wasi=grants)
-    session = instance.wasi
+    instance = module.instantiate(limits=limits, wasi=grants)
+    live = instance._instance
+    session = live.wasi
     assert session is not None
     try:
         try:
-            instance.functions[START]()
+            instance.exports[START]()
             code = 0
         except GuestExit as exit_:
             code = exit_.code
-        hit = instance.failure.limit_hit
+        hit = live.failure.limit_hit
         if hit is not None:  # output over its cap, and the guest carried on to the end
-            instance.failure.clear()
-            raise traps.limit_error(instance.failure, f"`{START}()`", hit)
+            live.failure.clear()
+            raise traps.limit_error(live.failure, f"`{START}()`", hit)
         out, err = session.captured()
         return RunResult(code, out, err)
     finally:
-        session.close()
+        instance.close()
 
 
 def _label(source: Source) -> str:

@@ -181,7 +181,7 @@ class Case:
     timed: bool = False  # stops at the time limit (then: within it plus a margin)
 
 
-def _load(data: bytes, **kw: Any) -> wasmbridge.Module:
+def _load(data: bytes, **kw: Any) -> wasmbridge.Instance:
     return wasmbridge.load(data, name="hostile.wasm", cache=False, **kw)
 
 

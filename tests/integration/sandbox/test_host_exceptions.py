@@ -33,7 +33,7 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _fail(module: wasmbridge.Module, calls: int) -> None:
+def _fail(module: wasmbridge.Instance, calls: int) -> None:
     for n in range(calls):
         try:
             module.run(n)

@@ -166,7 +166,7 @@ def test_buffers_still_move_after_a_deadline_passed_or_the_fuel_ran_out(types_wa
 
 @pytest.mark.toolchain
 def test_nested_call_from_an_import_runs_under_the_outer_limits(imports_wasm: Path) -> None:
-    holder: dict[str, wasmbridge.Module] = {}
+    holder: dict[str, wasmbridge.Instance] = {}
 
     def host_add(a: int, b: int) -> int:
         assert holder["m"].call_upper("x") == "X"

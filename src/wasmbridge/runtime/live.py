@@ -1,0 +1,407 @@
+"""One running instance: its store, memory, allocator, call token and export callables.
+
+A ``LiveInstance`` owns a wasmtime ``Store``; everything decided once per
+module (the export and import plans, the pre-linked module) comes in
+``ModuleParts`` and ``LinkedModule``. Calls into the store are guarded by
+a single token: a call takes it, so a second thread waits instead of
+entering the store concurrently, while a nested call from inside a host
+import (same thread) proceeds. Taking and returning the token costs two
+list operations, far less than a lock. ``close()`` takes the token for
+good: calls made afterwards raise instead of entering a freed store.
+
+With ``limits``, a ``CallGuard`` (guard.py) caps the store's memory and
+tables and arms each call (``CallSite.before_call``) and the allocator
+calls made while lowering arguments; with ``wasi`` grants, a
+``WasiSession`` (wasi.py) configures WASI and links our host calls over
+wasmtime's in a linker of the instance's own. Without either, the call
+path is exactly the unlimited one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import wasmtime
+
+from ..errors import ModuleError
+from ..interface import abi
+from ..interface.binary import FuncType, WasmModule
+from ..interface.types import Interface
+from . import _capi, calls, imports, interrupt, traps
+from .arrays import GuestArray
+from .engine import EngineSettings, get_engine
+from .exports import ExportPlan, LazyFunctions, PlannedExport
+from .grants import Grants
+from .guard import CallGuard, check_thread_stack
+from .instantiate_errors import instantiation_error
+from .limits import Limits
+from .linking import LIVE, HostImports, ImportPlan, LinkedModule, define_slots, functype
+from .marshal import Marshal
+from .memory import GuestMemory
+from .wasi import WasiSession
+
+# By wasm stack size: a thread-local with a ``checked`` attribute on each thread
+# whose stack fits it (an attribute read is the cheapest per-thread test).
+_CHECKED_THREADS: dict[int, threading.local] = {}
+_U32 = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class ModuleParts:
+    """What every instance of one module shares: decided once, at compile time."""
+
+    name: str
+    wasm: WasmModule
+    interface: Interface | None
+    exports: ExportPlan
+    imports: ImportPlan
+
+
+class LiveInstance:
+    """A live instance with its export callables in ``functions``."""
+
+    def __init__(
+        self,
+        parts: ModuleParts,
+        settings: EngineSettings,
+        compiled: wasmtime.Module,
+        linked: LinkedModule | None,
+        host: HostImports,
+        *,
+        limits: Limits | None = None,
+        wasi: Grants | None = None,
+    ) -> None:
+        name = parts.name
+        self.name = name
+        self.wasm = parts.wasm
+        self.interface = parts.interface
+        self.limits = limits
+        self.unsupported = parts.exports.unsupported
+        self.closed = False
+        self._wasm_stack = settings.max_wasm_stack
+        self._checked_threads = _CHECKED_THREADS.setdefault(
+            settings.max_wasm_stack, threading.local()
+        )
+        self.failure = traps.FailureContext(name, parts.wasm, limits)
+        self.callback_thread: int | None = None
+        self.callback_depth = 0  # host imports running on the stack, nested
+        self.tokens: list[object] = [object()]
+        # The guest's shadow-stack pointer (exported by SDK builds): restored
+        # after a failed call, since a trap unwinds none of the guest's frames.
+        self._stack_pointer: wasmtime.Global | None = None
+        self._idle_stack = 0  # its value with no call running
+        self._nested_stack: list[int | None] = []  # its value as each nested call began
+        self.memory: GuestMemory | None = None
+        self.marshal: Marshal | None = None
+        # One callback per import slot, from this instance's imports (LinkError first).
+        self.host_calls = parts.imports.callbacks(self, host)
+        engine = get_engine(settings)
+        self.store = wasmtime.Store(engine)
+        self.ctx = _capi.context_address(self.store)
+        interrupt.watch_store(self.store, self.ctx)  # Ctrl-C stops its guest calls
+        self.guard = (
+            CallGuard(limits, self.store, self.ctx, name, self, self.failure) if limits else None
+        )
+        self.wasi: WasiSession | None = None
+        self._keep: list[object] = []  # host functions of this store's own linker
+        LIVE[self.ctx] = self  # the shared host functions find this instance by its store
+        check_thread_stack(name, settings.max_wasm_stack)
+        if wasi is not None or linked is None:
+            raw = self._instantiate_alone(parts, engine, compiled, wasi)
+        else:
+            raw = self._instantiate(lambda: linked.pre.instantiate(self.store))
+        self._raw = raw
+        self._bind_stack_pointer()
+        self._bind_memory(parts.exports)
+        self.functions = LazyFunctions(parts.exports.functions, self._build)
+
+    # -- instantiation ------------------------------------------------------------------
+
+    def _instantiate_alone(
+        self,
+        parts: ModuleParts,
+        engine: wasmtime.Engine,
+        compiled: wasmtime.Module,
+        wasi: Grants | None,
+    ) -> wasmtime.Instance:
+        """Instantiate through a linker of this store's own: WASI is configured per store."""
+        linker = wasmtime.Linker(engine)
+        if wasi is not None:
+            self.wasi = WasiSession(wasi, self.failure, self.guard)
+            self.wasi.configure(self.store, linker)
+            self.wasi.override(self.wasm, lambda m, n, t, cb: self._define(linker, m, n, t, cb))
+        self._keep += define_slots(linker, parts.imports)
+        return self._instantiate(lambda: linker.instantiate(self.store, compiled))
+
+    def _define(
+        self,
+        linker: wasmtime.Linker,
+        module: str,
+        name: str,
+        ftype: FuncType,
+        callback: _capi.HostCallback,
+    ) -> None:
+        host = _capi.HostFunc(self.store, functype(ftype), callback)
+        self._keep.append(host)
+        linker.define(self.store, module, name, host.func)
+
+    def _instantiate(self, instantiate: Callable[[], wasmtime.Instance]) -> wasmtime.Instance:
+        if self.guard is not None:
+            self.guard.arm()  # a start function runs during instantiation
+        try:
+            return instantiate()
+        except wasmtime.Trap as trap:
+            raise traps.start_failure(self.failure, trap) from None
+        except wasmtime.WasmtimeError as err:
+            reported = traps.start_error(self.failure)
+            if reported is not None:
+                raise reported from None
+            raise instantiation_error(self.name, err, self.limits, self.wasm) from None
+
+    # -- exports ----------------------------------------------------------------------
+
+    def _bind_stack_pointer(self) -> None:
+        sp = self.export(abi.STACK_POINTER_EXPORT)
+        if not isinstance(sp, wasmtime.Global):
+            return
+        gtype = sp.type(self.store)
+        if not gtype.mutable or str(gtype.content) != "i32":
+            return
+        self._stack_pointer = sp
+        self._idle_stack = int(sp.value(self.store))
+
+    def _bind_memory(self, plan: ExportPlan) -> None:
+        memory = self.export(abi.MEMORY_EXPORT)
+        if not isinstance(memory, wasmtime.Memory):
+            return
+        raw_memory = _capi.Memory(self.store, memory)
+        self.memory = GuestMemory(raw_memory, self.store, self.name)
+        self.failure.memory_size = raw_memory.size
+        if not plan.has_allocator:
+            return
+        alloc: Callable[..., Any] = self._internal(abi.ALLOC_EXPORT, 2)
+        free: Callable[..., Any] = self._internal(abi.FREE_EXPORT, 3)
+        if self.guard is not None:
+            alloc, free = _armed(self.guard, alloc), _armed(self.guard, free)
+
+        def alloc_unsigned(size: int, align: int) -> int:
+            if not 0 <= size <= _U32:
+                return 0  # no 32-bit guest can allocate it
+            return int(alloc(size, align)) & _U32
+
+        self.marshal = Marshal(self.memory, alloc_unsigned, free, self.name)
+
+    def export(self, name: str) -> Any:
+        """The wasmtime object of one export (``Func``, ``Memory``, ...), or None."""
+        return _capi.instance_export(self.store, self._raw, name)
+
+    def _internal(self, name: str, params: int) -> InternalCall:
+        extern = self.export(name)
+        assert isinstance(extern, wasmtime.Func)
+        return InternalCall(self, name, extern, params)
+
+    def _site(self, name: str) -> calls.CallSite:
+        extern = self.export(name)
+        assert isinstance(extern, wasmtime.Func)
+        return calls.CallSite(
+            ctx=self.ctx,
+            func=_capi.RawFunc(extern),
+            module_name=self.name,
+            fail=self.fail,
+            enter=self.enter,
+            leave=self.leave,
+            tokens=self.tokens,
+            marshal=self.marshal,
+            guest_array=GuestArray,
+            guarded=True,
+            before_call=self.guard.arm if self.guard is not None else None,
+            checked_threads=self._checked_threads if self.guard is None else None,
+            check_thread=self._check_thread if self.guard is None else None,
+            owner=self,
+        )
+
+    def _check_thread(self) -> None:
+        """Refuse a thread whose stack cannot hold the wasm stack (calls without limits:
+        with limits, ``CallGuard.arm`` checks it). Threads that pass are remembered."""
+        check_thread_stack(self.name, self._wasm_stack)
+        self._checked_threads.checked = True
+
+    def _build(self, planned: PlannedExport) -> Callable[..., Any]:
+        if self.closed:
+            raise self.closed_error(planned.function.name)
+        site = self._site(planned.function.name)
+        return calls.build_export(planned.function, site, raw_results=planned.raw_results)
+
+    def run_export(self, planned: PlannedExport) -> Any:
+        """Call an export outside ``functions`` (a reactor's ``_initialize``)."""
+        return self._build(planned)()
+
+    # -- called from generated code -------------------------------------------------
+
+    def fail(self, func: str, args: tuple[Any, ...], error: Any, trap: int) -> BaseException:
+        self._restore_stack()
+        call = calls.describe_call(func, args)
+        if func in (abi.ALLOC_EXPORT, abi.FREE_EXPORT):
+            # Not a call the user made: the host moves arguments and arrays with it.
+            call = f"the module's allocator ({call}, called to place arguments or arrays)"
+        return traps.failure(self.failure, call, error, trap)
+
+    def _restore_stack(self) -> None:
+        """Put the guest's stack pointer back where the failed call found it."""
+        sp = self._stack_pointer
+        if sp is None:
+            return
+        if self.callback_thread == threading.get_ident():
+            # A nested call failed (or the allocator, inside a host import):
+            # the outer call's frames are still live.
+            value = self._nested_stack[-1] if self._nested_stack else None
+        else:
+            value = self._idle_stack
+        if value is not None:
+            sp.set_value(self.store, wasmtime.Val.i32(value))
+
+    def enter(self) -> object | None:
+        """Slow path of taking the call token: nested call, another thread, or closed."""
+        if self.callback_thread == threading.get_ident():
+            # A host import calling back in: the outer call holds the token.
+            imports.check_python_headroom(self.name)
+            sp = self._stack_pointer
+            self._nested_stack.append(int(sp.value(self.store)) if sp is not None else None)
+            return None
+        delay = 1e-5
+        while True:
+            if self.closed:
+                raise self.closed_error()
+            try:
+                return self.tokens.pop()
+            except IndexError:
+                time.sleep(delay)
+                delay = min(delay * 2, 1e-3)
+
+    def leave(self) -> None:
+        """The end of a nested call (one that ``enter`` let in without a token)."""
+        if self._nested_stack:
+            self._nested_stack.pop()
+
+    def acquire(self) -> object | None:
+        """Take the call token for host-side work in the guest (the allocator)."""
+        try:
+            return self.tokens.pop()
+        except IndexError:
+            return self.enter()
+
+    def release(self, token: object | None) -> None:
+        if token is not None:
+            self.tokens.append(token)
+        else:
+            self.leave()
+
+    # imports.HostState
+    def memory_for(self, caller: int) -> GuestMemory:
+        if self.memory is not None:
+            return self.memory
+        found = _capi.caller_memory(caller)
+        if found is None:
+            raise ModuleError(f"{self.name} passed a buffer to the host but exports no memory")
+        return GuestMemory.fixed(found[0], found[1], self.store, self.name)
+
+    def marshal_for(self, caller: int) -> Marshal:
+        if self.marshal is None:
+            raise ModuleError(
+                f"{self.name}: a host import returns data but the module exports no allocator",
+                hint="rebuild it with `wasmbridge build`",
+            )
+        return self.marshal
+
+    # -- closing ----------------------------------------------------------------------
+
+    def closed_error(self, export: str | None = None) -> ModuleError:
+        what = f"`{export}()` cannot run: " if export else ""
+        return ModuleError(
+            f"{self.name}: {what}this instance was closed",
+            hint="make a new one with module.instantiate() (or wasmbridge.load())",
+        )
+
+    def close(self) -> None:
+        """Free the store once no call runs; later calls raise ``closed_error()``.
+
+        Memory views handed out earlier (``memory_view()``, ``GuestArray``)
+        keep the linear memory mapped until they are dropped, so they can
+        never read freed memory.
+        """
+        if self.closed:
+            return
+        if self.callback_thread == threading.get_ident():
+            raise ModuleError(
+                f"{self.name}: close() was called from inside one of its own host functions",
+                hint="close the instance after the call into it has returned",
+            )
+        self.closed = True  # waiting callers now raise instead of taking the token
+        delay = 1e-5
+        while True:  # the call running on another thread, if any, gives the token back
+            try:
+                self.tokens.pop()
+                break
+            except IndexError:
+                time.sleep(delay)
+                delay = min(delay * 2, 1e-3)
+        if self.wasi is not None:
+            self.wasi.close()
+        if self.memory is not None:
+            self.memory.release()
+        if LIVE.get(self.ctx) is self:
+            del LIVE[self.ctx]
+        # Everything that holds the store; the last reference frees it.
+        self.functions.forget()
+        self.host_calls = []
+        del self._raw
+        self.failure.memory_size = None
+        self.memory = self.marshal = self.guard = self.wasi = None
+        self._stack_pointer = None
+        self._keep = []
+        del self.store
+
+
+class InternalCall:
+    """A direct call of one of the guest's own helpers (its allocator).
+
+    Runs inside a call or under the token ``acquire()`` took, so it takes
+    none itself; a trap is reported like any failed call.
+    """
+
+    __slots__ = ("_live", "_name", "_func", "_buffer", "_parts", "_values", "_trap", "_slots")
+
+    def __init__(self, live: LiveInstance, name: str, func: wasmtime.Func, params: int) -> None:
+        self._live = live
+        self._name = name
+        self._func = _capi.RawFunc(func)
+        self._buffer = _capi.CallBuffer(params)
+        self._parts = _capi.call_parts(live.ctx, self._func, self._buffer)
+        self._values = self._buffer.view("I")
+        self._trap = self._buffer.view("Q")
+        self._slots = params
+
+    def __call__(self, *args: int) -> int:
+        values = self._values
+        for index, value in enumerate(args):
+            values[4 * index] = value
+        call, ctx, fn, buf, trap = self._parts
+        error = call(ctx, fn, buf, self._slots, trap)
+        if error or self._trap[self._buffer.trap_index]:
+            raise self._live.fail(self._name, args, error, self._buffer.trap_address)
+        return int(values[0])
+
+
+def _armed(guard: CallGuard, internal: Callable[..., Any]) -> Callable[..., Any]:
+    """The allocator, armed first: it runs while arguments are lowered, before the call's
+    own arming, and after a call that used up its deadline or fuel."""
+
+    def call(*args: Any) -> Any:
+        guard.arm()
+        return internal(*args)
+
+    return call
