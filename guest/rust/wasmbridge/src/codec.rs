@@ -274,17 +274,25 @@ impl<'a> Canonical for &'a str {
     }
 }
 
-/// A list: `count` elements out of line, aligned to the element, each
-/// followed (depth first) by its own out-of-line data.
+/// Stores a list: `count` elements out of line, aligned to the element,
+/// each followed (depth first) by its own out-of-line data.
+///
+/// # Safety
+/// As for [`Canonical::store`], with `SIZE` 8.
+pub(crate) unsafe fn store_list<T: Canonical>(items: &[T], buf: &mut Vec<u8>, at: usize) {
+    let offset = reserve(buf, T::ALIGN, items.len() * T::SIZE);
+    put_span(buf, at, offset, items.len());
+    for (i, item) in items.iter().enumerate() {
+        item.store(buf, offset + i * T::SIZE);
+    }
+}
+
+/// A list (see [`store_list`]).
 impl<T: Canonical> Canonical for Vec<T> {
     const SIZE: usize = 8;
     const ALIGN: usize = 4;
     unsafe fn store(&self, buf: &mut Vec<u8>, at: usize) {
-        let offset = reserve(buf, T::ALIGN, self.len() * T::SIZE);
-        put_span(buf, at, offset, self.len());
-        for (i, item) in self.iter().enumerate() {
-            item.store(buf, offset + i * T::SIZE);
-        }
+        store_list(self, buf, at)
     }
     unsafe fn load(base: *const u8, at: usize) -> Self {
         let (offset, count) = get_span(base, at);

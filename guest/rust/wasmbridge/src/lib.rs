@@ -47,6 +47,7 @@ extern crate std;
 
 pub use wasmbridge_macros::{export, import};
 
+mod callback;
 mod codec;
 mod flat;
 mod heap;

@@ -14,6 +14,9 @@ use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
 use core::{slice, str};
 
+pub use crate::callback::{call_back, call_back_unit, take_result, Args, Lent, Lower};
+#[cfg(not(target_arch = "wasm32"))]
+pub use crate::callback::{set_native_host, NativeHost};
 pub use crate::codec::{
     align_to, decode, encode, index_size, layout, load_field, load_index, store_field, store_index,
     Canonical,
