@@ -25,6 +25,7 @@ from typing import cast as typing_cast
 
 import wasmtime
 from wasmtime import _ffi as ffi  # private: the ctypes declarations of the C API
+from wasmtime._extern import wrap_extern as _wrap_extern
 
 WASMTIME_VERSION = version("wasmtime")
 SUPPORTED_MAJOR = 50
@@ -285,11 +286,7 @@ def instance_export(store: wasmtime.Store, instance: wasmtime.Instance, name: st
     found = ffi.wasmtime_instance_export_get(
         store._context(), ctypes.byref(instance._instance), raw, len(raw), ctypes.byref(item)
     )
-    if not found:
-        return None
-    from wasmtime._extern import wrap_extern
-
-    return wrap_extern(item)
+    return _wrap_extern(item) if found else None
 
 
 _caller_context = ctypes.CFUNCTYPE(c_void_p, c_void_p)(_address(_dll.wasmtime_caller_context))

@@ -184,7 +184,7 @@ class LiveInstance:
         if not plan.has_allocator:
             return
         alloc: Callable[..., Any] = self._internal(abi.ALLOC_EXPORT, 2)
-        free: Callable[..., Any] = self._internal(abi.FREE_EXPORT, 3)
+        free: Callable[..., Any] = _on_first_call(lambda: self._internal(abi.FREE_EXPORT, 3))
         if self.guard is not None:
             alloc, free = _armed(self.guard, alloc), _armed(self.guard, free)
 
@@ -394,6 +394,18 @@ class InternalCall:
         if error or self._trap[self._buffer.trap_index]:
             raise self._live.fail(self._name, args, error, self._buffer.trap_address)
         return int(values[0])
+
+
+def _on_first_call(make: Callable[[], Callable[..., Any]]) -> Callable[..., Any]:
+    """A function made when it is first called (most instances never free)."""
+    made: list[Callable[..., Any]] = []
+
+    def call(*args: Any) -> Any:
+        if not made:
+            made.append(make())
+        return made[0](*args)
+
+    return call
 
 
 def _armed(guard: CallGuard, internal: Callable[..., Any]) -> Callable[..., Any]:
