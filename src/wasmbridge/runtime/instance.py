@@ -17,6 +17,7 @@ from ..errors import InterfaceError
 from ..interface import Interface
 from ._words import listing
 from .arrays import GuestArray, element_kind
+from .classes import lookup
 from .live import LiveInstance
 
 if TYPE_CHECKING:
@@ -90,6 +91,9 @@ class Instance:
         if exports is not None and attr in exports:
             function = self.__dict__[attr] = exports[attr]  # later lookups skip this method
             return function
+        found = lookup(live, attr) if live is not None else None
+        if found is not None:  # a record, enum or class the module defines (classes.py)
+            return found
         if live is not None and attr in live.unsupported:
             raise InterfaceError(
                 f"{self.name}: export `{attr}` cannot be called from Python: "
