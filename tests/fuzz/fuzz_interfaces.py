@@ -164,7 +164,9 @@ def interfaces(draw: st.DrawFn, max_exports: int = 4, unique: bool = False) -> I
 
 # -- raw interface-section bytes --------------------------------------------------------------
 
-TYPE_TAGS = tuple(range(0x00, 0x0C)) + tuple(range(0x10, 0x1C)) + (0x0C, 0x1C, 0x80, 0xFF)
+TYPE_TAGS = tuple(range(0x00, 0x0C)) + tuple(range(0x10, 0x1D)) + (0x0C, 0x1D, 0x80, 0xFF)
+# Tags followed by a count byte: a tuple's items, a callback's arguments (then its result).
+_COUNTED_TAGS = (0x18, 0x1C)
 
 
 _TAG = st.sampled_from(TYPE_TAGS)
@@ -182,15 +184,15 @@ _TYPE_NAME = st.sampled_from(_TYPE_NAMES)
 
 
 def draw_type(draw: st.DrawFn) -> bytes:
-    """A type's tags: any tag sequence, sometimes nested very deeply; tuples get a
-    count byte and named types a name (often one the section defines)."""
+    """A type's tags: any tag sequence, sometimes nested very deeply; tuples and
+    callbacks get a count byte and named types a name (often one the section defines)."""
     if draw(_ONE_IN_TWENTY) == 0:
         return bytes([draw(_WRAPPER)]) * draw(_DEPTH) + b"\x06"
     out = bytearray()
     for _ in range(1 + draw(COUNT)):
         tag = draw(_TAG)
         out.append(tag)
-        if tag == 0x18:
+        if tag in _COUNTED_TAGS:
             out.append(draw(COUNT) if draw(ONE_IN_TEN) else draw(_BYTE))
         elif tag in (0x19, 0x1A, 0x1B):
             out += draw(_TYPE_NAME) if draw(ONE_IN_TEN) else draw_name(draw)
@@ -279,6 +281,48 @@ def _wrapped(children: st.SearchStrategy[Type]) -> st.SearchStrategy[Type]:
 COMPOUND_TYPES: st.SearchStrategy[Type] = st.recursive(_LEAVES, _wrapped, max_leaves=6)
 
 
+def _callback(args: list[Type], result: Type) -> Type | None:
+    return _made(lambda: Type(Kind.CALLBACK, result, tuple(args)))
+
+
+def _drawn(t: Type | None) -> Type:
+    assert t is not None
+    return t
+
+
+def callbacks(types: st.SearchStrategy[Type]) -> st.SearchStrategy[Type]:
+    """Callbacks taking and returning ``types``: those the type model refuses (a
+    borrowed result, `&mut [T]` inside, 13 arguments) are drawn again; classes and
+    undefined names among them are left for the rules to refuse."""
+    return (
+        st.builds(
+            _callback,
+            st.lists(types, max_size=3) | st.lists(types, min_size=12, max_size=13),
+            st.just(Type(Kind.UNIT)) | types,
+        )
+        .filter(lambda t: t is not None)
+        .map(_drawn)
+    )
+
+
+CALLBACKS = callbacks(COMPOUND_TYPES)
+# Types a callback may take and return in VALUE_TYPES_INTERFACE: its record and enum,
+# text, numbers and what wraps them.
+VALUE_TYPES: st.SearchStrategy[Type] = st.recursive(
+    st.one_of(
+        st.sampled_from([Kind.BOOL, Kind.CHAR, Kind.STR, Kind.STRING, *ELEMENTS]).map(Type),
+        st.sampled_from(("Point", "Shape")).map(lambda name: Type(Kind.NAMED, name=name)),
+    ),
+    _wrapped,
+    max_leaves=4,
+)
+VALUE_TYPES_INTERFACE = Interface(
+    1,
+    records=(RecordDef("Point", (Field("x", Type(Kind.F64)), Field("y", Type(Kind.F64)))),),
+    enums=(EnumDef("Shape", (Case("Circle", 0), Case("Square", 5))),),
+)
+
+
 def _result(t: Type, how: int, error: str) -> Type:
     if how == 1:
         return _made(lambda: Type(Kind.RESULT, t)) or t
@@ -291,8 +335,12 @@ _COMPOUND_RESULTS = st.builds(
     _result, COMPOUND_TYPES, st.integers(0, 2), st.sampled_from(("Shape", "Point", "E", "Counter"))
 )
 _COMPOUND_PARAMS = st.one_of(
-    COMPOUND_TYPES, st.sampled_from(_CLASSES + _RECORDS).map(lambda n: Type(Kind.BORROW, name=n))
+    COMPOUND_TYPES,
+    st.sampled_from(_CLASSES + _RECORDS).map(lambda n: Type(Kind.BORROW, name=n)),
+    CALLBACKS,
 )
+# Mostly fields the rules may accept; sometimes a callback, which they refuse.
+_FIELD_TYPES = st.one_of(COMPOUND_TYPES, COMPOUND_TYPES, COMPOUND_TYPES, CALLBACKS)
 
 
 @st.composite
@@ -324,7 +372,7 @@ def compound_interfaces(draw: st.DrawFn) -> Interface:
             name,
             tuple(
                 Field(f, t)
-                for f, t in draw(st.lists(st.tuples(NAMES, COMPOUND_TYPES), min_size=1, max_size=3))
+                for f, t in draw(st.lists(st.tuples(NAMES, _FIELD_TYPES), min_size=1, max_size=3))
             ),
         )
         for name in draw(st.lists(st.sampled_from(_RECORDS), max_size=3, unique=True))
