@@ -201,7 +201,19 @@ fn check_nested_class(
     for (ty, tokens) in typed.chain(std::iter::once((result, &f.ret))) {
         let mut found = Vec::new();
         ty.named(true, &mut found);
-        if found.iter().any(|(named, whole)| !whole && named.name == class.name) {
+        if !found.iter().any(|(named, whole)| !whole && named.name == class.name) {
+            continue;
+        }
+        if let Ty::Callback(_) = ty {
+            let message = format!(
+                "the class `{}` cannot cross in the callback `{}`: a callback takes and returns \
+                 values (records, enums, lists, ...), never objects of a class; pass the values \
+                 it needs",
+                class.name,
+                tokens_text(tokens)
+            );
+            errors.push(Error::spanning(tokens, message));
+        } else {
             let message = format!(
                 "the class `{}` crosses the bridge only on its own (hosts hold it by a handle), \
                  not inside `{}`: pass or return `{}` itself",

@@ -26,7 +26,9 @@ pub fn wires(ty: &Ty, base: &str) -> Vec<Wire> {
         Ty::String => buffer("*mut u8".to_string()),
         Ty::Slice(n) => buffer(format!("*const {}", prim(*n))),
         Ty::Vec(n) | Ty::MutSlice(n) => buffer(format!("*mut {}", prim(*n))),
-        Ty::Char | Ty::Named(_) | Ty::Borrowed(..) => vec![wire("", "u32".to_string())],
+        Ty::Char | Ty::Named(_) | Ty::Borrowed(..) | Ty::Callback(_) => {
+            vec![wire("", "u32".to_string())]
+        }
         Ty::List(..) | Ty::Tuple(_) => vec![wire("", "*const u8".to_string())],
         Ty::Option(inner) => {
             let mut list = vec![wire("_some", "i32".to_string())];

@@ -31,7 +31,7 @@ use crate::names::{reserved_export, suggestion};
 use crate::parse::{parse_fn, string_arg, FnItem, Mode};
 use crate::record::{export_record, section_item, Signature};
 use crate::types::{fn_types, FnTypes, Ty};
-use crate::{class, data};
+use crate::{callback, class, data};
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let tokens: Vec<TokenTree> = item.clone().into_iter().collect();
@@ -218,6 +218,7 @@ fn lift_param(ty: &Ty, base: &str, held: &mut String) -> String {
             b = base,
             v = lift_param(inner, base, held)
         ),
+        Ty::Callback(cb) => callback::closure(cb, base),
         Ty::Unit | Ty::Result(..) | Ty::ResultValue(..) => unreachable!("not a parameter type"),
     }
 }

@@ -246,7 +246,7 @@ fn lower(ty: &Ty, expr: &str, base: &str, wires: &[Wire]) -> String {
             )
         }
         Ty::Unit | Ty::Result(..) | Ty::ResultValue(..) => unreachable!("not a parameter type"),
-        Ty::List(..) | Ty::Tuple(_) | Ty::Named(_) | Ty::Borrowed(..) => {
+        Ty::List(..) | Ty::Tuple(_) | Ty::Named(_) | Ty::Borrowed(..) | Ty::Callback(_) => {
             unreachable!("refused in imports")
         }
     }

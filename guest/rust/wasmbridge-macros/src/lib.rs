@@ -17,6 +17,7 @@
 
 extern crate proc_macro;
 
+mod callback;
 mod class;
 mod data;
 mod emit;

@@ -421,7 +421,7 @@ pub fn split_commas(tokens: &[TokenTree]) -> Vec<Vec<TokenTree>> {
 pub fn tokens_text(tokens: &[TokenTree]) -> String {
     let mut out = String::new();
     let mut prev_word = false;
-    for token in tokens {
+    for (i, token) in tokens.iter().enumerate() {
         let word = matches!(token, TokenTree::Ident(_) | TokenTree::Literal(_));
         // Words apart (`impl Into`, `'static str`), and `'static [u8]`, `&mut [u8]`.
         let keyword_group = matches!(token, TokenTree::Group(_))
@@ -445,6 +445,16 @@ pub fn tokens_text(tokens: &[TokenTree]) -> String {
             TokenTree::Punct(p) if p.as_char() == ',' || p.as_char() == ';' => {
                 out.push(p.as_char());
                 out.push(' ');
+            }
+            // `Fn(u32) -> u32 + Send`
+            TokenTree::Punct(p) if p.as_char() == '+' => out.push_str(" + "),
+            TokenTree::Punct(p) if p.as_char() == '-' && is_punct(tokens.get(i + 1), '>') => {
+                out.push_str(" -")
+            }
+            TokenTree::Punct(p)
+                if p.as_char() == '>' && i > 0 && is_punct(tokens.get(i - 1), '-') =>
+            {
+                out.push_str("> ")
             }
             other => out.push_str(&other.to_string()),
         }

@@ -6,6 +6,7 @@
 
 use proc_macro::{Delimiter, TokenStream, TokenTree};
 
+use crate::callback::{self, Callback, Written};
 use crate::error::{Error, Result};
 use crate::parse::{is_punct, split_commas, tokens_text, Cursor, FnItem};
 use crate::record::push_str;
@@ -118,6 +119,8 @@ pub enum Ty {
     Result(Box<Ty>, Vec<TokenTree>),
     /// `Result<T, E>` with any other `E`: its name and tokens.
     ResultValue(Box<Ty>, String, Vec<TokenTree>),
+    /// `impl Fn(A, B) -> R` and its other forms: a whole parameter only.
+    Callback(Callback),
 }
 
 impl Ty {
@@ -162,6 +165,11 @@ impl Ty {
                 t.encode(out);
                 push_str(out, name);
             }
+            Ty::Callback(cb) => {
+                out.extend_from_slice(&[0x1c, cb.args.len() as u8]);
+                cb.args.iter().for_each(|t| t.encode(out));
+                cb.result.encode(out);
+            }
         }
     }
 
@@ -183,6 +191,9 @@ impl Ty {
             Ty::Result(t, _) | Ty::ResultValue(t, ..) => t.named(whole, found),
             Ty::List(t, _) | Ty::Option(t) => t.named(false, found),
             Ty::Tuple(items) => items.iter().for_each(|t| t.named(false, found)),
+            Ty::Callback(cb) => {
+                cb.args.iter().chain(Some(&*cb.result)).for_each(|t| t.named(false, found))
+            }
             _ => {}
         }
     }
@@ -199,12 +210,21 @@ struct Place {
     nested: bool,
     /// A record's field, or inside one.
     field: bool,
+    /// A callback's argument or result, or inside one.
+    callback: bool,
 }
 
 const PARAM_TYPES: &str = "bool, i8, u8, i16, u16, i32, u32, i64, u64, f32, f64, usize, isize, \
     char, &str, String, &[T] and Vec<T> (of any of these), &mut [T] (T a number type), tuples of \
     1 to 12 of these, records, enums and classes exported with #[wasmbridge::export] (also as \
-    &X and &mut X), and Option<T> of these";
+    &X and &mut X), Option<T> of these, and callbacks (impl Fn(A) -> R, &dyn Fn(A) -> R, \
+    &mut dyn FnMut(A) -> R)";
+const CALLBACK_ARGS: &str = "bool, i8, u8, i16, u16, i32, u32, i64, u64, f32, f64, usize, \
+    isize, char, &str, String, &[T] and Vec<T> (of any of these), tuples of 1 to 12 of these, \
+    records and enums exported with #[wasmbridge::export], and Option<T> of these";
+const CALLBACK_RESULTS: &str = "(), bool, i8, u8, i16, u16, i32, u32, i64, u64, f32, f64, \
+    usize, isize, char, String, Vec<T> (of any of these), tuples of 1 to 12 of these, records and \
+    enums exported with #[wasmbridge::export], and Option<T> of these";
 const EXPORT_RESULTS: &str = "(), bool, i8, u8, i16, u16, i32, u32, i64, u64, f32, f64, usize, \
     isize, char, String, &'static str, Vec<T> (of any of these), tuples of 1 to 12 of these, \
     records, enums and classes exported with #[wasmbridge::export], Option<T> of these, and \
@@ -218,6 +238,7 @@ const FIELD_TYPES: &str = "bool, i8, u8, i16, u16, i32, u32, i64, u64, f32, f64,
     records and enums exported with #[wasmbridge::export]";
 const ELEMENT_TYPES: &str = "u8, i8, u16, i16, u32, i32, u64, i64, f32, f64, usize or isize";
 const MAX_TUPLE: usize = 12;
+const MAX_CALLBACK_ARGS: usize = 12;
 
 /// Names the macro knows; any other bare name is a record, enum or class.
 const KNOWN: &[&str] = &["bool", "char", "str", "String", "Vec", "Option", "Result"];
@@ -230,11 +251,14 @@ impl Place {
         in_result: false,
         nested: false,
         field: false,
+        callback: false,
     };
     const EXPORT_RESULT: Place = Place { result: true, ..Place::EXPORT_PARAM };
     const IMPORT_PARAM: Place = Place { import: true, ..Place::EXPORT_PARAM };
     const IMPORT_RESULT: Place = Place { result: true, import: true, ..Place::EXPORT_PARAM };
     const FIELD: Place = Place { field: true, ..Place::EXPORT_PARAM };
+    const CALLBACK_ARG: Place = Place { callback: true, ..Place::EXPORT_PARAM };
+    const CALLBACK_RESULT: Place = Place { callback: true, result: true, ..Place::EXPORT_PARAM };
 
     /// Inside a list or a tuple.
     fn nested(self) -> Place {
@@ -243,11 +267,18 @@ impl Place {
 
     /// The whole parameter of an exported function (where `&X` may be).
     fn is_whole_param(self) -> bool {
-        !(self.result || self.import || self.in_option || self.nested || self.field)
+        !(self.result
+            || self.import
+            || self.in_option
+            || self.nested
+            || self.field
+            || self.callback)
     }
 
     fn what(self) -> &'static str {
         match (self.field, self.import, self.result) {
+            _ if self.callback && self.result => "a callback's result",
+            _ if self.callback => "a callback's argument",
             (true, _, _) => "a record's field",
             (false, false, false) => "an exported function's parameter",
             (false, false, true) => "an exported function's result",
@@ -258,6 +289,8 @@ impl Place {
 
     fn supported(self) -> &'static str {
         match (self.field, self.import, self.result) {
+            _ if self.callback && self.result => CALLBACK_RESULTS,
+            _ if self.callback => CALLBACK_ARGS,
             (true, _, _) => FIELD_TYPES,
             (false, false, false) => PARAM_TYPES,
             (false, false, true) => EXPORT_RESULTS,
@@ -334,6 +367,12 @@ pub fn field_type(tokens: &[TokenTree]) -> Result<Ty> {
 
 /// Classifies the type written as `tokens` at `place`.
 fn parse_type(tokens: &[TokenTree], place: Place) -> Result<Ty> {
+    if let Some(written) = callback::written(tokens) {
+        return callback_type(written?, tokens, place);
+    }
+    if let Some(error) = callback::misuse(tokens) {
+        return Err(error);
+    }
     match tokens {
         [] => Err(Error::spanning(tokens, "expected a type")),
         [TokenTree::Group(g)] if g.delimiter() == Delimiter::None => {
@@ -350,6 +389,57 @@ fn parse_type(tokens: &[TokenTree], place: Place) -> Result<Ty> {
         [TokenTree::Punct(p), ..] if p.as_char() == '&' => reference(tokens, place),
         _ => path(tokens, place),
     }
+}
+
+/// A callback: only a whole parameter of an exported function, its
+/// arguments and result values that cross in an encoded buffer.
+fn callback_type(written: Written, tokens: &[TokenTree], place: Place) -> Result<Ty> {
+    let text = tokens_text(tokens);
+    let refusal = if place.import {
+        Some(format!(
+            "an imported function cannot take the callback `{}`: callbacks pass host functions \
+             to exported functions and methods only",
+            text
+        ))
+    } else if place.result && !place.callback && !place.in_option && !place.in_result {
+        Some(format!(
+            "the callback `{}` cannot be returned: a host function lives only while the export \
+             call that passed it runs; take it as a parameter",
+            text
+        ))
+    } else if !place.is_whole_param() {
+        Some(format!(
+            "the callback `{}` can only be a whole parameter of an exported function or method, \
+             not inside `Option`, `Result`, lists, tuples, records or another callback",
+            text
+        ))
+    } else if written.args.len() > MAX_CALLBACK_ARGS {
+        Some(format!(
+            "a callback takes at most {} arguments, `{}` has {}: group them into a record or a \
+             tuple",
+            MAX_CALLBACK_ARGS,
+            text,
+            written.args.len()
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
+        return Err(Error::spanning(tokens, message));
+    }
+    let args = written.args.iter().map(|a| parse_type(a, Place::CALLBACK_ARG));
+    let args = args.collect::<Result<Vec<_>>>()?;
+    let result = match written.result.as_slice() {
+        [] => Ty::Unit,
+        written_result => parse_type(written_result, Place::CALLBACK_RESULT)?,
+    };
+    Ok(Ty::Callback(Callback {
+        form: written.form,
+        args,
+        arg_tokens: written.args,
+        result: Box::new(result),
+        result_tokens: written.result,
+    }))
 }
 
 fn unit(tokens: &[TokenTree], place: Place) -> Result<Ty> {
@@ -405,6 +495,11 @@ fn reference(tokens: &[TokenTree], place: Place) -> Result<Ty> {
     let mutable = c.eat_ident("mut");
     let target = c.rest();
     let text = tokens_text(tokens);
+    if place.callback {
+        if let Some(message) = callback_borrow_problem(target, mutable, place, &text) {
+            return Err(Error::spanning(tokens, message));
+        }
+    }
     let borrowed = match target {
         [TokenTree::Ident(i)] if i.to_string() == "str" && !mutable => Ty::Str,
         [TokenTree::Group(g)] if g.delimiter() == Delimiter::Bracket => {
@@ -432,10 +527,41 @@ fn reference(tokens: &[TokenTree], place: Place) -> Result<Ty> {
             None => return Err(place.unsupported(tokens)),
         },
     };
-    match borrow_problem(&borrowed, place, lifetime == "static", &text) {
+    let is_static = lifetime == "static" && !place.callback;
+    match borrow_problem(&borrowed, place, is_static, &text) {
         Some(message) => Err(Error::spanning(tokens, message)),
         None => Ok(borrowed),
     }
+}
+
+/// Why a callback cannot take or return the borrowed `&target`: it takes
+/// values (`&str` and `&[T]` are lent for the call) and changes nothing in
+/// place; its result belongs to the guest, so borrows nothing.
+fn callback_borrow_problem(
+    target: &[TokenTree],
+    mutable: bool,
+    place: Place,
+    text: &str,
+) -> Option<String> {
+    let is_str = matches!(target, [TokenTree::Ident(i)] if i.to_string() == "str");
+    let is_slice = matches!(target, [TokenTree::Group(g)] if g.delimiter() == Delimiter::Bracket);
+    let message = if mutable {
+        format!(
+            "a callback cannot take `{}`: the host's changes would not come back; pass the value \
+             and have the callback return the changed one",
+            text
+        )
+    } else if place.result && is_str {
+        format!("a callback's result belongs to the guest: write `String`, not `{}`", text)
+    } else if place.result && is_slice {
+        format!("a callback's result belongs to the guest: write `Vec<T>`, not `{}`", text)
+    } else if !is_str && !is_slice {
+        let name = named(target).map_or_else(|| tokens_text(target), |n| n.name);
+        format!("a callback takes records and enums by value: write `{}`, not `{}`", name, text)
+    } else {
+        return None;
+    };
+    Some(message)
 }
 
 /// Why a borrowed type cannot be at `place`, if it cannot: results must
@@ -563,7 +689,14 @@ fn option(inner: &[TokenTree], whole: &[TokenTree], place: Place) -> Result<Ty> 
 }
 
 fn result(args: Vec<Vec<TokenTree>>, whole: &[TokenTree], place: Place) -> Result<Ty> {
-    let refusal = if place.in_option || place.in_result || place.nested || place.field {
+    let refusal = if place.callback {
+        let message = format!(
+            "a callback cannot take or return `{}`: a host function signals failure by raising, \
+             which ends the export call; pass and return plain values (an `Option`, a record)",
+            tokens_text(whole)
+        );
+        return Err(Error::spanning(whole, message));
+    } else if place.in_option || place.in_result || place.nested || place.field {
         Some(
             "`Result` is supported only as the whole result of an exported function, not inside \
              `Option`, `Result`, tuples, lists or records",
@@ -613,7 +746,7 @@ fn is_text(tokens: &[TokenTree]) -> bool {
 
 /// The last segment's name and its generic arguments (None without `<...>`),
 /// for a path `[::]a::b::Name[<args>]`; None for anything that is not a path.
-fn last_segment(tokens: &[TokenTree]) -> Option<(String, Option<Vec<Vec<TokenTree>>>)> {
+pub fn last_segment(tokens: &[TokenTree]) -> Option<(String, Option<Vec<Vec<TokenTree>>>)> {
     let mut c = Cursor::new(tokens);
     path_sep(&mut c);
     loop {
