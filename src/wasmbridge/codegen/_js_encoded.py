@@ -128,17 +128,23 @@ function lendEncoded(encoding) {
   memoryBytes().set(encoding.bytes.subarray(0, encoding.length), ptr);
   return { ptr, len: encoding.length, size: encoding.length, align: 8 };
 }""",
-    "decodeAt": """\
-// A result that crossed encoded: (ptr, len) at `at` in the return area. The guest
-// keeps the buffer until its next call, so it is read in place.
-function decodeAt(type, at, what) {
-  const view = memoryView();
-  const bytes = guestBytes(view.getUint32(at, true), view.getUint32(at + 4, true));
+    "decodeBuffer": """\
+// An encoded value the guest handed over at (ptr, len), read in place: nothing runs
+// in the guest while it is read.
+function decodeBuffer(type, ptr, len, what) {
+  const bytes = guestBytes(ptr, len);
   if (bytes.length < type.size) {
     throw badData(what, `${bytes.length} bytes for a value of ${type.size}`);
   }
   const input = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), what };
   return type.read(input, 0);
+}""",
+    "decodeAt": """\
+// A result that crossed encoded: (ptr, len) at `at` in the return area. The guest
+// keeps the buffer until its next call.
+function decodeAt(type, at, what) {
+  const view = memoryView();
+  return decodeBuffer(type, view.getUint32(at, true), view.getUint32(at + 4, true), what);
 }""",
     "spanOf": """\
 // The (offset, count) pair at `at` of a buffer being read, checked against its end.
@@ -410,7 +416,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "Encoding": (),
     "encode": ("Encoding",),
     "lendEncoded": ("allocate", "memoryBytes"),
-    "decodeAt": ("memoryView", "guestBytes", "badData"),
+    "decodeBuffer": ("guestBytes", "badData"),
+    "decodeAt": ("memoryView", "decodeBuffer"),
     "spanOf": ("badData",),
     "numberType": (),
     **{type_object(kind): ("numberType", _check(kind)) for kind in _VIEW_NAMES},

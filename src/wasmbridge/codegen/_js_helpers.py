@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from ..interface.types import Kind
-from . import _js_encoded, _js_objects
+from . import _js_callbacks, _js_encoded, _js_objects
 from ._js_loading import ALL_TEXT as LOADING_TEXT
 from ._js_names import TYPED_ARRAYS, identifiers, js_identifier
 
@@ -293,6 +293,7 @@ function describeValue(value) {
     const name = value.constructor?.name;
     return name && name !== "Object" ? name : "{...}";
   }
+  if (typeof value === "function") return value.name ? `function ${value.name}` : "function";
   return String(value);
 }""",
     "ReturnedError": """\
@@ -376,6 +377,7 @@ LIBRARY: dict[str, str] = {
     **_ERRORS,
     **_js_encoded.ENCODED,
     **_js_objects.OBJECTS,
+    **_js_callbacks.CALLBACKS,
 }
 
 REQUIRES: dict[str, tuple[str, ...]] = {
@@ -410,6 +412,7 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "failureWithPanics": ("describeCall", "GuestPanic"),
     **_js_encoded.REQUIRES,
     **_js_objects.REQUIRES,
+    **_js_callbacks.REQUIRES,
 }
 
 # Names js.py writes around the snippets above (module state, shims, the export

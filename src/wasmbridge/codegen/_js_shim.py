@@ -170,6 +170,8 @@ class Shim:
             low.wire.append(f"{name} ? 1 : 0" if t.kind is Kind.BOOL else name)
         elif isinstance(definition, ClassDef):
             self._handle(name, t, what)
+        elif t.kind is Kind.CALLBACK:
+            self._callback(name, t, what)
         elif t.kind is Kind.CHAR or isinstance(definition, EnumDef):
             number = self._number_name(name, t)
             low.checks.append(f"const {number} = {self._number_of(name, t, what)};")
@@ -184,6 +186,20 @@ class Shim:
             loan = js_identifier(f"{name}Loan", self.taken)
             low.loans.append(f"const {loan} = {self._loan_call(t, data)};")
             self._use_loan(name, t, loan, present="")
+
+    def _callback(self, name: str, t: Type, what: str) -> None:
+        """A function argument, lent to the guest under an id until the call returns."""
+        assert self.context.types is not None and t.inner is not None
+        types = self.context.types
+        low = self.lowered
+        low.checks.append(f"{self.need('checkFunction')}({name}, {what});")
+        args = types.ref(Type(Kind.TUPLE, items=t.items)) if t.items else "undefined"
+        result = "undefined" if t.inner.kind is Kind.UNIT else types.ref(t.inner)
+        lent = js_identifier(f"{name}Id", self.taken)
+        lend = self.need("lendCallback")
+        low.loans.append(f"const {lent} = {lend}({name}, {args}, {result}, {what});")
+        low.wire.append(lent)
+        low.reclaims.append(f"callbacks.delete({lent});")
 
     def _number_name(self, name: str, t: Type) -> str:
         return js_identifier(f"{name}{'Code' if t.kind is Kind.CHAR else 'Index'}", self.taken)

@@ -64,6 +64,13 @@ class TsTypes:
             return f"{array} | readonly {scalar(t.inner.kind)}[]"
         if kind is Kind.TUPLE:
             return f"readonly [{', '.join(self.param(i, nested=True) for i in t.items)}]"
+        if kind is Kind.CALLBACK:
+            assert t.inner is not None
+            args = ", ".join(
+                f"arg{i}: {self.result(a, nested=True)}" for i, a in enumerate(t.items)
+            )
+            returns = "void" if t.inner.kind is Kind.UNIT else self.param(t.inner, nested=True)
+            return f"({args}) => {returns}"
         return self._common(t, nested=nested)
 
     def result(self, t: Type, *, nested: bool = False) -> str:

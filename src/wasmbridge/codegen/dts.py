@@ -109,7 +109,7 @@ def _host_functions(interface: Interface | None, wasm: WasmModule) -> list[tuple
     """(key, TS type, doc) of each host function the module really imports."""
     found = []
     for imp in sorted(wasm.imported_funcs, key=lambda i: (i.module, i.name)):
-        if imp.module == abi.HOST_MODULE and imp.name == abi.PANIC_IMPORT:
+        if imp.module == abi.HOST_MODULE and imp.name in (abi.PANIC_IMPORT, abi.CALLBACK_IMPORT):
             continue
         func = interface.import_(imp.module, imp.name) if interface else None
         key = import_key(imp.module, imp.name)

@@ -270,6 +270,8 @@ class _Module:
             entry: list[str]
             if imp.module == abi.HOST_MODULE and imp.name == abi.PANIC_IMPORT:
                 entry = [f"{literal_key(imp.name)}: reportPanic,"]
+            elif imp.module == abi.HOST_MODULE and imp.name == abi.CALLBACK_IMPORT:
+                entry = [f"{literal_key(imp.name)}: {self.helpers.need('runCallback')},"]
             else:
                 func = typed.get((imp.module, imp.name))
                 key = import_key(imp.module, imp.name)

@@ -704,6 +704,7 @@ function describeValue(value) {
     const name = value.constructor?.name;
     return name && name !== "Object" ? name : "{...}";
   }
+  if (typeof value === "function") return value.name ? `function ${value.name}` : "function";
   return String(value);
 }
 
@@ -805,16 +806,22 @@ function lendEncoded(encoding) {
   return { ptr, len: encoding.length, size: encoding.length, align: 8 };
 }
 
-// A result that crossed encoded: (ptr, len) at `at` in the return area. The guest
-// keeps the buffer until its next call, so it is read in place.
-function decodeAt(type, at, what) {
-  const view = memoryView();
-  const bytes = guestBytes(view.getUint32(at, true), view.getUint32(at + 4, true));
+// An encoded value the guest handed over at (ptr, len), read in place: nothing runs
+// in the guest while it is read.
+function decodeBuffer(type, ptr, len, what) {
+  const bytes = guestBytes(ptr, len);
   if (bytes.length < type.size) {
     throw badData(what, `${bytes.length} bytes for a value of ${type.size}`);
   }
   const input = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), what };
   return type.read(input, 0);
+}
+
+// A result that crossed encoded: (ptr, len) at `at` in the return area. The guest
+// keeps the buffer until its next call.
+function decodeAt(type, at, what) {
+  const view = memoryView();
+  return decodeBuffer(type, view.getUint32(at, true), view.getUint32(at + 4, true), what);
 }
 
 // The (offset, count) pair at `at` of a buffer being read, checked against its end.

@@ -433,3 +433,126 @@ def test_odd_names_and_calls_during_a_method_on_a_real_module(node: None, tmp_pa
         "HandleError: Object.poke(): this Object was moved into odd.wasm by Object.take() "
         "and cannot be used",
     ]
+
+
+# -- callbacks on a small hand-written module ----------------------------------------
+
+CALLBACK_WAT = """\
+(module
+  (import "wasmbridge" "callback" (func $callback (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+  (func $alloc (export "__wb_alloc") (param $size i32) (param $align i32) (result i32)
+    (local $at i32)
+    (local.set $at (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (i32.add (local.get $size) (i32.const 8))))
+    (local.get $at))
+  (func (export "__wb_free") (param i32 i32 i32))
+  ;; apply(f: impl Fn(u32, &str) -> u32, x: u32) -> u32: f(x, "hi")
+  (func (export "apply") (param $f i32) (param $x i32) (result i32)
+    (local $args i32)
+    (local.set $args (call $alloc (i32.const 16) (i32.const 8)))
+    (i32.store (local.get $args) (local.get $x))
+    (i32.store offset=4 (local.get $args) (i32.const 12))
+    (i32.store offset=8 (local.get $args) (i32.const 2))
+    (i32.store16 offset=12 (local.get $args) (i32.const 0x6968))
+    (call $callback (local.get $f) (local.get $args) (i32.const 14) (i32.const 2100))
+    (i32.load (i32.load (i32.const 2100))))
+  ;; each(f: impl Fn(), n: u32): f() n times
+  (func (export "each") (param $f i32) (param $n i32)
+    (block $done
+      (loop $again
+        (br_if $done (i32.eqz (local.get $n)))
+        (call $callback (local.get $f) (i32.const 0) (i32.const 0) (i32.const 2100))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $again))))
+  ;; corner(f: impl Fn() -> Point) -> f64: f().x + f().y
+  (func (export "corner") (param $f i32) (result f64)
+    (local $p i32)
+    (call $callback (local.get $f) (i32.const 0) (i32.const 0) (i32.const 2100))
+    (local.set $p (i32.load (i32.const 2100)))
+    (f64.add (f64.load (local.get $p)) (f64.load offset=8 (local.get $p))))
+  ;; stray(f: impl Fn()): calls a function id it was not given
+  (func (export "stray") (param $f i32)
+    (call $callback (i32.add (local.get $f) (i32.const 1000)) (i32.const 0) (i32.const 0)
+      (i32.const 2100))))
+"""
+
+CALLBACK_SCRIPT = """\
+import init, * as m from "./callbacks.js";
+await init();
+const results = [];
+const attempt = (fn) => { try { return fn(); } catch (e) { return `${e.name}: ${e.message}`; } };
+results.push(m.apply((x, s) => x * 10 + s.length, 4));
+results.push(m.apply((x, s) => x + m.apply((y) => y * 2, 1), 5)); // a call from inside a callback
+let count = 0;
+m.each(() => { count += 1; }, 3);
+results.push(count);
+results.push(attempt(() => m.each(() => { throw new RangeError("stop"); }, 3)));
+results.push(m.corner(() => ({ x: 1.5, y: 2 })));
+results.push(attempt(() => m.corner(() => ({ x: 1 }))));
+results.push(attempt(() => m.apply(5, 1)));
+results.push(attempt(() => m.stray(() => {})).replace(/[0-9]+/, "N"));
+console.log(JSON.stringify(results));
+"""
+
+
+def _callbacks_interface() -> Interface:
+    def callback(items: tuple[Type, ...], result: Type) -> Type:
+        return Type(Kind.CALLBACK, result, items)
+
+    unit = Type(Kind.UNIT)
+    exports = (
+        Function("apply", (Param("f", callback((U32, STR), U32)), Param("x", U32)), U32),
+        Function("each", (Param("f", callback((), unit)), Param("n", U32))),
+        Function("corner", (Param("f", callback((), named("Point"))),), F64),
+        Function("stray", (Param("f", callback((), unit)),)),
+    )
+    records = (RecordDef("Point", (Field("x", F64), Field("y", F64))),)
+    return Interface(1, exports, records=records)
+
+
+def _with_section(wasm: bytes, interface: Interface) -> bytes:
+    name = b"wasmbridge"
+    body = uleb(len(name)) + name + encode(interface)
+    return wasm + b"\x00" + uleb(len(body)) + body
+
+
+def test_callback_declarations() -> None:
+    interface = _callbacks_interface()
+    dts = _dts(interface)
+    assert (
+        "export declare function apply(f: (arg0: number, arg1: string) => number, x: number): number;"
+        in dts
+    )
+    assert "export declare function each(f: () => void, n: number): void;" in dts
+    assert "export declare function corner(f: () => Point): number;" in dts
+
+
+@pytest.mark.node
+def test_callbacks_on_a_real_module(node: None, tmp_path: Path) -> None:
+    """JS functions as arguments: called with decoded arguments, their results encoded,
+    nested calls allowed, exceptions passed through, stray ids refused."""
+    require(None if WAT2WASM else "wat2wasm is not installed (apt-get install wabt)")
+    interface = _callbacks_interface()
+    (tmp_path / "callbacks.wat").write_text(CALLBACK_WAT)
+    subprocess.run(
+        [str(WAT2WASM), "callbacks.wat", "-o", "callbacks.wasm"], cwd=tmp_path, check=True
+    )
+    data = _with_section((tmp_path / "callbacks.wasm").read_bytes(), interface)
+    (tmp_path / "callbacks.wasm").write_bytes(data)
+    glue = emit_js("callbacks", "callbacks.wasm", interface, parse(data))
+    (tmp_path / "callbacks.js").write_text(glue)
+    (tmp_path / "main.mjs").write_text(CALLBACK_SCRIPT)
+    proc = subprocess.run(["node", "main.mjs"], cwd=tmp_path, capture_output=True, text=True)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert json.loads(proc.stdout) == [
+        42,
+        7,
+        3,
+        "RangeError: stop",
+        3.5,
+        "TypeError: corner() argument 'f' (its result): the field y of Point is missing",
+        "TypeError: apply() argument 'f': expected a function, got number",
+        "Error: callbacks.wasm called function N, which no running call lent it (a bug)",
+    ]

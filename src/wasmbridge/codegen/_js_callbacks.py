@@ -1,0 +1,60 @@
+"""Hand-written JavaScript for callbacks: JS functions passed to a call (docs/abi-compound.md).
+
+A function argument is lent to the guest under a fresh id for the length of
+one call. The guest calls it through the SDK import ``wasmbridge.callback``
+with the arguments encoded as one tuple; a result goes back encoded, in
+memory the glue allocates and the guest then owns. An exception the
+function throws passes through the guest and out of the call, unchanged.
+"""
+
+from __future__ import annotations
+
+CALLBACKS: dict[str, str] = {
+    "checkFunction": """\
+function checkFunction(value, what) {
+  if (typeof value !== "function") throw expected(value, what, "a function");
+  return value;
+}""",
+    "lendCallback": """\
+// The functions lent to calls still running, by the id the guest was given.
+const callbacks = new Map();
+let nextCallback = 1;
+
+function lendCallback(fn, args, result, what) {
+  const id = nextCallback;
+  nextCallback = nextCallback === 0x7fffffff ? 1 : nextCallback + 1;
+  callbacks.set(id, { fn, args, result, what });
+  return id;
+}""",
+    "runCallback": """\
+// wasmbridge.callback: the guest calls the function lent as `id`.
+function runCallback(id, ptr, len, ret) {
+  const lent = callbacks.get(id);
+  if (lent === undefined) {
+    throw new Error(`${MODULE} called function ${id}, which no running call lent it (a bug)`);
+  }
+  const what = `${lent.what} (its arguments)`;
+  const args = lent.args === undefined ? [] : decodeBuffer(lent.args, ptr, len, what);
+  const value = lent.fn(...args);
+  if (lent.result === undefined) return;
+  const encoded = encode(lent.result, value, `${lent.what} (its result)`, "result");
+  const at = allocate(encoded.length, 8);
+  memoryBytes().set(encoded.bytes.subarray(0, encoded.length), at);
+  const view = memoryView();
+  view.setUint32(ret, at, true);
+  view.setUint32(ret + 4, encoded.length, true);
+}""",
+}
+
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "checkFunction": ("expected",),
+    "lendCallback": (),
+    "runCallback": (
+        "lendCallback",
+        "decodeBuffer",
+        "encode",
+        "allocate",
+        "memoryBytes",
+        "memoryView",
+    ),
+}
