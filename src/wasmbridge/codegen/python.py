@@ -8,7 +8,9 @@ The stub gives an IDE and mypy the module's real signatures:
 
 ``load`` calls ``wasmbridge.load`` on the .wasm beside the stub and returns
 the module typed as a Protocol of its exports. ``Imports`` is a TypedDict
-of the host functions the module needs. Types follow docs/abi.md.
+of the host functions the module needs. Types follow docs/abi.md; the
+module's records, enums and classes are declared too (_py_types.py), and
+the .py gives records and enums at run time (``from geo import Point``).
 
 Names come from the module, so the stub never trusts them: an export that
 is no attribute Python can write (``class``, ``name``, ``__init__``) is
@@ -25,26 +27,34 @@ import keyword
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..interface import Function, Interface, Type, WasmModule
-from ..interface.types import FLOATS, Kind
+from ..interface import Function, Interface, WasmModule
+from ..interface.names import python_field_names, python_method_names, python_param_names
+from ..interface.types import ClassDef, EnumDef, RecordDef
+from ._py_annotations import TYPE_NAMES, Uses, param_type, result_type
+from ._py_types import (
+    TypeNames,
+    docstring,
+    escaped,
+    method_doc,
+    receiver,
+    render_types,
+    write_def,
+)
 from ._writer import Writer, camel_case, exported_functions, header
 
-MAX_LINE = 99  # wrap longer signatures, one parameter per line
 HOST_NAMESPACE = "env"  # imports from it are keyed by name alone
 # Names the stub itself defines or imports; a Protocol named like one gets a suffix.
 _STUB_NAMES = frozenset(
     {"Any", "Buffer", "Callable", "Imports", "Mapping", "Path", "Protocol", "Sequence"}
     | {"TypedDict", "TYPE_CHECKING", "WASM", "array", "cast", "load", "wasmbridge"}
+    | {"IntEnum", "TracebackType", "dataclass", "annotations"}
 )
 # Names the stub's annotations use, with where each comes from ("" for builtins).
 _TYPE_NAMES = {
-    **dict.fromkeys(("bool", "bytearray", "bytes", "float", "int", "memoryview", "str"), ""),
-    "Any": "typing",
-    "Callable": "collections.abc",
-    "Mapping": "collections.abc",
-    "Sequence": "collections.abc",
-    "Buffer": "typing_extensions",
-    "array": "array",
+    **TYPE_NAMES,
+    "IntEnum": "enum",
+    "TracebackType": "types",
+    "dataclass": "dataclasses",
 }
 # Attributes of wasmbridge.Instance (runtime/instance.py): an export named like one
 # is reached through `exports[...]` (tests/unit/codegen checks the list).
@@ -63,18 +73,6 @@ class PythonStub:
     pyi: str
 
 
-class _Uses:
-    """Which names the stub's annotations need, each spelled through its alias if any."""
-
-    def __init__(self, aliases: dict[str, str]) -> None:
-        self.names: set[str] = set()
-        self.aliases = aliases
-
-    def __call__(self, name: str) -> str:
-        self.names.add(name)
-        return self.aliases.get(name, name)
-
-
 def emit_python(
     module_name: str,
     wasm_name: str,
@@ -89,7 +87,12 @@ def emit_python(
     protocol = camel_case(module_name) or "Module"
     if protocol in _STUB_NAMES or not protocol.isidentifier():
         protocol = f"{protocol}Module" if protocol.isidentifier() else "Module"
-    parts = _Parts(wasm_name, protocol, exports, imports, header(wasm_name, interface, tool=tool))
+    types = TypeNames(
+        interface, set(_STUB_NAMES) | {protocol} | {f.name for f in exports} | {module_name}
+    )
+    parts = _Parts(
+        wasm_name, protocol, exports, imports, header(wasm_name, interface, tool=tool), types
+    )
     return PythonStub(module_name, parts.render(stub=False), parts.render(stub=True))
 
 
@@ -104,11 +107,11 @@ def attribute_name(name: str) -> bool:
     )
 
 
-def _aliases(methods: set[str], protocol: str) -> dict[str, str]:
-    """A module-level alias for each type name a method's name would shadow."""
-    taken = methods | _STUB_NAMES | {protocol}
+def _aliases(members: set[str], protocol: str, types: TypeNames) -> dict[str, str]:
+    """A module-level alias for each type name a member's name would shadow."""
+    taken = members | _STUB_NAMES | {protocol} | set(types.spelled) | set(types.aliases.values())
     aliases = {}
-    for name in sorted(_TYPE_NAMES.keys() & methods):
+    for name in sorted(_TYPE_NAMES.keys() & members):
         alias = f"_{name}"
         while alias in taken:
             alias += "_"
@@ -129,18 +132,30 @@ class _Parts:
     exports: list[Function]
     imports: list[Function]
     header: str
+    types: TypeNames
     aliases: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
-        methods = {f.name for f in self.exports if attribute_name(f.name)}
-        self.aliases = _aliases(methods, self.protocol)
+        members = {f.name for f in self.exports if attribute_name(f.name)}
+        self.aliases = _aliases(members | _class_members(self.types), self.protocol, self.types)
 
     def render(self, *, stub: bool) -> str:
-        uses = _Uses(self.aliases)
+        # Imported names are imported under their alias, so every body spells them so;
+        # a builtin only in a body whose members shadow it. The module's own types go
+        # through their aliases in the protocol (it has an attribute named like each).
+        imported = {n: a for n, a in self.aliases.items() if _TYPE_NAMES[n]}
+        methods = {f.name for f in self.exports if attribute_name(f.name)}
+        shadowed = {n: a for n, a in self.aliases.items() if n in methods}
+        uses = Uses(imported | shadowed, self.types.aliased())
+        plain = uses.within(imported, self.types.spelled)
+        types = Writer()
+        render_types(types, self.types, plain, self.aliases, stub=stub)
         body = Writer()
-        self._imports_typeddict(body, uses)
+        self._imports_typeddict(body, plain)
         self._protocol(body, uses, stub=stub)
         self._load(body, uses, stub=stub)
+        if not stub:
+            self._module_getattr(body, uses)
         w = Writer()
         w.line(f"# {self.header}")
         if not stub:
@@ -148,21 +163,48 @@ class _Parts:
             w.blank()
         w.line("from __future__ import annotations")
         w.blank()
-        for line in _import_lines(uses.names, self.aliases, stub=stub):
+        checking = self.types.definitions and not stub
+        for line in _import_lines(uses.names, self.aliases, stub=stub, checking=bool(checking)):
             w.line(line)
         w.blank()
         w.line("WASM: Path" if stub else f'WASM = Path(__file__).with_name("{self.wasm_name}")')
         builtins = sorted(n for n in uses.names & self.aliases.keys() if not _TYPE_NAMES[n])
         if builtins:
             w.blank()
-            w.line("# Exports named like these builtins shadow them in the class body below.")
+            w.line("# Members named like these builtins shadow them in the class bodies below.")
             for name in builtins:
                 w.line(f"{self.aliases[name]} = {name}")
+        if self.types.definitions:
+            self._types(w, types, stub=stub)
         w.blank(2 if not stub else 1)
         w.line(body.text().rstrip("\n"))
         return w.text()
 
-    def _imports_typeddict(self, w: Writer, uses: _Uses) -> None:
+    def _types(self, w: Writer, types: Writer, *, stub: bool) -> None:
+        """The records, enums and classes, then the aliases the protocol spells them by.
+
+        In the .py they exist for type checkers only: at run time records and
+        enums come from ``__getattr__`` below, classes from an instance.
+        """
+        aliases = [f"{a} = {n}" for n, a in sorted(self.types.aliases.items())]
+        lines = [
+            *types.text().rstrip("\n").split("\n"),
+            "",
+            "# The module's types as the protocol below spells them (its attributes have",
+            "# their names).",
+            *aliases,
+        ]
+        w.blank(2 if not stub else 1)
+        if stub:
+            for line in lines:
+                w.line(line)
+            return
+        w.line("if TYPE_CHECKING:")
+        with w.indent():
+            for line in lines:
+                w.line(line)
+
+    def _imports_typeddict(self, w: Writer, uses: Uses) -> None:
         if not self.imports:
             return
         uses("TypedDict")
@@ -188,7 +230,7 @@ class _Parts:
             w.line("})")
         w.blank(2)
 
-    def _protocol(self, w: Writer, uses: _Uses, *, stub: bool) -> None:
+    def _protocol(self, w: Writer, uses: Uses, *, stub: bool) -> None:
         uses("Protocol")
         w.line(f"class {self.protocol}(Protocol):")
         with w.indent():
@@ -198,43 +240,36 @@ class _Parts:
                 mapping = f"{uses('Mapping')}[str, {uses('Callable')}[..., {uses('Any')}]]"
                 w.line(f"exports: {mapping}")
                 w.line('"""Every export by name, those Python cannot write as attributes too."""')
+            types = [n for n in self.types.spelled if attribute_name(n)]
+            if types:
+                w.blank()
+            for name in types:
+                w.line(f"{name}: {uses('type')}[{uses.type(name)}]")
             for func in self.exports:
                 w.blank()
                 self._method(w, uses, func, stub=stub)
         w.blank(2)
 
-    def _method(self, w: Writer, uses: _Uses, func: Function, *, stub: bool) -> None:
+    def _method(self, w: Writer, uses: Uses, func: Function, *, stub: bool) -> None:
         if not attribute_name(func.name):
             key = _py_string(func.name)
             w.line(f"# {key} is not usable as a Python attribute: call module.exports[{key}](...)")
             return
-        names = _param_names([p.name for p in func.params])
+        names = python_param_names(func)
         params = [
-            _receiver(names),
-            *(f"{n}: {_param(p.type, uses)}" for n, p in zip(names, func.params, strict=True)),
+            receiver(names),
+            *(f"{n}: {param_type(p.type, uses)}" for n, p in zip(names, func.params, strict=True)),
         ]
-        result = _result(func.result, uses)
-        one_line = f"def {func.name}({', '.join(params)}) -> {result}:"
-        if len(one_line) + 4 <= MAX_LINE:
-            w.line(one_line)
-        else:
-            w.line(f"def {func.name}(")
-            with w.indent():
-                for param in params:
-                    w.line(f"{param},")
-            w.line(f") -> {result}:")
-        with w.indent():
-            w.line(_docstring(_export_doc(func)))
-            if not stub:
-                w.line("...")
+        doc = method_doc(func, self.types.values)
+        write_def(w, func.name, params, result_type(func.result, uses), doc, stub=stub)
 
-    def _load(self, w: Writer, uses: _Uses, *, stub: bool) -> None:
+    def _load(self, w: Writer, uses: Uses, *, stub: bool) -> None:
         any_ = uses("Any")
         imports = "imports: Imports, " if self.imports else ""
         w.line(f"def load({imports}**options: {any_}) -> {self.protocol}:")
         with w.indent():
             w.line(
-                _docstring(
+                docstring(
                     f"Load {self.wasm_name} from beside this file.\n\n"
                     "``options`` are passed on to ``wasmbridge.load``."
                 )
@@ -254,8 +289,59 @@ class _Parts:
                 call = "wasmbridge.load(WASM, **options)"
             w.line(f'return cast("{self.protocol}", {call})')
 
+    def _module_getattr(self, w: Writer, uses: Uses) -> None:
+        """``from geo import Point`` at run time: records and enums are the module's."""
+        shared = sorted(n for n, d in _named(self.types) if not isinstance(d, ClassDef))
+        classes = sorted(n for n, d in _named(self.types) if isinstance(d, ClassDef))
+        if not shared and not classes:
+            return
+        any_ = uses("Any")
+        w.blank(2)
+        w.line(f"def __getattr__(name: str) -> {any_}:")
+        with w.indent():
+            text = f"The records and enums of {self.wasm_name}: the classes every instance uses."
+            if classes:
+                text += f"\n\nClasses belong to an instance: ``load().{classes[0]}``."
+            w.line(docstring(text))
+            if shared:
+                w.line(f"if name in {_py_set(shared)}:")
+                with w.indent():
+                    w.line("return getattr(wasmbridge.compile(WASM), name)")
+            if classes:
+                w.line(f"if name in {_py_set(classes)}:")
+                with w.indent():
+                    w.line("raise AttributeError(")
+                    with w.indent():
+                        w.line(
+                            f'f"{{name}} objects belong to an instance of {self.wasm_name}: '
+                            f'use load().{{name}}"'
+                        )
+                    w.line(")")
+            w.line('raise AttributeError(f"module {__name__!r} has no attribute {name!r}")')
 
-def _import_lines(names: set[str], aliases: dict[str, str], *, stub: bool) -> list[str]:
+
+def _named(types: TypeNames) -> list[tuple[str, RecordDef | EnumDef | ClassDef]]:
+    return [(d.name, d) for d in types.definitions]
+
+
+def _py_set(names: list[str]) -> str:
+    return "{" + ", ".join(_py_string(n) for n in names) + "}"
+
+
+def _class_members(types: TypeNames) -> set[str]:
+    """Field and method names of the stub's records and classes (they may shadow types)."""
+    found: set[str] = set()
+    for definition in types.definitions:
+        if isinstance(definition, ClassDef):
+            found |= set(python_method_names([m.member for m in definition.methods]))
+        elif isinstance(definition, RecordDef):
+            found |= set(python_field_names([f.name for f in definition.fields]))
+    return found
+
+
+def _import_lines(
+    names: set[str], aliases: dict[str, str], *, stub: bool, checking: bool = False
+) -> list[str]:
     def spelled(name: str) -> str:
         return f"{name} as {aliases[name]}" if name in aliases else name
 
@@ -268,9 +354,22 @@ def _import_lines(names: set[str], aliases: dict[str, str], *, stub: bool) -> li
         lines.append(f"import {spelled('array')}")
     if abc := members("collections.abc"):
         lines.append(f"from collections.abc import {', '.join(abc)}")
+    # Only type checkers read the module's own types in the .py: their imports with them.
+    typing_only = [
+        f"from {module} import {', '.join(found)}"
+        for module in ("dataclasses", "enum")
+        if (found := members(module))
+    ]
+    lines += typing_only if stub else []
     lines.append("from pathlib import Path")
+    if traceback := members("types"):
+        line = f"from types import {', '.join(traceback)}"
+        if stub:
+            lines.append(line)
+        else:
+            typing_only.append(line)
     extra = sorted(names & {"Protocol", "TypedDict", "cast"})
-    if "Buffer" in names and not stub:
+    if ("Buffer" in names or checking) and not stub:
         extra.append("TYPE_CHECKING")
     lines.append(f"from typing import {', '.join(members('typing', *extra))}")
     if not stub:
@@ -279,7 +378,10 @@ def _import_lines(names: set[str], aliases: dict[str, str], *, stub: bool) -> li
         # Buffer (any object with the buffer protocol: numpy arrays too) is only
         # needed by type checkers; typing_extensions comes with them.
         line = f"from typing_extensions import {buffer[0]}"
-        lines += ["", line] if stub else ["", "if TYPE_CHECKING:", f"    {line}"]
+        lines += ["", line] if stub else []
+        typing_only.append(line)
+    if typing_only and not stub:
+        lines += ["", "if TYPE_CHECKING:", *(f"    {line}" for line in sorted(typing_only))]
     return lines
 
 
@@ -289,82 +391,10 @@ def _isort_key(name: str) -> tuple[int, str]:
     return (kind, name.split(" ")[0])
 
 
-def _number(kind: Kind, uses: _Uses) -> str:
-    return uses("float" if kind in FLOATS else "bool" if kind is Kind.BOOL else "int")
-
-
-def _bytes_in(uses: _Uses, *, mutable: bool) -> str:
-    """What a u8 slice parameter accepts: ``bytes | bytearray | memoryview``."""
-    names = ("bytearray", "memoryview") if mutable else ("bytes", "bytearray", "memoryview")
-    return " | ".join(uses(name) for name in names)
-
-
-def _param(t: Type, uses: _Uses) -> str:
-    """What a caller may pass for a parameter of type ``t``."""
-    if t.kind is Kind.OPTION:
-        assert t.inner is not None
-        return f"{_param(t.inner, uses)} | None"
-    if t.kind in (Kind.STR, Kind.STRING):
-        return uses("str")
-    if t.kind in (Kind.SLICE, Kind.VEC, Kind.MUT_SLICE):
-        assert t.inner is not None
-        if t.inner.kind is Kind.U8:
-            return _bytes_in(uses, mutable=t.kind is Kind.MUT_SLICE)
-        if t.kind is Kind.MUT_SLICE:
-            return uses("Buffer")
-        return f"{uses('Sequence')}[{_number(t.inner.kind, uses)}] | {uses('Buffer')}"
-    if t.kind is Kind.RESULT:
-        assert t.inner is not None
-        return _param(t.inner, uses)
-    return "None" if t.kind is Kind.UNIT else _number(t.kind, uses)
-
-
-def _result(t: Type, uses: _Uses) -> str:
-    """What a call returns (or a host function receives) for type ``t``."""
-    if t.kind in (Kind.OPTION, Kind.RESULT):
-        assert t.inner is not None
-        inner = _result(t.inner, uses)
-        return f"{inner} | None" if t.kind is Kind.OPTION else inner
-    if t.kind in (Kind.STR, Kind.STRING):
-        return uses("str")
-    if t.kind in (Kind.SLICE, Kind.VEC, Kind.MUT_SLICE):
-        assert t.inner is not None
-        if t.inner.kind is Kind.U8:
-            # &mut [u8] only reaches a host function: as a bytearray it may write to.
-            return uses("bytearray" if t.kind is Kind.MUT_SLICE else "bytes")
-        return f"{uses('array')}.array[{_number(t.inner.kind, uses)}]"
-    return "None" if t.kind is Kind.UNIT else _number(t.kind, uses)
-
-
-def _callable(func: Function, uses: _Uses) -> str:
+def _callable(func: Function, uses: Uses) -> str:
     """A host function's type: it receives lifted values and returns lowerable ones."""
-    params = ", ".join(_result(p.type, uses) for p in func.params)
-    return f"{uses('Callable')}[[{params}], {_param(func.result, uses)}]"
-
-
-def _param_names(names: list[str]) -> list[str]:
-    """The names the runtime accepts as keywords (runtime/calls.py, ``keyword_names``).
-
-    A module's name when Python source could spell it (an identifier, in NFKC
-    form, not a keyword, not taken), else ``p<index>``: ``from`` is ``p0``.
-    """
-    found: list[str] = []
-    for index, param in enumerate(names):
-        name = unicodedata.normalize("NFKC", param)
-        if not name.isidentifier() or keyword.iskeyword(name) or name in found:
-            name = f"p{index}"
-            while name in found:
-                name += "_"
-        found.append(name)
-    return found
-
-
-def _receiver(names: list[str]) -> str:
-    """The method's own first parameter: ``self``, unless a parameter has that name."""
-    receiver = "self"
-    while receiver in names:
-        receiver += "_"
-    return receiver
+    params = ", ".join(result_type(p.type, uses) for p in func.params)
+    return f"{uses('Callable')}[[{params}], {param_type(func.result, uses)}]"
 
 
 def _field_name(key: str) -> bool:
@@ -377,31 +407,7 @@ def _py_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _escaped(text: str) -> str:
-    """``text`` with control characters as escapes, so it stays on its line."""
-    return "".join(c if unicodedata.category(c) != "Cc" else ascii(c)[1:-1] for c in text)
-
-
-def _export_doc(func: Function) -> str:
-    lines = [func.doc.strip()] if func.doc.strip() else []
-    lines.append(f"``{func.signature()}``")
-    if func.result.kind is Kind.RESULT:
-        lines.append("Raises wasmbridge.ReturnedError when it returns ``Err``.")
-    return "\n\n".join(lines)
-
-
 def _comment(func: Function) -> list[str]:
-    lines = [f"# {_escaped(func.module)}.{_escaped(func.signature())}"]
-    lines += [f"# {_escaped(line)}".rstrip() for line in func.doc.strip().splitlines()]
+    lines = [f"# {escaped(func.module)}.{escaped(func.signature())}"]
+    lines += [f"# {escaped(line)}".rstrip() for line in func.doc.strip().splitlines()]
     return lines
-
-
-def _docstring(text: str) -> str:
-    """A triple-quoted docstring holding ``text`` exactly (control characters escaped)."""
-    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    body = "\n".join(_escaped(line) for line in body.split("\n"))
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
-    if "\n" not in body:
-        return f'"""{body}"""'
-    return f'"""{body}\n"""'

@@ -19,15 +19,16 @@ import wasmtime
 
 from ..interface import Interface, WasmModule
 from ..interface.types import Function
-from .cache import CompileCache, resolve_cache
 from .engine import EngineSettings, get_engine
-from .exports import plan_exports, raw_function, raw_problem
+from .engine.cache import CompileCache, resolve_cache
+from .engine.source import Source, compile_module, inspect_bytes, read_source
 from .grants import Grants
 from .instance import Instance
 from .limits import DEFAULT_MAX_MODULE_BYTES, Limits
-from .linking import HostImports, LinkedModule, plan_imports
-from .live import LiveInstance, ModuleParts
-from .source import Source, compile_module, inspect_bytes, read_source
+from .records import module_type
+from .store.exports import plan_exports, raw_function, raw_problem
+from .store.linking import HostImports, LinkedModule, plan_imports
+from .store.live import LiveInstance, ModuleParts
 from .wasi import MODULES as WASI_MODULES
 
 
@@ -150,6 +151,15 @@ class Module:
                 compiled = compile_module(self._data, self.name, settings, self._cache, bound)
                 code = self._code[settings] = _Code(settings, compiled)
             return code
+
+    def __getattr__(self, attr: str) -> Any:
+        """``module.Point``, ``module.Shape``: the records and enums it defines, the
+        classes every instance uses (runtime/records.py)."""
+        parts = self.__dict__.get("_parts")
+        found = module_type(parts.interface, parts.name, attr) if parts is not None else None
+        if found is None:
+            raise AttributeError(f"module has no export, record or enum named {attr!r}")
+        return found
 
     def __repr__(self) -> str:
         names = ", ".join(sorted(self._parts.exports.functions))

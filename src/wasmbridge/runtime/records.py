@@ -346,6 +346,11 @@ def type_space(interface: Interface, label: str) -> TypeSpace:
     return found
 
 
+def module_type(interface: Interface | None, label: str, name: str) -> type | None:
+    """``module.Point``: a record or enum of a compiled module (shared by its instances)."""
+    return None if interface is None else type_space(interface, label).get(name)
+
+
 def module_name(label: str) -> str:
     """``geo`` for ``geo.wasm``: the ``__module__`` of the module's classes."""
     stem = label.rsplit("/", 1)[-1]

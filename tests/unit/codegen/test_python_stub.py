@@ -11,7 +11,21 @@ import pytest
 from build_helpers import Func, Golden, stub_fixture_interface, wasm_module
 from wasmbridge.codegen._writer import header
 from wasmbridge.codegen.python import PythonStub, emit_python
-from wasmbridge.interface import Interface, parse
+from wasmbridge.interface import (
+    Case,
+    ClassDef,
+    EnumDef,
+    Field,
+    Function,
+    Interface,
+    Kind,
+    Method,
+    Param,
+    Receiver,
+    RecordDef,
+    Type,
+    parse,
+)
 from wasmbridge.interface.section import encode
 
 TOOL = "0.0.0"  # fixed, so the golden files do not change with each release
@@ -123,3 +137,143 @@ def test_generated_pyi_passes_mypy_strict_and_types_callers(
     (tmp_path / "fixture.pyi").write_text(_stub(stub_fixture_interface()).pyi)
     (tmp_path / "use.py").write_text(USAGE)
     _mypy("fixture.pyi", "use.py", cwd=tmp_path, cache=mypy_cache)
+
+
+# -- records, enums, classes, tuples, lists, char (docs/abi-compound.md) --------------------
+
+
+def _named(name: str) -> Type:
+    return Type(Kind.NAMED, name=name)
+
+
+def _method(
+    cls: str, member: str, receiver: Receiver, params: dict[str, Type], result: Type
+) -> Method:
+    function = Function(f"{cls}.{member}", tuple(Param(n, t) for n, t in params.items()), result)
+    return Method(member, receiver, function)
+
+
+def compound_interface() -> Interface:
+    """A small geo: each kind of named type, and names Python cannot take as they are."""
+    f64, u32, u8 = Type(Kind.F64), Type(Kind.U32), Type(Kind.U8)
+    text, char = Type(Kind.STRING), Type(Kind.CHAR)
+    point = _named("Point")
+    counter = ClassDef(
+        "Counter",
+        "A counter that lives in the guest.",
+        (
+            _method(
+                "Counter", "new", Receiver.CONSTRUCTOR, {"label": Type(Kind.STR)}, _named("Counter")
+            ),
+            _method("Counter", "incr", Receiver.MUT, {"by": u32}, u32),
+            _method("Counter", "close", Receiver.REF, {}, Type(Kind.BOOL)),
+            _method("Counter", "named", Receiver.STATIC, {"label": text}, _named("Counter")),
+            _method(
+                "Counter", "absorb", Receiver.MUT, {"other": Type(Kind.BORROW, name="Counter")}, u32
+            ),
+            _method("Counter", "finish", Receiver.OWNED, {}, text),
+        ),
+    )
+    return Interface(
+        1,
+        (
+            Function("mid", (Param("a", point), Param("b", point)), point, doc="The midpoint."),
+            Function("words", (Param("s", Type(Kind.STR)),), Type(Kind.VEC, text)),
+            Function("join", (Param("parts", Type(Kind.VEC, text)), Param("sep", char)), text),
+            Function(
+                "minmax", (Param("v", Type(Kind.SLICE, f64)),), Type(Kind.TUPLE, items=(f64, f64))
+            ),
+            Function("area", (Param("s", _named("Shape")), Param("size", f64)), f64),
+            Function(
+                "centroid", (Param("points", Type(Kind.VEC, point)),), Type(Kind.OPTION, point)
+            ),
+            Function(
+                "checked", (Param("a", point),), Type(Kind.RESULT_VALUE, point, name="GeoError")
+            ),
+            Function(
+                "parse",
+                (Param("s", Type(Kind.STR)),),
+                Type(Kind.RESULT_VALUE, u32, name="ParseIntError"),
+            ),
+            Function(
+                "chunks", (Param("data", Type(Kind.VEC, u8)),), Type(Kind.VEC, Type(Kind.VEC, u8))
+            ),
+            Function("opaque", (Param("w", _named("Protocol")),), _named("Protocol")),
+        ),
+        records=(
+            RecordDef("Point", (Field("x", f64), Field("y", f64)), doc="A point in the plane."),
+            RecordDef("GeoError", (Field("code", u32), Field("message", text))),
+            RecordDef(
+                "Tagged",
+                (
+                    Field("at", Type(Kind.OPTION, point)),
+                    Field("tags", Type(Kind.VEC, text)),
+                    Field("span", Type(Kind.TUPLE, items=(u32, char))),
+                    Field("int", Type(Kind.VEC, u8)),
+                ),
+            ),
+            RecordDef("Weird", (Field("class", u8), Field("a b", u8))),
+            RecordDef("Protocol", (Field("x", u8),)),
+        ),
+        enums=(
+            EnumDef("Shape", (Case("Circle", 0), Case("Square", 1), Case("Triangle", 7))),
+            EnumDef("Odd", (Case("mro", -1), Case("_sunder_", 2), Case("class", 3))),
+        ),
+        classes=(counter,),
+    )
+
+
+def test_compound_stub_pyi(golden: Golden) -> None:
+    golden.check("codegen/compound.pyi", _stub(compound_interface(), name="geo").pyi)
+
+
+def test_compound_stub_py(golden: Golden) -> None:
+    golden.check("codegen/compound.py", _stub(compound_interface(), name="geo").py)
+
+
+COMPOUND_USAGE = """\
+import wasmbridge
+from geo import Counter, Point, Shape, Tagged, load
+
+m = load()
+p: Point = m.mid(m.Point(x=0, y=0), m.Point(2, 4))
+words: list[str] = m.words("a b")
+joined: str = m.join(["a", "b"], "-")
+lo, hi = m.minmax([3.0, 1.0])
+total: float = lo + hi
+area: float = m.area(m.Shape.Square, 2.0)
+shape: Shape = m.Shape.Triangle
+found: Point | None = m.centroid([p, p])
+chunks: list[list[int]] = m.chunks(b"abc")
+tagged = m.Tagged(None, ["x"], (1, "c"), [1, 2])
+first: str = tagged.tags[0]
+with m.Counter("c") as c:
+    n: int = c.incr(2)
+    closed: bool = c.close_()
+    other: Counter = m.Counter.named("d")
+    c.absorb(other)
+    label: str = other.finish()
+c.close()
+try:
+    m.checked(p)
+except wasmbridge.ReturnedError as exc:
+    print(exc.value)
+m.mid(1, 2)  # type: ignore[arg-type]
+c.incr("x")  # type: ignore[arg-type]
+m.Counter(5)  # type: ignore[arg-type]
+m.join(["a"], 1)  # type: ignore[arg-type]
+bad: Tagged = m.mid(p, p)  # type: ignore[assignment]
+"""
+
+
+def test_compound_pyi_passes_mypy_strict_and_types_callers(
+    tmp_path: Path, mypy_cache: Path
+) -> None:
+    (tmp_path / "geo.pyi").write_text(_stub(compound_interface(), name="geo").pyi)
+    (tmp_path / "use.py").write_text(COMPOUND_USAGE)
+    _mypy("geo.pyi", "use.py", cwd=tmp_path, cache=mypy_cache)
+
+
+def test_compound_py_passes_mypy_strict(tmp_path: Path, mypy_cache: Path) -> None:
+    (tmp_path / "geo.py").write_text(_stub(compound_interface(), name="geo").py)
+    _mypy("geo.py", cwd=tmp_path, cache=mypy_cache)
