@@ -6,7 +6,9 @@
 //!
 //! * `parse` splits a `fn` item or an `extern` block into its parts, and
 //!   `items` a struct, an enum or an `impl` block;
-//! * `types` classifies each Rust type as an interface type (docs/abi.md);
+//! * `types` classifies each Rust type as an interface type (docs/abi.md),
+//!   and `callback` reads the closure types of callback parameters and
+//!   writes the closure passed for them;
 //! * `names` refuses export names the toolchain already uses;
 //! * `record` encodes the interface record for the `wasmbridge` section;
 //! * `export` and `import` write the glue of functions as Rust source text,

@@ -3,7 +3,8 @@
 //! `wasmbridge build` turns the crate into a small, self-describing `.wasm`
 //! that Python, browsers and Node call with typed arguments. The same
 //! attribute on a struct with `pub` fields, a C-like enum or an `impl` block
-//! exports a record, an enum or a class.
+//! exports a record, an enum or a class; a parameter `impl Fn(A) -> R` is a
+//! host function the export may call while it runs.
 //!
 //! ```ignore
 //! #![no_std]
