@@ -135,6 +135,8 @@ def _compiled(source: str) -> CodeType:
 
 def python_annotation(t: Type, *, param: bool = False, types: Any = None) -> Any:
     """The annotation shown in signatures for a parameter (``param``) or result type."""
+    if t.kind is Kind.CALLBACK:
+        return Callable[..., Any]
     if types is not None and (t.kind in _VALUE_KINDS or is_list(t)):
         if t.kind is Kind.RESULT_VALUE:
             assert t.inner is not None
@@ -181,7 +183,9 @@ def keyword_names(func: Function) -> list[str]:
     return python_param_names(func)
 
 
-_VALUE_KINDS = frozenset({Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW, Kind.RESULT_VALUE})
+_VALUE_KINDS = frozenset(
+    {Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW, Kind.RESULT_VALUE, Kind.CALLBACK}
+)
 
 
 def _needs_values(t: Type) -> bool:
@@ -213,6 +217,8 @@ class _Writer:
         self.after: list[str] = []  # copy-backs, run after a successful call
         self.slot = 1 if self.retptr else 0
         self.temp = 0
+        self.prelude: list[str] = []  # run first, before anything can raise
+        self.callbacks: list[str] = []  # ids of callables passed as callbacks, ended after
         self.borrowed: list[str] = []  # class objects the call borrows: marked busy
         self.moved: list[str] = []  # spend calls of class objects moved into the call
         # Calls with class objects first drain the instance's queue of collected ones.
@@ -267,6 +273,7 @@ class _Writer:
                 _wb_lift_bytes=m.lift_bytes,
                 _wb_lift_text=m.lift_text,
                 _wb_u32=struct.Struct("<I").unpack_from,
+                _wb_u32x2=struct.Struct("<II").unpack_from,
                 _wb_ga=site.guest_array,
                 _wb_mem=m.memory,
             )
@@ -293,6 +300,7 @@ class _Writer:
         params = ", ".join(self.param_names)
         args = "(" + "".join(f"{n}, " for n in self.param_names) + ")"
         body = [f"def {_FUNC_NAME}({params}):"]
+        body += [f"    {line}" for line in self.prelude]
         if self.drains:
             body += ["    if _wb_queue:", "        _wb_drain()"]
         if self.site.guarded and self.site.check_thread is not None:
@@ -348,7 +356,7 @@ class _Writer:
         # Cleanup restores the arena before anything that can raise, and gives
         # the call token back last, in its own finally, so no exception
         # (KeyboardInterrupt included) can leave the instance locked.
-        cleanup = []
+        cleanup = [f"        if {c}: _wb_unregister({c})" for c in self.callbacks]
         if self.uses_memory:
             cleanup += [
                 "        _wb_arena.top = _wb_arena.start + _wb_mark",
@@ -401,10 +409,28 @@ class _Writer:
             self._store(Kind.I32, "1", indent + "    ")
             self._lower(name, t.inner, index, indent + "    ")
             return
+        if kind is Kind.CALLBACK:
+            self._lower_callback(name, t, index, indent)
+            return
         if kind in (Kind.CHAR, Kind.NAMED, Kind.BORROW, Kind.TUPLE) or is_list(t):
             self._lower_value(name, t, index, indent)
             return
         self._lower_buffer(name, t, index, indent)
+
+    def _lower_callback(self, name: str, t: Type, index: int, indent: str) -> None:
+        """A callable: an id the guest calls it by, valid until this call returns."""
+        assert self.types is not None
+        n = self.temp
+        self.temp += 1
+        param = self.func.params[index]
+        register = self.const(
+            f"_wb_cb{n}", self.types.callback_registrar(t, self.func.name, param.name)
+        )
+        self.const("_wb_unregister", self.types.unregister)
+        self.prelude.append(f"_wb_c{n} = 0")
+        self.lines.append(f"{indent}_wb_c{n} = {register}({name})")
+        self._store(Kind.U32, f"_wb_c{n}", indent)
+        self.callbacks.append(f"_wb_c{n}")
 
     def _lower_value(self, name: str, t: Type, index: int, indent: str) -> None:
         """A char, enum, record, tuple, list or class object: one i32."""
@@ -431,7 +457,25 @@ class _Writer:
             return
         info = ParamInfo(shown(self.func.name), shown(param.name), t)
         lower = self.const(f"_wb_lv{n}", types.param_lowerer(t, info))
-        self._store(Kind.U32, f"{lower}({name})", indent)
+        flat = types.flat_record(t)
+        if flat is None:
+            self._store(Kind.U32, f"{lower}({name})", indent)
+            return
+        # A record of numbers packed straight into the arena, no call in between;
+        # anything else (a mapping, a full arena) takes the general path.
+        cls = self.const(f"_wb_rc{n}", flat.cls)
+        values = self.const(f"_wb_rv{n}", flat.values)
+        pack = self.const(f"_wb_rp{n}", flat.struct.pack_into)
+        self.lines += [
+            f"{indent}if {name}.__class__ is {cls} and "
+            f"_wb_arena.top + {flat.size + 7} <= _wb_arena.end:",
+            f"{indent}    _wb_a{n} = (_wb_arena.top + 7) & -8",
+            f"{indent}    {pack}(_wb_mem.view, _wb_a{n}, *{values}({name}))",
+            f"{indent}    _wb_arena.top = _wb_a{n} + {flat.size}",
+            f"{indent}else:",
+            f"{indent}    _wb_a{n} = {lower}({name})",
+        ]
+        self._store(Kind.U32, f"_wb_a{n}", indent)
 
     def _lower_buffer(self, name: str, t: Type, index: int, indent: str) -> None:
         n = self.temp
@@ -489,6 +533,18 @@ class _Writer:
                 return [f"return _wb_narrow({read})"]
             return [f"return {read}"]
         tname = self.const("_wb_tr", result)
+        flat = self.types.flat_record(result) if self.types is not None else None
+        if flat is not None:
+            # A record of numbers read straight from guest memory when its buffer is whole.
+            make = self.const("_wb_make", flat.make)
+            unpack = self.const("_wb_unpack", flat.struct.unpack_from)
+            return [
+                "_wb_view = _wb_mem.view",
+                "_wb_rp, _wb_rn = _wb_u32x2(_wb_view, _wb_ret)",
+                f"if _wb_rn >= {flat.size} and _wb_rp + _wb_rn <= _wb_mem.size:",
+                f"    return {make}({unpack}(_wb_view, _wb_rp))",
+                f"return {self._lift_expr(result, tname, '_wb_ret')}",
+            ]
         if kind is not Kind.RESULT:
             return [f"return {self._lift_expr(result, tname, '_wb_ret')}"]
         assert result.inner is not None

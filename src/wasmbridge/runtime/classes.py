@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import struct
 import threading
 import warnings
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from typing import Any
 
 from ..errors import HandleError, ModuleError, ProtocolError, ReturnedError, WasmbridgeError
 from ..interface import abi
-from ..interface.layout import is_list
+from ..interface.layout import callback_args_layout, field_offsets, is_list
 from ..interface.names import PYTHON_CLASS_MEMBERS, python_method_names, python_special
 from ..interface.types import (
     ClassDef,
@@ -56,7 +57,9 @@ from .values import LiftError
 _ATTRIBUTE = "_wb_instance_types"
 _LOCK = threading.Lock()
 _NUMBERS = itertools.count(1)
-_COMPOUND = frozenset({Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW, Kind.RESULT_VALUE})
+_COMPOUND = frozenset(
+    {Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW, Kind.RESULT_VALUE, Kind.CALLBACK}
+)
 
 
 def needs_values(t: Type) -> bool:
@@ -172,6 +175,9 @@ class InstanceTypes:
         self.types: TypeSpace = type_space(live.interface, live.name)
         self.number = next(_NUMBERS)
         self.queue: list[tuple[Callable[[int], Any], int]] = []
+        # Callbacks of the calls running now, by the id the guest calls them with.
+        self.callbacks: dict[int, Callback] = {}
+        self._last_callback = 0
         self._wrappers: dict[str, type] = {}
         self._lock = threading.RLock()
 
@@ -415,6 +421,13 @@ class InstanceTypes:
         by_value = t.kind is Kind.NAMED
         return HandleParam(cls, wrong, gone, spend if by_value else None)
 
+    def flat_record(self, t: Type) -> values.Record | None:
+        """The codec of a record of numbers (one struct), for inline call code; else None."""
+        if t.kind not in (Kind.NAMED, Kind.BORROW) or not isinstance(self.definition(t), RecordDef):
+            return None
+        codec = self.types.named(t.name)
+        return codec if isinstance(codec, values.Record) and codec.struct is not None else None
+
     def is_class(self, t: Type) -> bool:
         return isinstance(self.definition(t), ClassDef)
 
@@ -490,14 +503,95 @@ class InstanceTypes:
 
         return error
 
+    def callback_registrar(self, t: Type, func: str, param: str) -> Callable[[Any], int]:
+        """Registers a callable passed for a callback parameter; returns its id for the call
+        (``unregister`` ends it when the call returns)."""
+        spec = self._callback_spec(t)
+        prefix = f"{shown(func)}() argument '{shown(param)}'"
+        label = f"the callback `{shown(param)}` of `{shown(func)}`"
+        callbacks = self.callbacks
+
+        def register(value: Any) -> int:
+            if not callable(value):
+                raise TypeError(f"{prefix}: expected a callable, got {type(value).__name__}")
+            self._last_callback = callback_id = self._last_callback % 0x7FFF_FFFF + 1
+            callbacks[callback_id] = Callback(value, spec, label, self)
+            return callback_id
+
+        return register
+
+    def unregister(self, callback_id: int) -> None:
+        self.callbacks.pop(callback_id, None)
+
+    def _callback_spec(self, t: Type) -> CallbackSpec:
+        args: values.Tuple | None = None
+        if t.items:
+            offsets = field_offsets(t.items, self.interface)
+            shape = callback_args_layout(t, self.interface)
+            items = [(self.types.codec(i), o) for i, o in zip(t.items, offsets, strict=True)]
+            args = values.Tuple(items, shape.size, shape.align)
+        assert t.inner is not None
+        result = None if t.inner.kind is Kind.UNIT else self.types.codec(t.inner)
+        return CallbackSpec(t, args, result)
+
     def annotation(self, t: Type, *, param: bool) -> Any:
         """The annotation shown in a callable's signature for a char, tuple, list, or a
         record, enum or class (calls.python_annotation handles the types around them)."""
         if t.kind is Kind.CHAR:
             return str
+        if t.kind is Kind.CALLBACK:
+            return Callable[..., Any]
         if self.is_class(t):
             return self.wrapper(t.name)
         return self.types.codec(t).annotation
+
+
+@dataclasses.dataclass(frozen=True)
+class CallbackSpec:
+    """How a callback's arguments and result cross (docs/abi-compound.md, "Callbacks")."""
+
+    type: Type
+    args: values.Tuple | None  # None: it takes no arguments
+    result: values.Codec | None  # None: unit
+
+
+@dataclasses.dataclass(frozen=True)
+class Callback:
+    """A callable passed to one running call, run when the guest calls its id."""
+
+    function: Callable[..., Any]
+    spec: CallbackSpec
+    label: str  # "the callback `f` of `progress`"
+    types: InstanceTypes
+
+    def run(self, memory: Any, args: int, args_len: int, ret: int) -> None:
+        """Decode the arguments lent at ``args``, call, and hand the encoded result over."""
+        spec = self.spec
+        arguments: tuple[Any, ...] = ()
+        if spec.args is not None:
+            if args + args_len > memory.size:
+                memory.check(args, args_len)
+            try:
+                arguments = values.decode(spec.args, memory.view[args : args + args_len])
+            except LiftError as exc:
+                raise ProtocolError(
+                    f"{self.types.name} passed {self.label} malformed arguments: "
+                    f"{exc.describe('args')}",
+                    hint="this is a bug in the guest module or a mismatched interface",
+                ) from None
+        result = self.function(*arguments)
+        if spec.result is None:
+            return
+        try:
+            data = values.encode(spec.result, result)
+        except values.LowerError as exc:
+            raise exc.build(f"{self.label} returned {result!r:.60}", "result") from None
+        marshal = self.types.marshal
+        ptr = marshal.place_owned(data, abi.CALLBACK_RESULT_ALIGN)
+        memory.write(ret, memoryview(_U32X2.pack(ptr, len(data))))
+
+
+_U32X2 = struct.Struct("<II")
 
 
 def _spent(obj: Any, how: str) -> None:

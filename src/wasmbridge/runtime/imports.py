@@ -155,6 +155,31 @@ def raw_callback(
     return _trapping(state, label, call)
 
 
+def callback_host(state: HostState) -> _capi.HostCallback:
+    """``wasmbridge.callback(id, args, args_len, ret)``: runs the Python callable that
+    the export call running now passed for a callback parameter (classes.Callback)."""
+    label = f"{abi.HOST_MODULE}.{abi.CALLBACK_IMPORT}"
+
+    def call(caller: int, values: int, count: int) -> None:
+        raw = _capi.read_raw(values, _SLOT * count)
+        callback_id, args, args_len, ret = (
+            struct.unpack_from("<I", raw, _SLOT * i)[0] for i in range(4)
+        )
+        from .classes import instance_types
+
+        types = instance_types(state)
+        callback = types.callbacks.get(callback_id) if types is not None else None
+        if callback is None:
+            raise ProtocolError(
+                f"{state.failure.module_name} called callback {callback_id}, which no running "
+                "call passed (a callback is valid only until the call it was passed to returns)",
+                hint="this is a bug in the guest module: it kept a callback past its call",
+            )
+        callback.run(state.memory_for(caller), args, args_len, ret)
+
+    return _trapping(state, label, call)
+
+
 def panic_callback(state: HostState) -> _capi.HostCallback:
     """``wasmbridge.panic``: remember the report, then trap the guest."""
 

@@ -306,3 +306,54 @@ def test_closing_from_another_thread_while_methods_run(geo_wasm: Path) -> None:
         thread.join()
         assert outcomes in (["closed"], ["done"])
     assert m.drops() >= 0  # the instance is intact
+
+
+# -- callbacks: Python callables passed for `impl Fn` parameters ------------------------------
+
+
+def test_callables_cross_as_callbacks(geo_wasm: Path) -> None:
+    m = wasmbridge.load(geo_wasm)
+    asked: list[int] = []
+
+    def report(step: int) -> bool:
+        asked.append(step)
+        return step < 3
+
+    assert m.progress(10, report) == 3 and asked == [0, 1, 2, 3]
+    assert m.map_words(["a", "bé", ""], str.upper) == ["A", "BÉ", ""]
+    assert m.fold_points([m.Point(1, 2), m.Point(3, 4)], lambda acc, p: acc + p.x * p.y) == 14.0
+    ticks: list[None] = []
+    m.tick(lambda: ticks.append(None))
+    assert ticks == [None]
+    assert m.call_n(100, lambda i: i * 2) == 9900
+    shapes = m.classify(["a", "bb", "ccc"], lambda w, i: None if i == 1 else m.Shape(len(w) - 1))
+    assert shapes == [m.Shape.Circle, m.Shape.Triangle]
+    assert m.summarize([3.0, 1.0], lambda v, lohi: f"{v} {lohi}") == "[3.0, 1.0] (1.0, 3.0)"
+    with m.Counter("c", 3) as c:
+        seen: list[int] = []
+        c.each(seen.append)
+        assert seen == [0, 1, 2]
+    # A callback may call into the same instance again.
+    assert m.call_n(4, lambda i: m.call_n(i, lambda j: j)) == 0 + 0 + 1 + 3
+    assert str(inspect.signature(m.progress)).startswith("(steps: int, report: ")
+
+
+def test_callback_mistakes_and_exceptions(geo_wasm: Path) -> None:
+    m = wasmbridge.load(geo_wasm)
+    with pytest.raises(TypeError, match=r"^progress\(\) argument 'report': expected a callable"):
+        m.progress(3, 5)
+    with pytest.raises(
+        TypeError, match=r"^the callback `report` of `progress` returned 'x': expected bool"
+    ):
+        m.progress(3, lambda i: "x")
+
+    class Stop(Exception):
+        pass
+
+    def stop(i: int) -> bool:
+        raise Stop(f"at {i}")
+
+    with pytest.raises(Stop, match="at 0"):
+        m.progress(3, stop)
+    assert m.progress(2, lambda i: True) == 2  # the instance goes on
+    assert m.words("still here") == ["still", "here"]
