@@ -35,7 +35,13 @@ function runCallback(id, ptr, len, ret) {
   }
   const what = `${lent.what} (its arguments)`;
   const args = lent.args === undefined ? [] : decodeBuffer(lent.args, ptr, len, what);
-  const value = lent.fn(...args);
+  const pointer = enterHost();
+  let value;
+  try {
+    value = lent.fn(...args);
+  } finally {
+    leaveHost(pointer);
+  }
   if (lent.result === undefined) return;
   const encoded = encode(lent.result, value, `${lent.what} (its result)`, "result");
   const at = allocate(encoded.length, 8);
@@ -56,5 +62,6 @@ REQUIRES: dict[str, tuple[str, ...]] = {
         "allocate",
         "memoryBytes",
         "memoryView",
+        "enterHost",
     ),
 }

@@ -346,6 +346,27 @@ function reportPanic(msg_ptr, msg_len, file_ptr, file_len, line, column) {
     panicReport = { message: "", file: "<unreadable panic report>", line: 0, column: 0 };
   }
 }""",
+    "enterHost": """\
+// The guest's shadow-stack pointer (docs/abi.md, "Traps and the guest stack"): a trap,
+// or an exception thrown through the guest, unwinds no guest frames, so the glue puts
+// it back: to its value between calls after an outermost call, and to what a host
+// function or callback found when it returns.
+let stackTop = 0;
+let hostDepth = 0; // host functions and callbacks running: calls from them are nested
+
+function restoreStack() {
+  if (hostDepth === 0 && wasm.__stack_pointer) wasm.__stack_pointer.value = stackTop;
+}
+
+function enterHost() {
+  hostDepth += 1;
+  return wasm.__stack_pointer?.value;
+}
+
+function leaveHost(pointer) {
+  hostDepth -= 1;
+  if (pointer !== undefined) wasm.__stack_pointer.value = pointer;
+}""",
     "failure": """\
 // What a failed call throws: a trap gets the call's name; any other error
 // (the caller's, a host function's) passes through unchanged.

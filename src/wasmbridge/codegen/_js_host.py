@@ -19,10 +19,13 @@ from ._writer import Helpers, Writer
 class HostWrapper:
     """The import-object method that lifts a guest call for one host function."""
 
-    def __init__(self, func: Function, key: str, helpers: Helpers) -> None:
+    def __init__(
+        self, func: Function, key: str, helpers: Helpers, *, keeps_stack: bool = False
+    ) -> None:
         self.func = func
         self.key = key
         self.helpers = helpers
+        self.keeps_stack = keeps_stack  # the guest exports its shadow-stack pointer
         self.taken = set(lib.BODY_NAMES)
         self.wire: list[str] = ["retptr"] if abi.uses_retptr(func.result) else []
         self.before: list[str] = []
@@ -36,6 +39,13 @@ class HostWrapper:
         args = [self._lift_param(p.name, p.type) for p in self.func.params]
         call = f"{member('host', self.key)}({', '.join(args)})"
         body = [*self.before, *self._result(call)]
+        if self.keeps_stack:
+            # Calls the host function makes into the guest are nested: one that fails puts
+            # the stack pointer back to where this call found it.
+            pointer = js_identifier("pointer", self.taken)
+            enter = f"const {pointer} = {self.need('enterHost')}();"
+            body = [enter, "try {", *(f"  {b}" for b in body), "} finally {"]
+            body += [f"  leaveHost({pointer});", "}"]
         w = Writer(indent="  ")
         w.line(f"{literal_key(self.func.name)}({', '.join(self.wire)}) {{")
         with w.indent():

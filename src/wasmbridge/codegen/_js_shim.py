@@ -43,6 +43,7 @@ class Context:
     interface: Interface | None
     types: TypeTable | None
     ts: TsTypes
+    keeps_stack: bool = False  # the guest exports its shadow-stack pointer: restore it
 
 
 @dataclass
@@ -106,10 +107,11 @@ class Shim:
         lines = [*low.checks, *low.loans, *low.enter, "try {"]
         lines += [f"  {line}" for line in self._call()]
         args = f"[{', '.join(self.params)}]"
-        lines += [
-            "} catch (error) {",
-            f"  throw failure(error, {js_string(self.func.name)}, {args});",
-        ]
+        lines.append("} catch (error) {")
+        if self.context.keeps_stack:
+            self.need("enterHost")  # the snippet that defines restoreStack()
+            lines.append("  restoreStack();")
+        lines.append(f"  throw failure(error, {js_string(self.func.name)}, {args});")
         if low.reclaims:
             lines += ["} finally {", *(f"  {line}" for line in low.reclaims)]
         return [*lines, "}"]

@@ -95,11 +95,15 @@ class _Module:
             self.helpers.prefer("ReturnedError", "ReturnedErrorValue")
         if any(_passes_objects(f) for f in functions):
             self.helpers.prefer("describeCall", "describeCallObjects")
+        self.keeps_stack = any(
+            e.name == abi.STACK_POINTER_EXPORT and e.kind == "global" for e in self.wasm.exports
+        )
         self.context = Context(
             self.helpers,
             self.interface,
             types,
             TsTypes(self.locals, [c.name for c in self._classes]),
+            keeps_stack=self.keeps_stack,
         )
         self.helpers.need("failureWithPanics" if self.panics else "failure")
         if self.panics:
@@ -209,6 +213,8 @@ class _Module:
             setup.append(f"returnArea = allocate({self.retarea}, 8);")
         if self.uses_memory or self.retarea:
             setup.insert(0, "memory = wasm.memory;")
+        if self.helpers.used("enterHost"):
+            setup.append("stackTop = wasm.__stack_pointer?.value ?? 0;")
         setup_lines = "\n".join("  " + s for s in setup)
         w.line(render_init(self.wasm_name, setup_lines).rstrip())
 
@@ -281,7 +287,8 @@ class _Module:
                 if func is None:
                     entry = [f"{literal_key(imp.name)}: {member('host', key)},"]
                 else:
-                    entry = HostWrapper(func, key, self.helpers).lines()
+                    wrapper = HostWrapper(func, key, self.helpers, keeps_stack=self.keeps_stack)
+                    entry = wrapper.lines()
             modules.setdefault(imp.module, []).extend(entry)
         return wanted, modules
 

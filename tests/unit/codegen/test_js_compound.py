@@ -442,6 +442,16 @@ CALLBACK_WAT = """\
   (import "wasmbridge" "callback" (func $callback (param i32 i32 i32 i32)))
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 4096))
+  (global $sp (export "__stack_pointer") (mut i32) (i32.const 65536))
+  ;; boom(): takes a stack frame, then traps
+  (func (export "boom")
+    (global.set $sp (i32.sub (global.get $sp) (i32.const 64)))
+    (unreachable))
+  ;; outer(f: impl Fn()): calls f inside a stack frame of its own
+  (func (export "outer") (param $f i32)
+    (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+    (call $callback (local.get $f) (i32.const 0) (i32.const 0) (i32.const 2100))
+    (global.set $sp (i32.add (global.get $sp) (i32.const 16))))
   (func $alloc (export "__wb_alloc") (param $size i32) (param $align i32) (result i32)
     (local $at i32)
     (local.set $at (global.get $heap))
@@ -480,7 +490,7 @@ CALLBACK_WAT = """\
 
 CALLBACK_SCRIPT = """\
 import init, * as m from "./callbacks.js";
-await init();
+const raw = await init();
 const results = [];
 const attempt = (fn) => { try { return fn(); } catch (e) { return `${e.name}: ${e.message}`; } };
 results.push(m.apply((x, s) => x * 10 + s.length, 4));
@@ -493,6 +503,13 @@ results.push(m.corner(() => ({ x: 1.5, y: 2 })));
 results.push(attempt(() => m.corner(() => ({ x: 1 }))));
 results.push(attempt(() => m.apply(5, 1)));
 results.push(attempt(() => m.stray(() => {})).replace(/[0-9]+/, "N"));
+// A trap or an exception unwinds no guest frames: the glue puts the stack pointer back.
+const top = raw.__stack_pointer.value;
+const kept = () => raw.__stack_pointer.value === top;
+results.push(attempt(() => m.boom()), kept());
+m.outer(() => attempt(() => m.boom())); // a nested call fails, the callback goes on
+results.push(kept());
+results.push(attempt(() => m.outer(() => { throw new Error("out"); })), kept());
 console.log(JSON.stringify(results));
 """
 
@@ -507,6 +524,8 @@ def _callbacks_interface() -> Interface:
         Function("each", (Param("f", callback((), unit)), Param("n", U32))),
         Function("corner", (Param("f", callback((), named("Point"))),), F64),
         Function("stray", (Param("f", callback((), unit)),)),
+        Function("boom", ()),
+        Function("outer", (Param("f", callback((), unit)),)),
     )
     records = (RecordDef("Point", (Field("x", F64), Field("y", F64))),)
     return Interface(1, exports, records=records)
@@ -532,7 +551,8 @@ def test_callback_declarations() -> None:
 @pytest.mark.node
 def test_callbacks_on_a_real_module(node: None, tmp_path: Path) -> None:
     """JS functions as arguments: called with decoded arguments, their results encoded,
-    nested calls allowed, exceptions passed through, stray ids refused."""
+    nested calls allowed, exceptions passed through, stray ids refused; the guest's stack
+    pointer put back after a trap or an exception, also in nested calls."""
     require(None if WAT2WASM else "wat2wasm is not installed (apt-get install wabt)")
     interface = _callbacks_interface()
     (tmp_path / "callbacks.wat").write_text(CALLBACK_WAT)
@@ -555,4 +575,9 @@ def test_callbacks_on_a_real_module(node: None, tmp_path: Path) -> None:
         "TypeError: corner() argument 'f' (its result): the field y of Point is missing",
         "TypeError: apply() argument 'f': expected a function, got number",
         "Error: callbacks.wasm called function N, which no running call lent it (a bug)",
+        "RuntimeError: `boom()` in callbacks.wasm: unreachable",
+        True,
+        True,
+        "Error: out",
+        True,
     ]
