@@ -79,6 +79,12 @@ def param_type(t: Type, uses: Uses) -> str:
         return f"{param_type(t.inner, uses)} | None"
     if kind in (Kind.STR, Kind.STRING, Kind.CHAR):
         return uses("str")
+    if kind is Kind.CALLBACK:
+        # It receives the values the guest passes and returns one the guest takes.
+        assert t.inner is not None
+        args = ", ".join(value_type(item, uses) for item in t.items)
+        result = "None" if t.inner.kind is Kind.UNIT else _value(t.inner, uses, given=True)
+        return f"{uses('Callable')}[[{args}], {result}]"
     if is_list(t) or kind in (Kind.TUPLE, Kind.NAMED, Kind.BORROW):
         return _value(t, uses, given=True)
     if kind in (Kind.SLICE, Kind.VEC, Kind.MUT_SLICE):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -176,6 +176,10 @@ class Geo(Protocol):
 
         Raises wasmbridge.ReturnedError when it returns ``Err``.
         """
+        ...
+
+    def progress(self, steps: int, report: Callable[[int, _Point], bool]) -> int:
+        """``progress(steps: u32, report: impl Fn(u32, Point) -> bool) -> u32``"""
         ...
 
     def words(self, s: str) -> list[str]:

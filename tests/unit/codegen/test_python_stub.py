@@ -199,6 +199,14 @@ def compound_interface() -> Interface:
                 "chunks", (Param("data", Type(Kind.VEC, u8)),), Type(Kind.VEC, Type(Kind.VEC, u8))
             ),
             Function("opaque", (Param("w", _named("Protocol")),), _named("Protocol")),
+            Function(
+                "progress",
+                (
+                    Param("steps", u32),
+                    Param("report", Type(Kind.CALLBACK, Type(Kind.BOOL), items=(u32, point))),
+                ),
+                u32,
+            ),
         ),
         records=(
             RecordDef("Point", (Field("x", f64), Field("y", f64)), doc="A point in the plane."),
@@ -263,6 +271,8 @@ c.incr("x")  # type: ignore[arg-type]
 m.Counter(5)  # type: ignore[arg-type]
 m.join(["a"], 1)  # type: ignore[arg-type]
 bad: Tagged = m.mid(p, p)  # type: ignore[assignment]
+steps: int = m.progress(3, lambda i, at: at.x < i)
+m.progress(3, lambda i: True)  # type: ignore[arg-type, misc]
 """
 
 
