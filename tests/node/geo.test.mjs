@@ -303,6 +303,50 @@ test("zero-sized classes still get a handle per object", () => {
   assert.equal(b.ping(), 7);
 });
 
+test("callbacks: JS functions called by the guest, arguments and results checked", () => {
+  assert.equal(geo.progress(10, (i) => i < 3), 3);
+  assert.deepEqual(geo.map_words(["a", "bé"], (w) => w.toUpperCase()), ["A", "BÉ"]);
+  const points = [{ x: 1, y: 2 }, { x: 3, y: 4 }];
+  assert.equal(geo.fold_points(points, (acc, p) => acc + p.x * p.y), 14);
+  let ticks = 0;
+  geo.tick(() => {
+    ticks += 1;
+  });
+  assert.equal(ticks, 1);
+  assert.equal(geo.call_n(5, (i) => i * 2), 20);
+  const shape = (w, i) => (i === 1 ? undefined : w.length === 1 ? Shape.Circle : Shape.Triangle);
+  assert.deepEqual(geo.classify(["a", "bb", "ccc"], shape), [Shape.Circle, Shape.Triangle]);
+  const summary = geo.summarize([3, 1, 2], (v, [lo, hi]) => `${v.join(",")}:${lo}..${hi}`);
+  assert.equal(summary, "3,1,2:1..3");
+  const seen = [];
+  new Counter("c", 3).each((i) => seen.push(i));
+  assert.deepEqual(seen, [0, 1, 2]);
+  // a call from inside a callback
+  assert.equal(geo.call_n(3, (i) => geo.call_n(i, () => 1)), 3);
+});
+
+test("a callback's wrong result or exception ends the call; the instance goes on", () => {
+  assert.throws(() => geo.progress(3, () => "yes"), {
+    name: "TypeError",
+    message: "progress() argument 'report' (its result): expected boolean, got string",
+  });
+  assert.throws(() => geo.progress(3, 5), {
+    name: "TypeError",
+    message: "progress() argument 'report': expected a function, got number",
+  });
+  const stop = new Error("stop");
+  assert.throws(() => geo.map_words(["a"], () => {
+    throw stop;
+  }), (error) => error === stop);
+  for (let i = 0; i < 1000; i++) {
+    assert.throws(() => geo.tick(() => {
+      throw stop;
+    }));
+  }
+  assert.equal(geo.progress(2, () => true), 2);
+  assert.deepEqual(geo.words("still fine"), ["still", "fine"]);
+});
+
 test("the FinalizationRegistry drops objects nobody can reach", async () => {
   assert.equal(typeof gc, "function", "run with node --expose-gc");
   const before = geo.drops(); // Tokens earlier tests left unreachable may drop too

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.node, pytest.mark.toolchain]
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "geo.json"
 CASES = json.loads(VECTORS.read_text(encoding="utf-8"))["cases"]
-GLUE_TESTS = 15  # the tests of geo.test.mjs beyond one per vector case
+GLUE_TESTS = 17  # the tests of geo.test.mjs beyond one per vector case
 TSC = shutil.which("tsc")
 WebPkg = Callable[[str], Path]
 NodeRun = tuple[subprocess.CompletedProcess[str], Path]
@@ -112,7 +112,7 @@ def test_node_check_accepts_the_geo_glue(node: None, geo_pkg: Path) -> None:
 USAGE_TS = """\
 import init, { mid, centroid, words, join, minmax, area, count_to, Counter, Shape, Level,
   Point, Feature, Sample, echo_sample, checked_mid, swap, nest, maybe_nums, ReturnedError,
-  HandleError, Token } from "./geo.js";
+  HandleError, Token, progress, classify, summarize } from "./geo.js";
 await init();
 const p: Point = mid({ x: 0, y: 0 }, { x: 2, y: 4 });
 const c: Point | undefined = centroid([p, { x: 1, y: 1 }]);
@@ -140,6 +140,12 @@ const nested: [[number, boolean], [number, string]] = nest([[1, "x"], [1.5, true
 const maybe: (number | undefined)[] = maybe_nums([1, null]);
 try { checked_mid(p, p); } catch (e) { if (e instanceof ReturnedError) console.log(e.value, e.error); }
 const h: Error = new HandleError("x");
+const accepted: number = progress(3, (i) => i < 2);
+const shapes: Shape[] = classify(["a"], (word, index) => (index > 0 ? undefined : Shape.Circle));
+const text: string = summarize([1, 2], (values, [lo, hi]) => `${values.length} ${lo} ${hi}`);
+counter.each((i) => console.log(i + 1));
+// @ts-expect-error: the callback must give a boolean
+progress(3, (i) => "yes");
 // @ts-expect-error: a Point has two fields
 mid({ x: 1 }, p);
 // @ts-expect-error: Token objects come only from new Token(id)
