@@ -20,7 +20,7 @@ import pytest
 
 from build_helpers import require
 from vector_values import load_cases
-from wasmbridge.codegen.serve_pkg import PackageServer
+from wasmbridge.devserver import PackageServer
 from web_compound import python_outcomes as geo_python_outcomes
 from web_compound import write_interface_json
 from web_helpers import CHROMIUM, NODE_TESTS, browser_problem, differences, python_outcomes
@@ -252,3 +252,26 @@ USING_AND_GC = """async () => {
 
 def test_using_and_garbage_collection_drop_objects_in_chromium(browser: Browser) -> None:
     assert browser.page.evaluate(USING_AND_GC) == {"afterUsing": 1, "collected": True}
+
+
+CALLBACKS = """async () => {
+  const geo = await import("./geo/geo.js");
+  await geo.default();
+  let error = "";
+  try { geo.tick(() => { throw new TypeError("stop"); }); } catch (e) { error = e.message; }
+  return {
+    accepted: geo.progress(10, (i) => i < 4),
+    mapped: geo.map_words(["a", "b"], (w) => w + w),
+    folded: geo.fold_points([{ x: 1, y: 2 }], (acc, p) => acc + p.x + p.y),
+    error,
+  };
+}"""
+
+
+def test_callbacks_in_chromium(browser: Browser) -> None:
+    assert browser.page.evaluate(CALLBACKS) == {
+        "accepted": 4,
+        "mapped": ["aa", "bb"],
+        "folded": 3,
+        "error": "stop",
+    }
