@@ -220,7 +220,7 @@ class _Writer:
         self.prelude: list[str] = []  # run first, before anything can raise
         self.callbacks: list[str] = []  # ids of callables passed as callbacks, ended after
         self.borrowed: list[str] = []  # class objects the call borrows: marked busy
-        self.moved: list[str] = []  # spend calls of class objects moved into the call
+        self.moved: list[tuple[str, str]] = []  # (spend, parameter) of objects moved into it
         # Calls with class objects first drain the instance's queue of collected ones.
         self.drains = self.types is not None and any(
             self.types.involves_class(t) for t in (*(p.type for p in func.params), func.result)
@@ -333,7 +333,11 @@ class _Writer:
             "        except (TypeError, ValueError, OverflowError) as _wb_exc:",
             f"            raise _wb_args_error(_wb_exc, {args}) from None",
         ]
-        rest = list(self.moved)
+        # Without busy marks (nothing can run Python during the call), an object moved
+        # into the call is checked against those the same call borrows.
+        tracked = self.borrowed if self.types is not None and self.types.reentrant else []
+        others = "" if tracked else "".join(f"{b}, " for b in self.borrowed)
+        rest = [f"{spend}({name}, ({others}))" for spend, name in self.moved]
         if self.retptr:
             # Read after lowering: a large argument may have moved the arena.
             rest += ["_wb_ret = _wb_arena.start", "_wb_vi[0] = _wb_ret"]
@@ -345,12 +349,12 @@ class _Writer:
             *self.after,
             *self._lift_result(),
         ]
-        if self.borrowed:
+        if tracked:
             # Busy while the guest may use them: closing or moving them from a
             # host function this call runs is refused (classes.py).
-            body += [f"        {name}._wb_busy += 1" for name in self.borrowed]
+            body += [f"        {name}._wb_busy += 1" for name in tracked]
             body += ["        try:", *(f"            {line}" for line in rest), "        finally:"]
-            body += [f"            {name}._wb_busy -= 1" for name in self.borrowed]
+            body += [f"            {name}._wb_busy -= 1" for name in tracked]
         else:
             body += [f"        {line}" for line in rest]
         # Cleanup restores the arena before anything that can raise, and gives
@@ -451,7 +455,7 @@ class _Writer:
             ]
             self._store(Kind.U32, f"_wb_h{n}", indent)
             if check.spend is not None:
-                self.moved.append(f"{self.const(f'_wb_spend{n}', check.spend)}({name})")
+                self.moved.append((self.const(f"_wb_spend{n}", check.spend), name))
             else:
                 self.borrowed.append(name)
             return
@@ -464,13 +468,12 @@ class _Writer:
         # A record of numbers packed straight into the arena, no call in between;
         # anything else (a mapping, a full arena) takes the general path.
         cls = self.const(f"_wb_rc{n}", flat.cls)
-        values = self.const(f"_wb_rv{n}", flat.values)
         pack = self.const(f"_wb_rp{n}", flat.struct.pack_into)
         self.lines += [
             f"{indent}if {name}.__class__ is {cls} and "
             f"_wb_arena.top + {flat.size + 7} <= _wb_arena.end:",
             f"{indent}    _wb_a{n} = (_wb_arena.top + 7) & -8",
-            f"{indent}    {pack}(_wb_mem.view, _wb_a{n}, *{values}({name}))",
+            f"{indent}    {pack}(_wb_mem.view, _wb_a{n}, *{name})",  # a record is its values
             f"{indent}    _wb_arena.top = _wb_a{n} + {flat.size}",
             f"{indent}else:",
             f"{indent}    _wb_a{n} = {lower}({name})",
@@ -536,13 +539,14 @@ class _Writer:
         flat = self.types.flat_record(result) if self.types is not None else None
         if flat is not None:
             # A record of numbers read straight from guest memory when its buffer is whole.
-            make = self.const("_wb_make", flat.make)
             unpack = self.const("_wb_unpack", flat.struct.unpack_from)
+            cls = self.const("_wb_rcls", flat.cls)
+            self.const("_wb_tuple", tuple.__new__)
             return [
                 "_wb_view = _wb_mem.view",
                 "_wb_rp, _wb_rn = _wb_u32x2(_wb_view, _wb_ret)",
                 f"if _wb_rn >= {flat.size} and _wb_rp + _wb_rn <= _wb_mem.size:",
-                f"    return {make}({unpack}(_wb_view, _wb_rp))",
+                f"    return _wb_tuple({cls}, {unpack}(_wb_view, _wb_rp))",
                 f"return {self._lift_expr(result, tname, '_wb_ret')}",
             ]
         if kind is not Kind.RESULT:

@@ -174,11 +174,18 @@ class InstanceTypes:
         self.interface = live.interface
         self.types: TypeSpace = type_space(live.interface, live.name)
         self.number = next(_NUMBERS)
+        # Python code can run during a call (a host function, a callback) only when the
+        # module imports something besides the panic hook: only then can an object be
+        # closed or moved while a call borrows it, so only then do calls mark it busy.
+        self.reentrant = any(
+            (i.module, i.name) != (abi.HOST_MODULE, abi.PANIC_IMPORT) for i in live.wasm.imports
+        )
         self.queue: list[tuple[Callable[[int], Any], int]] = []
         # Callbacks of the calls running now, by the id the guest calls them with.
         self.callbacks: dict[int, Callback] = {}
         self._last_callback = 0
         self._wrappers: dict[str, type] = {}
+        self._found: dict[str, type] = {}  # records and enums looked up so far
         self._lock = threading.RLock()
 
     @property
@@ -192,8 +199,12 @@ class InstanceTypes:
         return marshal
 
     def lookup(self, name: str) -> type | None:
+        found = self._found.get(name)
+        if found is not None:
+            return found
         found = self.types.get(name)
         if found is not None:
+            self._found[name] = found
             return found
         if isinstance(self.interface.type_def(name), ClassDef):
             if self.live.closed and name not in self._wrappers:
@@ -409,8 +420,8 @@ class InstanceTypes:
                 "make a new one",
             )
 
-        def spend(value: Any) -> None:
-            if value._wb_busy:
+        def spend(value: Any, borrowed: tuple[Any, ...] = ()) -> None:
+            if value._wb_busy or any(value is other for other in borrowed):
                 raise HandleError(
                     f"{prefix}: this {title} is in use by a running call (a borrow of it), "
                     f"so `{shown(func)}` cannot take it",

@@ -27,10 +27,10 @@ import enum
 import functools
 import inspect
 import keyword
+import operator
 import reprlib
 import threading
 from collections.abc import Callable, Sequence
-from operator import attrgetter
 from types import CodeType
 from typing import Any
 
@@ -94,8 +94,10 @@ def _int_enum(
 # -- records ----------------------------------------------------------------------
 
 
-class RecordBase:
-    """Base of every record class: frozen, slotted, compared by value."""
+class RecordBase(tuple):  # type: ignore[type-arg]
+    """Base of every record class: a tuple of its field values underneath (so a record
+    crosses with one ``struct`` call each way), frozen, equal only to records of its
+    class, unordered: the behaviour of a frozen dataclass."""
 
     __slots__ = ()
 
@@ -105,16 +107,32 @@ class RecordBase:
     def __delattr__(self, name: str) -> None:
         raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__eq__(self, other)
+        return NotImplemented if not isinstance(other, tuple) else False
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = tuple.__hash__
+
+    def __lt__(self, other: object) -> bool:
+        return NotImplemented
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, tuple(self))
+
 
 @functools.lru_cache(maxsize=256)
 def _compiled(count: int) -> CodeType:
     params = "".join(f", p{i}" for i in range(count))
-    init = [f"def _wb_init(_wb_self{params}):"]
-    init += [f"    _wb_s{i}(_wb_self, _wb_c{i}(p{i}))" for i in range(count)]
-    make = ["def _wb_make(_wb_t):", "    _wb_o = _wb_new(_wb_cls)"]
-    make += [f"    _wb_s{i}(_wb_o, _wb_t[{i}])" for i in range(count)]
-    make.append("    return _wb_o")
-    return compile("\n".join(init + make) + "\n", GENERATED_FILENAME, "exec")
+    checked = "".join(f"_wb_c{i}(p{i}), " for i in range(count))
+    source = f"def _wb_new(_wb_cls{params}):\n    return _wb_tuple(_wb_cls, ({checked}))\n"
+    return compile(source, GENERATED_FILENAME, "exec")
 
 
 def _checker(codec: Codec, record: str, attr: str) -> Callable[[Any], Any]:
@@ -130,77 +148,60 @@ def _checker(codec: Codec, record: str, attr: str) -> Callable[[Any], Any]:
     return run
 
 
+def _field(index: int, doc: str) -> Any:
+    """Reads one field: the C accessor namedtuple uses, or a property where there is none."""
+    try:
+        from _collections import _tuplegetter  # type: ignore[import-not-found]
+
+        return _tuplegetter(index, doc)
+    except ImportError:  # pragma: no cover - other Pythons
+        return property(operator.itemgetter(index), doc=doc)
+
+
+def _identity(obj: Any) -> tuple[Any, ...]:
+    return obj  # type: ignore[no-any-return]
+
+
 def record_class(
     definition: RecordDef, codecs: Sequence[Codec], module: str
 ) -> tuple[type, RecordInfo]:
     """The frozen class of a record definition whose fields cross with ``codecs``."""
     attrs = python_field_names([f.name for f in definition.fields])
-    prefix = "_wb_"
-    while any(a.startswith(prefix) for a in attrs):
-        prefix += "_"
-    slots = tuple(f"{prefix}{i}" for i in range(len(attrs)))
     title = class_name(definition.name)
-    cls = type(title, (RecordBase,), {"__slots__": slots, "__module__": module})
+    cls = type(title, (RecordBase,), {"__slots__": (), "__module__": module})
     cls.__qualname__ = title
     cls.__doc__ = definition.doc or None
-    descriptors = [cls.__dict__[slot] for slot in slots]
-    getter = attrgetter(*slots)
-    if len(slots) == 1:
-        single = getter
-
-        def get_values(obj: Any) -> tuple[Any, ...]:
-            return (single(obj),)
-    else:
-        get_values = getter  # type: ignore[assignment]
-
     namespace: dict[str, Any] = {
-        "_wb_new": object.__new__,
-        "_wb_cls": cls,
-        **{f"_wb_s{i}": d.__set__ for i, d in enumerate(descriptors)},
+        "_wb_tuple": tuple.__new__,
         **{
             f"_wb_c{i}": _checker(c, definition.name, a)
             for i, (c, a) in enumerate(zip(codecs, attrs, strict=True))
         },
     }
     exec(_compiled(len(attrs)), namespace)  # noqa: S102 - invented names only, see docstring
-    receiver = "self"
+    receiver = "cls"
     while receiver in attrs:
         receiver += "_"
-    init = namespace["_wb_init"]
-    init.__code__ = init.__code__.replace(co_varnames=(receiver, *attrs))
-    init.__qualname__ = f"{title}.__init__"
-    make: Callable[[tuple[Any, ...]], Any] = namespace["_wb_make"]
+    new = namespace["_wb_new"]
+    new.__code__ = new.__code__.replace(co_varnames=(receiver, *attrs))
+    new.__qualname__ = f"{title}.__new__"
+    make: Callable[[tuple[Any, ...]], Any] = functools.partial(tuple.__new__, cls)
     annotations = {a: c.annotation for a, c in zip(attrs, codecs, strict=True)}
-    _install(cls, title, attrs, descriptors, get_values, init, annotations)
-    return cls, RecordInfo(cls, tuple(attrs), get_values, make)
+    _install(cls, title, attrs, new, annotations)
+    return cls, RecordInfo(cls, tuple(attrs), _identity, make)
 
 
 def _install(
     cls: type,
     title: str,
     attrs: list[str],
-    descriptors: list[Any],
-    get_values: Callable[[Any], tuple[Any, ...]],
-    init: Callable[..., None],
+    new: Callable[..., Any],
     annotations: dict[str, Any],
 ) -> None:
-    def __eq__(self: Any, other: Any) -> Any:
-        if other.__class__ is self.__class__:
-            return get_values(self) == get_values(other)
-        return NotImplemented
-
-    def __hash__(self: Any) -> int:
-        return hash(get_values(self))
-
     @reprlib.recursive_repr()
     def __repr__(self: Any) -> str:
-        shown_values = ", ".join(
-            f"{shown(a)}={v!r}" for a, v in zip(attrs, get_values(self), strict=True)
-        )
+        shown_values = ", ".join(f"{shown(a)}={v!r}" for a, v in zip(attrs, self, strict=True))
         return f"{title}({shown_values})"
-
-    def __reduce__(self: Any) -> tuple[Any, ...]:
-        return (self.__class__, get_values(self))
 
     fields = {}
     for attr, annotation in annotations.items():
@@ -218,11 +219,8 @@ def _install(
         for i, (a, t) in enumerate(annotations.items())
     ]
     members: dict[str, Any] = {
-        "__init__": init,
-        "__eq__": __eq__,
-        "__hash__": __hash__,
+        "__new__": staticmethod(new),
         "__repr__": __repr__,
-        "__reduce__": __reduce__,
         "__match_args__": tuple(attrs),
         "__annotations__": annotations,
         "__dataclass_fields__": fields,
@@ -235,9 +233,9 @@ def _install(
         except TypeError:
             pass
     for name, value in members.items():
-        setattr(cls, name, value)
-    for attr, descriptor in zip(attrs, descriptors, strict=True):
-        setattr(cls, attr, descriptor)
+        type.__setattr__(cls, name, value)
+    for index, attr in enumerate(attrs):
+        type.__setattr__(cls, attr, _field(index, f"Field {shown(attr)!r}"))
 
 
 # -- the types of one interface -----------------------------------------------------

@@ -627,27 +627,37 @@ class List(Codec):
         return data
 
     def _put_texts(self, out: bytearray, items: Any) -> tuple[int, int]:
-        try:
-            datas = list(map(str.encode, items))
-        except (TypeError, UnicodeEncodeError):
-            for index, item in enumerate(items):
-                try:
-                    encode_text(item)
-                except LowerError as exc:
-                    raise exc.within(f"[{index}]") from None
-            raise
-        n = len(datas)
+        n = len(items)
         start = _append(out, 0, 4)
         if not n:
             return start, 0
-        lengths = array.array("I", map(len, datas))
+        try:
+            joined = "".join(items)
+        except TypeError:
+            joined = ""
+        if joined and joined.isascii():
+            # One encode for all: an ASCII string's length is its byte length.
+            lengths = list(map(len, items))
+            data = joined.encode()
+        else:
+            try:
+                datas = list(map(str.encode, items))
+            except (TypeError, UnicodeEncodeError):
+                for index, item in enumerate(items):
+                    try:
+                        encode_text(item)
+                    except LowerError as exc:
+                        raise exc.within(f"[{index}]") from None
+                raise
+            lengths = list(map(len, datas))
+            data = b"".join(datas)
         header = array.array("I", bytes(8 * n))
         header[0::2] = array.array("I", accumulate(lengths[:-1], initial=start + 8 * n))
-        header[1::2] = lengths
+        header[1::2] = array.array("I", lengths)
         if not _LITTLE:
             header.byteswap()
         out += header.tobytes()
-        out += b"".join(datas)
+        out += data
         return start, n
 
     def _put_records(self, out: bytearray, start: int, items: Any) -> bool:
