@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import Report, Row, human, measure, verdict  # noqa: E402
 
 import wasmbridge  # noqa: E402
-from wasmbridge.runtime.cache import CompileCache  # noqa: E402
+from wasmbridge.runtime.engine.cache import CompileCache  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CYCLES = int(os.environ.get("WASMBRIDGE_BENCH_CYCLES", "10000"))

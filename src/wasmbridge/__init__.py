@@ -47,24 +47,25 @@ __version__ = "0.1.0"
 # The runtime imports wasmtime (a large shared library); load it on first use
 # so `wasmbridge --help` and the build commands stay fast.
 _LAZY = {
-    "CompileCache": "wasmbridge.runtime.cache",
-    "GuestArray": "wasmbridge.runtime.arrays",
+    "CompileCache": "wasmbridge.runtime.engine.cache",
+    "GuestArray": "wasmbridge.runtime.bridge.arrays",
     "Instance": "wasmbridge.runtime.instance",
     "Limits": "wasmbridge.runtime.limits",
     "Module": "wasmbridge.runtime.module",
-    "RunResult": "wasmbridge.runtime.run",
+    "RunResult": "wasmbridge.runtime.sandbox.command",
     "compile": "wasmbridge.runtime.module",
     "load": "wasmbridge.runtime.module",
-    "run": "wasmbridge.runtime.run",
+    "run": "wasmbridge.runtime.sandbox.run",
 }
 
 if TYPE_CHECKING:
-    from .runtime.arrays import GuestArray
-    from .runtime.cache import CompileCache
+    from .runtime.bridge.arrays import GuestArray
+    from .runtime.engine.cache import CompileCache
     from .runtime.instance import Instance
     from .runtime.limits import Limits
     from .runtime.module import Module, compile, load
-    from .runtime.run import RunResult, run
+    from .runtime.sandbox.command import RunResult
+    from .runtime.sandbox.run import run
 
 
 def __getattr__(name: str) -> Any:

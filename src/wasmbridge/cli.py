@@ -149,7 +149,7 @@ def cmd_inspect(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def cmd_run(args: argparse.Namespace, term: Terminal) -> int:
-    from .runtime.run import run as run_command
+    from .runtime.sandbox.run import run as run_command
 
     limits = _run_limits(args)
     stdin: bytes | Literal["inherit"] = "inherit"

@@ -69,7 +69,7 @@ def test_a_pickled_error_keeps_one_note() -> None:
 
 
 def test_an_error_rebuilt_from_an_isolated_compiler_keeps_one_note() -> None:
-    from wasmbridge.runtime.isolate import decode_error, encode_error
+    from wasmbridge.runtime.sandbox.wire import decode_error, encode_error
 
     copy = decode_error(encode_error(BuildFailed("cargo failed", hint="fix it")))
     assert (type(copy), copy.hint, copy.__notes__) == (BuildFailed, "fix it", ["hint: fix it"])

@@ -58,8 +58,8 @@ from ..errors import (
     TimeLimitExceeded,
     WasmbridgeError,
 )
-from .cache import CompileCache
 from .engine import EngineSettings, get_engine
+from .engine.cache import CompileCache
 from .limits import Limits, fmt_seconds, fmt_size
 
 SMALL_MODULE_BYTES = 4096
@@ -314,7 +314,7 @@ def _artifact(header: dict[str, Any], body: bytes, name: str) -> bytes:
     if "compile_error" in header:
         raise wasmtime.WasmtimeError(str(header["compile_error"]))
     if "error" in header:
-        from .isolate import decode_error
+        from .sandbox.wire import decode_error
 
         raise decode_error(header["error"])
     size = int(header["bytes"])
@@ -417,7 +417,7 @@ def child_main() -> None:
         except wasmtime.WasmtimeError as exc:
             header, artifact = {"compile_error": str(exc)}, b""
         except WasmbridgeError as exc:
-            from .isolate import encode_error
+            from .sandbox.wire import encode_error
 
             header, artifact = {"error": encode_error(exc)}, b""
     header["warnings"] = [str(w.message) for w in caught if issubclass(w.category, CacheWarning)]

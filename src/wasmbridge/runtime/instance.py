@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InterfaceError
 from ..interface import Interface
 from ._words import listing
-from .arrays import GuestArray, element_kind
+from .bridge.arrays import GuestArray, element_kind
 from .classes import lookup
-from .live import LiveInstance
+from .store.live import LiveInstance
 
 if TYPE_CHECKING:
     from .module import Module

@@ -1,6 +1,6 @@
 """Linear memory seen from the host: bounds-checked views and a scratch arena.
 
-The engine never moves a memory (see engine.MEMORY_MAY_MOVE), so the base
+The engine never moves a memory (see engine/settings.py, MEMORY_MAY_MOVE), so the base
 address is fixed; only the size grows. ``view`` covers the size last seen
 and is refreshed whenever an access reaches past it, so a guest's
 ``memory.grow`` is picked up lazily, and no pointer a guest hands back is

@@ -19,16 +19,16 @@ import wasmtime
 
 from ..interface import Interface, WasmModule
 from ..interface.types import Function
-from .cache import CompileCache, resolve_cache
 from .engine import EngineSettings, get_engine
-from .exports import plan_exports, raw_function, raw_problem
+from .engine.cache import CompileCache, resolve_cache
+from .engine.source import Source, compile_module, inspect_bytes, read_source
 from .grants import Grants
 from .instance import Instance
 from .limits import DEFAULT_MAX_MODULE_BYTES, Limits
-from .linking import HostImports, LinkedModule, plan_imports
-from .live import LiveInstance, ModuleParts
 from .records import module_type
-from .source import Source, compile_module, inspect_bytes, read_source
+from .store.exports import plan_exports, raw_function, raw_problem
+from .store.linking import HostImports, LinkedModule, plan_imports
+from .store.live import LiveInstance, ModuleParts
 from .wasi import MODULES as WASI_MODULES
 
 

@@ -14,8 +14,8 @@ import pytest
 import wasmbridge
 from sandbox_helpers import wat
 from wasmbridge import FuelExhausted, Limits, LinkError, ModuleError
-from wasmbridge.runtime.cache import CompileCache
 from wasmbridge.runtime.engine import EngineSettings
+from wasmbridge.runtime.engine.cache import CompileCache
 
 COUNTER = wat(
     """(module

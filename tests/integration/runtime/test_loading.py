@@ -10,7 +10,7 @@ import pytest
 import wasmtime
 
 import wasmbridge
-from wasmbridge.runtime.cache import CompileCache
+from wasmbridge.runtime.engine.cache import CompileCache
 
 ADD_WAT = """(module
   (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)

@@ -50,7 +50,7 @@ CHILD = r"""
 import json, signal, sys, time
 import wasmbridge
 from wasmbridge import Limits
-from wasmbridge.runtime.source import inspect_bytes
+from wasmbridge.runtime.engine.source import inspect_bytes
 
 cfg = json.loads(sys.argv[1])
 data = open(cfg["wasm"], "rb").read()

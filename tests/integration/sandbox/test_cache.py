@@ -13,7 +13,12 @@ import pytest
 from sandbox_corpus import LOOP
 
 import wasmbridge
-from wasmbridge.runtime.cache import STALE_TMP_S, CompileCache, default_directory, default_max_bytes
+from wasmbridge.runtime.engine.cache import (
+    STALE_TMP_S,
+    CompileCache,
+    default_directory,
+    default_max_bytes,
+)
 
 
 def _entry(cache_dir: Path) -> Path:
@@ -118,7 +123,7 @@ def test_processes_loading_one_module_at_once_agree(tmp_path: Path) -> None:
     start_at = time.time() + 2.0  # all of them compile and write at the same moment
     script = (
         "import sys, time, wasmbridge\n"
-        "from wasmbridge.runtime.cache import CompileCache\n"
+        "from wasmbridge.runtime.engine.cache import CompileCache\n"
         "time.sleep(max(0, float(sys.argv[3]) - time.time()))\n"
         "cache = CompileCache(sys.argv[2])\n"
         "print(wasmbridge.load(sys.argv[1], cache=cache).add(40, 2), cache.stats.compiles,\n"

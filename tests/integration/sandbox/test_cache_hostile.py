@@ -25,8 +25,8 @@ from sandbox_corpus import LOOP, W
 import wasmbridge
 from wasmbridge.errors import CacheWarning
 from wasmbridge.interface.binary import uleb
-from wasmbridge.runtime.cache import KEY_FILE, CompileCache, _sealed
 from wasmbridge.runtime.engine import EngineSettings, get_engine
+from wasmbridge.runtime.engine.cache import KEY_FILE, CompileCache, _sealed
 
 # Same export as LOOP's `add`, other code: a swapped or forged entry shows in the result.
 EVIL = W('(module (func (export "add") (param i32 i32) (result i32) i32.const 1337))')
@@ -76,7 +76,7 @@ def test_entries_swapped_between_modules_are_rebuilt_not_run(tmp_path: Path) -> 
     directory = tmp_path / "cache"
     script = (
         "import sys, wasmbridge\n"
-        "from wasmbridge.runtime.cache import CompileCache\n"
+        "from wasmbridge.runtime.engine.cache import CompileCache\n"
         "cache = CompileCache(sys.argv[1])\n"
         "a = wasmbridge.load(open(sys.argv[2], 'rb').read(), cache=cache).add(20, 22)\n"
         "b = wasmbridge.load(open(sys.argv[3], 'rb').read(), cache=cache).mul(6, 7)\n"

@@ -20,7 +20,8 @@ from sandbox_corpus import (
 
 import wasmbridge
 from wasmbridge import Limits
-from wasmbridge.runtime.isolate import WATCHDOG_GRACE_S, decode_error, encode_error
+from wasmbridge.runtime.sandbox.isolate import WATCHDOG_GRACE_S
+from wasmbridge.runtime.sandbox.wire import decode_error, encode_error
 
 TRAPS = wasi_command("unreachable")
 # Opens /in/fifo read-only (rights: fd_read), which blocks in the host until a writer

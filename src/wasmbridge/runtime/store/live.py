@@ -27,22 +27,22 @@ from typing import Any
 
 import wasmtime
 
-from ..errors import ModuleError
-from ..interface import abi
-from ..interface.binary import FuncType, WasmModule
-from ..interface.types import Interface
-from . import _capi, calls, imports, interrupt, traps
-from .arrays import GuestArray
-from .engine import EngineSettings, get_engine
+from ...errors import ModuleError
+from ...interface import abi
+from ...interface.binary import FuncType, WasmModule
+from ...interface.types import Interface
+from .. import _capi, calls, imports, interrupt, traps
+from ..bridge.arrays import GuestArray
+from ..engine import EngineSettings, get_engine
+from ..grants import Grants
+from ..guard import CallGuard, check_thread_stack
+from ..limits import Limits
+from ..marshal import Marshal
+from ..memory import GuestMemory
+from ..wasi import WasiSession
 from .exports import ExportPlan, LazyFunctions, PlannedExport
-from .grants import Grants
-from .guard import CallGuard, check_thread_stack
-from .instantiate_errors import instantiation_error
-from .limits import Limits
+from .failures import instantiation_error
 from .linking import LIVE, HostImports, ImportPlan, LinkedModule, define_slots, functype
-from .marshal import Marshal
-from .memory import GuestMemory
-from .wasi import WasiSession
 
 # By wasm stack size: a thread-local with a ``checked`` attribute on each thread
 # whose stack fits it (an attribute read is the cheapest per-thread test).

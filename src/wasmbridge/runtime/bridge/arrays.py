@@ -14,9 +14,9 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Protocol
 
-from ..interface.types import ELEMENT_SIZE, Kind
-from .marshal import TYPECODES, Marshal
-from .memory import GuestMemory
+from ...interface.types import ELEMENT_SIZE, Kind
+from ..marshal import TYPECODES, Marshal
+from ..memory import GuestMemory
 
 _TYPECODES = TYPECODES
 KINDS_BY_NAME = {kind.name.lower(): kind for kind in _TYPECODES}

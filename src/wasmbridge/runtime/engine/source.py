@@ -18,8 +18,8 @@ from pathlib import Path
 
 import wasmtime
 
-from ..errors import InterfaceError, InvalidModule
-from ..interface import (
+from ...errors import InterfaceError, InvalidModule
+from ...interface import (
     BinaryFormatError,
     Interface,
     SectionFormatError,
@@ -29,10 +29,10 @@ from ..interface import (
     read_interface,
     validate,
 )
-from ..interface.section import VERSION
+from ...interface.section import VERSION
+from ..limits import Limits
 from .cache import CompileCache
-from .engine import EngineSettings
-from .limits import Limits
+from .settings import EngineSettings
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview
 
@@ -141,7 +141,7 @@ def compile_module(
     try:
         if limits is None:
             return cache.module(data, settings)
-        from .compile_guard import compile_bounded
+        from ..compile_guard import compile_bounded
 
         return compile_bounded(data, name, settings, cache, limits)
     except wasmtime.WasmtimeError as exc:

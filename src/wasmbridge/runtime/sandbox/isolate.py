@@ -37,23 +37,23 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .. import errors
-from ..errors import SandboxError, TimeLimitExceeded, WasmbridgeError
-from .grants import INHERIT, Grants, Output, Preopen
-from .limits import Limits, fmt_seconds
+from ...errors import SandboxError, TimeLimitExceeded, WasmbridgeError
+from ..grants import INHERIT, Grants, Output, Preopen
+from ..limits import Limits, fmt_seconds
+from .command import RunResult, run_inline
+from .wire import decode_error, encode_error
 
 if TYPE_CHECKING:
-    from .cache import CompileCache
-    from .run import RunResult
-    from .source import Source
+    from ..engine.cache import CompileCache
+    from ..engine.source import Source
 
 WATCHDOG_GRACE_S = 0.5
 STARTUP_TIMEOUT_S = 120.0  # interpreter start plus a cold compile of a large module
 _STARTED = b"started\n"
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 _CHILD = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from wasmbridge.runtime.isolate import child_main; child_main(sys.argv[2:])"
+    "from wasmbridge.runtime.sandbox.isolate import child_main; child_main(sys.argv[2:])"
 )
 
 
@@ -232,41 +232,12 @@ def _died(name: str, code: int) -> SandboxError:
 
 
 def _result(header: dict[str, Any], body: bytes) -> RunResult:
-    from .run import RunResult
-
     if "error" in header:
         raise decode_error(header["error"])
     out_len, err_len = header["stdout"], header["stderr"]
     out = body[:out_len] if out_len is not None else None
     err = body[out_len or 0 : (out_len or 0) + err_len] if err_len is not None else None
     return RunResult(header["exit_code"], out, err)
-
-
-# -- errors across the boundary ---------------------------------------------------------
-
-
-def encode_error(exc: WasmbridgeError) -> dict[str, Any]:
-    attrs = {
-        key: list(value) if isinstance(value, tuple) else value
-        for key, value in vars(exc).items()
-        if key not in ("message", "hint")
-        and isinstance(value, (str, int, float, tuple, type(None)))
-    }
-    return {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint, "attrs": attrs}
-
-
-def decode_error(data: dict[str, Any]) -> WasmbridgeError:
-    """The same error class, message, hint and attributes as in the child."""
-    cls = getattr(errors, str(data.get("type")), None)
-    if not (isinstance(cls, type) and issubclass(cls, WasmbridgeError)):
-        cls = errors.GuestError
-    exc = cls.__new__(cls)
-    Exception.__init__(exc, data["message"])
-    exc.message = data["message"]
-    exc.hint = data.get("hint")
-    for key, value in data.get("attrs", {}).items():
-        setattr(exc, key, tuple(value) if isinstance(value, list) else value)
-    return exc
 
 
 # -- the child ------------------------------------------------------------------------------
@@ -291,8 +262,7 @@ def child_main(argv: list[str]) -> None:
 
 
 def _child_run(fd: int, on_start: Any) -> tuple[dict[str, Any], bytes]:
-    from .cache import CompileCache
-    from .run import run_inline
+    from ..engine.cache import CompileCache
 
     with os.fdopen(fd, "rb") as pipe:
         request = json.loads(pipe.readline())

@@ -18,14 +18,14 @@ from typing import Any, Protocol
 
 import wasmtime
 
-from ..errors import LinkError
-from ..interface import abi
-from ..interface.binary import FuncType, WasmModule
-from ..interface.types import Function, Interface, shown
-from . import _capi, imports
-from ._words import listing
+from ...errors import LinkError
+from ...interface import abi
+from ...interface.binary import FuncType, WasmModule
+from ...interface.types import Function, Interface, shown
+from .. import _capi, imports
+from .._words import listing
+from ..wasi import MODULES as WASI_MODULES
 from .exports import raw_problem
-from .wasi import MODULES as WASI_MODULES
 
 HostImports = Mapping[str, Any]
 # (msg_ptr, msg_len, file_ptr, file_len, line, column), docs/abi.md "Panics".

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import InterfaceError
-from ..interface import abi
-from ..interface.binary import FuncType, WasmModule
-from ..interface.types import Function, Interface, Kind, Param, Type
+from ...errors import InterfaceError
+from ...interface import abi
+from ...interface.binary import FuncType, WasmModule
+from ...interface.types import Function, Interface, Kind, Param, Type
 
 REACTOR_INIT = "_initialize"  # WASI reactors (libraries) export it, to be called once
 VALTYPE_KINDS = {"i32": Kind.I32, "i64": Kind.I64, "f32": Kind.F32, "f64": Kind.F64}

@@ -54,8 +54,8 @@ from pathlib import Path
 
 import wasmtime
 
-from ..errors import CacheWarning
-from .engine import EngineSettings, get_engine
+from ...errors import CacheWarning
+from .settings import EngineSettings, get_engine
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 MAX_BYTES_ENV = "WASMBRIDGE_CACHE_MAX_MB"
