@@ -151,6 +151,61 @@ def fresh_instance_rows(report: Report, hello: Path) -> None:
     )
 
 
+def compound_rows(report: Report, bridge: Any) -> None:
+    """Records, methods and lists of strings next to the scalar calls they compare to.
+
+    Targets (this project's issue 12): a method call <= 1.3x the function with
+    the same wasm arguments; a Point round trip (two records in, one out)
+    <= 3x a function taking two f64 and returning one; 1,000 words each way
+    reported beside plain Python's str.split / str.join.
+    """
+    counter = bridge.Counter()
+    assert counter.bump(2) == 2 and bridge.bump(2, 3) == 5
+    function = report.add(Row("function bump(n, by) -> u32", measure(lambda: bridge.bump(0, 1))))
+    method = report.add(Row("method counter.bump(by) -> u32", measure(lambda: counter.bump(1))))
+    assert function.timing is not None and method.timing is not None
+    ratio = method.timing.median_s / function.timing.median_s
+    method.target = "≤ 1.3x the function"
+    method.verdict = verdict(ratio <= 1.3)
+    method.note = f"{ratio:.2f}x the function (the handle checked on each call)"
+
+    a, b = bridge.Point(0.0, 0.0), bridge.Point(2.0, 4.0)
+    assert bridge.mid(a, b) == bridge.Point(1.0, 2.0) and bridge.mid1(1.0, 3.0) == 2.0
+    scalar = report.add(Row("mid1(a: f64, b: f64) -> f64", measure(lambda: bridge.mid1(1.0, 2.0))))
+    record = report.add(Row("mid(a: Point, b: Point) -> Point", measure(lambda: bridge.mid(a, b))))
+    assert scalar.timing is not None and record.timing is not None
+    ratio = record.timing.median_s / scalar.timing.median_s
+    record.target = "≤ 3x mid1"
+    record.verdict = verdict(ratio <= 3)
+    record.note = f"{ratio:.2f}x mid1 (two records packed in, one unpacked into a Point)"
+
+    words = [f"word{i}" for i in range(1000)]
+    text = " ".join(words)
+    assert bridge.words(text) == words and bridge.join(words, " ") == text
+    assert bridge.echo_strs(words) == words and bridge.count_strs(words) == 1000
+    split = report.add(Row("python: text.split() (1,000 words)", measure(text.split)))
+    joined = report.add(
+        Row("python: ' '.join(words) (1,000 words)", measure(lambda: " ".join(words)))
+    )
+    rows = [
+        ("words(text) -> Vec<String>: 1,000 words out", lambda: bridge.words(text), split),
+        ("join(words, ' ') : Vec<String> of 1,000 in", lambda: bridge.join(words, " "), joined),
+        (
+            "count_strs(&[&str]): 1,000 strings in, a u32 out",
+            lambda: bridge.count_strs(words),
+            None,
+        ),
+        ("echo_strs(Vec<String>): 1,000 strings in and out", lambda: bridge.echo_strs(words), None),
+    ]
+    for label, call, python in rows:
+        row = report.add(Row(label, measure(call)))
+        assert row.timing is not None
+        per_word = row.timing.median_s / 1000
+        row.note = f"{human(per_word)} a word"
+        if python is not None and python.timing is not None:
+            row.note += f"; {row.timing.median_s / python.timing.median_s:.1f}x plain Python"
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="wasmbridge-bench-"))
     print("building bench crates ...", file=sys.stderr)
@@ -243,6 +298,7 @@ def main() -> int:
         Row("wasmbridge echo_str(1 KiB text) round trip", measure(lambda: bridge.echo_str(text)))
     )
 
+    compound_rows(report, bridge)
     fresh_instance_rows(report, hello)
 
     sizes = [
