@@ -54,6 +54,7 @@ def cmd_new(args: argparse.Namespace, term: Terminal) -> int:
 def cmd_build(args: argparse.Namespace, term: Terminal) -> int:
     from .build.pipeline import BuildOptions, build, finished_line, glue_line, show_path
     from .build.report import render_sizes
+    from .codegen.glue import write_glue
 
     if args.no_simd and args.profile != "speed":
         term.error(
@@ -72,7 +73,7 @@ def cmd_build(args: argparse.Namespace, term: Terminal) -> int:
         build_profile=args.profile,
         no_simd=args.no_simd,
     )
-    result = build(options, term)
+    result = build(options, term, glue=write_glue)
     term.info("\n".join(render_sizes(result.sizes, top=10)))
     if result.glue:
         term.step("Glue", glue_line(result))

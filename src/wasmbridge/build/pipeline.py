@@ -6,9 +6,13 @@
     Checking toolchain · Compiling hello (release, size profile) · Optimizing
     · Validating · Writing pkg/
 
-    result = build(BuildOptions(crate_dir=Path(".")), reporter=terminal)
+    result = build(BuildOptions(crate_dir=Path(".")), reporter=terminal, glue=write_glue)
     print(finished_line(result))
     # pkg/hello.wasm 1,204 B (wasm-opt 1,871 → 1,204 B, size profile) in 3.2 s
+
+The glue beside the .wasm (Python stub, JS, .d.ts, package.json) is
+written by a ``GlueWriter`` the caller hands in (``codegen.glue.write_glue``
+for the CLI): build/ imports nothing of codegen/.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Literal, Protocol, TextIO
 
 from ..errors import BuildFailed
-from ..interface import Interface, SectionFormatError, parse, read_interface
+from ..interface import Interface, SectionFormatError, WasmModule, parse, read_interface
 from .cargo import (
     Crate,
     cargo_command,
@@ -67,6 +71,22 @@ class Reporter(Protocol):
     def warn(self, message: str, *, hints: Iterable[str] = ()) -> None: ...
 
     def tool_output(self, text: str) -> None: ...
+
+
+class GlueWriter(Protocol):
+    """Writes the glue of each target beside the built .wasm; returns what it wrote:
+    (Python stubs, web glue). ``codegen.glue.write_glue`` is the one the CLI uses."""
+
+    def __call__(
+        self,
+        lib_name: str,
+        wasm: Path,
+        interface: Interface | None,
+        module: WasmModule,
+        *,
+        targets: frozenset[Target],
+        manifest: Path,
+    ) -> tuple[list[Path], list[Path]]: ...
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,7 @@ class _State:
     wasm_opt: WasmOpt = "skipped"
     outputs: list[Path] = field(default_factory=list)
     glue: list[Path] = field(default_factory=list)
+    glue_writer: GlueWriter | None = None  # None: the .wasm alone
 
     def need_crate(self) -> Crate:
         assert self.crate is not None, "the toolchain step runs first"
@@ -165,10 +186,14 @@ def plan(options: BuildOptions) -> list[Step]:
     return steps
 
 
-def build(options: BuildOptions, reporter: Reporter) -> BuildResult:
-    """Run every step of ``plan(options)``; raises a ToolchainError on failure."""
+def build(options: BuildOptions, reporter: Reporter, glue: GlueWriter | None = None) -> BuildResult:
+    """Run every step of ``plan(options)``; raises a ToolchainError on failure.
+
+    ``glue`` writes the glue of ``options.targets`` beside the .wasm; without
+    it, the build writes the .wasm alone.
+    """
     started = time.monotonic()
-    state = _State(options, reporter)
+    state = _State(options, reporter, glue_writer=glue)
     for step in plan(options):
         reporter.step(step.name, step.detail(state))
         step.run(state)
@@ -303,47 +328,24 @@ def validate(state: _State) -> None:
 
 
 def write_outputs(state: _State) -> None:
-    """``pkg/NAME.wasm`` plus the glue of each target: Python stub, JS glue, package.json."""
-    from ..codegen.python import emit_python
-
+    """``pkg/NAME.wasm`` plus the glue of each target (written by the glue writer)."""
     crate, directory = state.need_crate(), out_dir(state)
     directory.mkdir(parents=True, exist_ok=True)
     wasm = directory / f"{crate.lib_name}.wasm"
     wasm.write_bytes(state.data)
     state.outputs = [wasm]
-    targets = state.options.targets
-    if "python" in targets:
-        stub = emit_python(crate.lib_name, wasm.name, state.interface, parse(state.data))
-        py, pyi = directory / f"{crate.lib_name}.py", directory / f"{crate.lib_name}.pyi"
-        py.write_text(stub.py, encoding="utf-8")
-        pyi.write_text(stub.pyi, encoding="utf-8")
-        state.outputs += [py, pyi]
-    if "web" in targets or "node" in targets:
-        state.glue = write_web_package(state, wasm)
-
-
-def write_web_package(state: _State, wasm: Path) -> list[Path]:
-    """``NAME.js`` + ``NAME.d.ts`` (and ``NAME.cjs`` + ``NAME.d.cts`` for node), package.json."""
-    from ..codegen.package_json import web_package
-
-    crate = state.need_crate()
-    files = web_package(
+    if state.glue_writer is None or not state.options.targets:
+        return
+    stubs, glue = state.glue_writer(
         crate.lib_name,
-        wasm.name,
+        wasm,
         state.interface,
         parse(state.data),
+        targets=state.options.targets,
         manifest=crate.manifest,
-        commonjs="node" in state.options.targets,
     )
-    written = []
-    for name, text in files.items():
-        path = wasm.parent / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-# -- helpers ----------------------------------------------------------------------
+    state.outputs += stubs
+    state.glue = glue
 
 
 def out_dir(state: _State) -> Path:
