@@ -94,7 +94,7 @@ def _targets(chosen: list[str] | None) -> frozenset[Target]:
 
 
 def cmd_serve_pkg(args: argparse.Namespace, term: Terminal) -> int:
-    from .codegen.serve_pkg import PackageServer
+    from .devserver import PackageServer
 
     directory = Path(args.dir)
     try:

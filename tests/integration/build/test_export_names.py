@@ -26,7 +26,7 @@ import pytest
 from build_helpers import SDK_CARGO_TOML, CliResult, require, write_crate
 from wasmbridge.build.validate import export_name_problems
 from wasmbridge.codegen.python import attribute_name
-from wasmbridge.codegen.serve_pkg import PackageServer
+from wasmbridge.devserver import PackageServer
 from wasmbridge.interface import Function, Interface, Param, Type, parse, read_interface
 from wasmbridge.interface.types import Kind
 from web_helpers import CHROMIUM, NODE_TESTS, browser_problem

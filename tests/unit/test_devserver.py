@@ -1,4 +1,4 @@
-"""`wasmbridge serve-pkg`: the loopback server for a built pkg/ (codegen/serve_pkg.py)."""
+"""`wasmbridge serve-pkg`: the loopback server for a built pkg/ (devserver.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from build_helpers import CliResult, Func, wasm_module
 from wasmbridge.codegen.package_json import web_package
-from wasmbridge.codegen.serve_pkg import PackageServer
+from wasmbridge.devserver import PackageServer
 from wasmbridge.interface import parse
 
 Cli = Callable[..., CliResult]

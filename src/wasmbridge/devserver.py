@@ -4,8 +4,9 @@ Browsers refuse to load ES modules and WebAssembly from ``file://``, and
 compile .wasm while downloading only when it is served as
 ``application/wasm``; Python's ``http.server`` sends the right type only
 on recent versions. This is a small static server that does, with a demo
-page at ``/`` (generated from the module's interface) that imports the
-glue and leaves the module in ``window.NAME`` for the console.
+page at ``/`` (codegen/demo_page.py, generated from the module's
+interface) that imports the glue and leaves the module in ``window.NAME``
+for the console. A development tool: it uses codegen/, nothing uses it.
 
     server = PackageServer(Path("pkg"), port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -14,17 +15,13 @@ glue and leaves the module in ``window.NAME`` for the console.
 
 from __future__ import annotations
 
-import html
 import http.server
-import json
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..errors import WasmbridgeError
-from ..interface import Interface, parse, read_interface
-from ._js_names import RESERVED, js_identifier
-from ._writer import exported_functions
+from .codegen.demo_page import demo_page
+from .errors import WasmbridgeError
 
 HOST = "127.0.0.1"
 CONTENT_TYPES = {
@@ -95,49 +92,3 @@ def find_module(directory: Path) -> Path:
         f"{directory} holds no NAME.wasm with its NAME.js glue",
         hint="`wasmbridge build --target web` writes both into pkg/",
     )
-
-
-def demo_page(wasm: Path) -> str:
-    """A page that imports the glue, calls init() and lists the exports."""
-    module = parse(wasm.read_bytes())
-    interface: Interface | None = read_interface(module)
-    name = wasm.stem
-    items = "\n".join(
-        f"  <li><code>{html.escape(f.signature())}</code>"
-        + (f"<br>{html.escape(f.doc.strip().splitlines()[0])}" if f.doc.strip() else "")
-        + "</li>"
-        for f in exported_functions(interface, module)
-    )
-    glue = json.dumps(f"./{name}.js")
-    var = js_identifier(name, set(RESERVED) | {"init"})  # the page imports `init` too
-    return DEMO_PAGE.format(wasm=html.escape(wasm.name), items=items, glue=glue, var=var)
-
-
-DEMO_PAGE = """\
-<!doctype html>
-<html lang="en">
-<meta charset="utf-8">
-<title>{wasm}</title>
-<link rel="icon" href="data:,">
-<style>body {{ font: 16px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 48em; }}</style>
-<h1>{wasm}</h1>
-<p id="status">Loading…</p>
-<p>Open the developer console and call the exports on <code>{var}</code>.
-Imports default to the globals of the same name (<code>alert</code> is the browser's).</p>
-<ul>
-{items}
-</ul>
-<script type="module">
-  import init, * as {var} from {glue};
-  const status = document.getElementById("status");
-  try {{
-    await init();
-    window.{var} = {var};
-    status.textContent = "Loaded: the exports are in window.{var}.";
-  }} catch (error) {{
-    status.textContent = `Failed: ${{error.message}}`;
-    throw error;
-  }}
-</script>
-</html>
-"""
