@@ -83,9 +83,10 @@ class LiveInstance:
         self.unsupported = parts.exports.unsupported
         self.closed = False
         self._wasm_stack = settings.max_wasm_stack
-        self._checked_threads = _CHECKED_THREADS.setdefault(
-            settings.max_wasm_stack, threading.local()
-        )
+        checked = _CHECKED_THREADS.get(settings.max_wasm_stack)
+        if checked is None:
+            checked = _CHECKED_THREADS.setdefault(settings.max_wasm_stack, threading.local())
+        self._checked_threads = checked
         self.failure = traps.FailureContext(name, parts.wasm, limits)
         self.callback_thread: int | None = None
         self.callback_depth = 0  # host imports running on the stack, nested
