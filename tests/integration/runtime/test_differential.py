@@ -79,7 +79,7 @@ def test_the_fixture_uses_every_interface_type_and_each_export_is_drawn(diff_was
         for param in func.params:
             visit(param.type)
         visit(func.result)
-    assert kinds == set(Kind)
+    assert kinds == {k for k in Kind if k < Kind.CHAR}  # abi.md's; the geo fixture has the rest
     assert {f.name for f in m.interface.exports} == set(OPS)
 
 
