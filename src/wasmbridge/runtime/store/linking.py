@@ -87,6 +87,9 @@ class ImportPlan:
             if slot.panic:
                 calls[entry] = imports.panic_callback(state)
                 continue
+            if (slot.module, slot.name) == (abi.HOST_MODULE, abi.CALLBACK_IMPORT):
+                calls[entry] = imports.callback_host(state)  # the SDK's callbacks (calls.py)
+                continue
             target, key = _lookup(supplied, slot.module, slot.name)
             if target is None:
                 missing.append(slot.describe())
