@@ -155,7 +155,10 @@ def hostile() -> Any:
         ("bad_char_in_list", "result[0]: char 0x110000 is not a Unicode scalar value"),
         ("bad_tag_in_list", "result[0]: an option tag is 3, not 0 or 1"),
         ("huge_count", "a list of 268,435,456 elements (16 bytes each) at offset 8 ends outside"),
-        ("short", "`short` returned a malformed `Point`: the buffer has 8 bytes, fewer than the 16"),
+        (
+            "short",
+            "`short` returned a malformed `Point`: the buffer has 8 bytes, fewer than the 16",
+        ),
         ("outside", "`outside` returned a malformed `Point`: its buffer (bytes 4,294,967,040.."),
         ("bad_shape_in_record", "result.shape: enum Shape index 9 names no case (it has 3)"),
         ("bad_enum", "`bad_enum` returned a malformed `Shape`: enum Shape index 9 names no case"),
