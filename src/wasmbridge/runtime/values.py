@@ -719,17 +719,22 @@ def _get_texts(buf: Buffer, off: int, n: int) -> list[str]:
     header = _u32_array(buf[off : off + 8 * n])
     offsets = header[0::2]
     lengths = header[1::2]
-    ends = list(map(add, offsets, lengths))
-    high = max(ends)
+    # The largest offset plus the largest length bounds every end: one pass each,
+    # and the exact ends only when that bound is outside the buffer.
+    high = max(offsets) + max(lengths)
     if high > len(buf):
-        index = next(i for i, end in enumerate(ends) if end > len(buf))
-        raise LiftError(
-            f"text of {lengths[index]:,} bytes at offset {offsets[index]:,} ends outside the buffer"
-        ).within(f"[{index}]")
+        ends = list(map(add, offsets, lengths))
+        high = max(ends)
+        if high > len(buf):
+            index = next(i for i, end in enumerate(ends) if end > len(buf))
+            raise LiftError(
+                f"text of {lengths[index]:,} bytes at offset {offsets[index]:,} ends outside "
+                "the buffer"
+            ).within(f"[{index}]")
     # Slices of one copy, at the offsets as they are: no per-string arithmetic.
     # Latin-1 maps byte i to character i, so ASCII text slices out unchanged.
     whole = bytes(buf[:high])
-    spans = map(slice, offsets, ends)
+    spans = map(slice, offsets, map(add, offsets, lengths))
     if whole[min(offsets) : high].isascii():
         return list(map(whole.decode("latin-1").__getitem__, spans))
     try:
