@@ -1,6 +1,6 @@
 // The `geo` fixture (records, enums, classes, tuples, lists, char, typed errors)
 // through the generated glue: every shared vector (tests/vectors/geo.json), then the
-// glue's own behaviour. Run by tests/node/test_geo.py with `node --expose-gc`,
+// glue's own behaviour. Run by tests/node/test_node_geo.py with `node --expose-gc`,
 // which builds the fixture and sets WASMBRIDGE_PKG and WASMBRIDGE_VECTORS.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
