@@ -166,6 +166,12 @@ SCALAR_FACTS: Mapping[Kind, ScalarFacts] = MappingProxyType(
     }
 )
 
+# The facts of the kind each wasm value type carries unchanged (i32, i64, f32, f64):
+# how a function known only by its wasm signature crosses.
+VALTYPE_FACTS: Mapping[abi.ValType, ScalarFacts] = MappingProxyType(
+    {f.valtype: f for f in (SCALAR_FACTS[k] for k in (Kind.I32, Kind.I64, Kind.F32, Kind.F64))}
+)
+
 # The largest Unicode scalar value; a char is never a surrogate (0xD800..0xDFFF).
 MAX_CHAR = 0x10FFFF
 
@@ -276,6 +282,9 @@ class CallPlan:
     handle: bool  # the wasm function takes the receiver's handle (after retptr)
     needs_memory: bool
     imported: bool
+    # A method's object as its first wasm parameter after retptr (``&self``, ``&mut self``:
+    # BORROW; ``self``: HANDLE), named ``self``; None for functions and static methods.
+    receiver_param: ParamPlan | None = None
 
     @property
     def receiver(self) -> Receiver | None:
@@ -285,6 +294,13 @@ class CallPlan:
     def names(self) -> tuple[str, ...]:
         """The Python keyword name of each parameter."""
         return tuple(p.name for p in self.params)
+
+    @property
+    def inputs(self) -> tuple[ParamPlan, ...]:
+        """Everything the caller passes, in wasm order: the receiver, then the parameters."""
+        if self.receiver_param is None:
+            return self.params
+        return (self.receiver_param, *self.params)
 
     @property
     def first_param_slot(self) -> int:
@@ -328,6 +344,11 @@ def _plan(func: Function, iface: Interface | None, method: Method | None) -> Cal
     signature = abi.method_signature(method) if method is not None else abi.signature(func)
     retptr = abi.uses_retptr(func.result)
     planner = _Planner(iface, imported)
+    receiver = None
+    if method is not None and handle:
+        own = Kind.NAMED if method.receiver is Receiver.OWNED else Kind.BORROW
+        this = Type(own, name=_class_name(iface, method))
+        receiver = planner.param(Param("self", this), "self", -1, int(retptr))
     slot = int(retptr) + int(handle)
     params = []
     for index, (param, name) in enumerate(zip(func.params, python_param_names(func), strict=True)):
@@ -345,7 +366,24 @@ def _plan(func: Function, iface: Interface | None, method: Method | None) -> Cal
         handle=handle,
         needs_memory=abi.needs_memory(func, iface),
         imported=imported,
+        receiver_param=receiver,
     )
+
+
+def _class_name(iface: Interface | None, method: Method) -> str:
+    """The name of the class that defines ``method`` (its export is ``Class.member``)."""
+    if iface is not None:
+        owners = iface.memo.get(_OWNERS_KEY)
+        if not isinstance(owners, dict):
+            owners = {m: c.name for c in iface.classes for m in c.methods}
+            iface.memo[_OWNERS_KEY] = owners
+        found = owners.get(method)
+        if isinstance(found, str):
+            return found
+    return method.function.name.rsplit(".", 1)[0]
+
+
+_OWNERS_KEY = "plan-owners"
 
 
 class _Planner:

@@ -10,6 +10,7 @@ from compound_model import COUNTER, GEO, POINT, SHAPE, borrow, func, named, opti
 from wasmbridge.interface import Function, Interface, Kind, Param, Receiver, Type, abi
 from wasmbridge.interface.plan import (
     SCALAR_FACTS,
+    VALTYPE_FACTS,
     Lifting,
     Lowering,
     ParamPlan,
@@ -301,3 +302,26 @@ def test_i8_parameter_is_marked_narrow() -> None:
     facts = only_param(I8).facts
     assert facts is not None and facts.is_narrow and facts.is_signed
     assert SCALAR_FACTS[Kind.U64].is_big and not SCALAR_FACTS[Kind.U64].is_signed
+
+
+def test_a_method_receiver_is_its_first_input_borrowed_or_moved() -> None:
+    methods = {m.member: m for m in COUNTER.methods}
+    incr = plan_call(methods["incr"].function, GEO, methods["incr"])
+    assert incr.receiver_param is not None
+    assert (incr.receiver_param.name, incr.receiver_param.lowering) == ("self", Lowering.BORROW)
+    assert incr.receiver_param.slot == 0 and incr.receiver_param.definition == COUNTER
+    assert [p.name for p in incr.inputs] == ["self", "by"]
+    merge = plan_call(methods["merge"].function, GEO, methods["merge"])
+    assert merge.receiver_param is not None and merge.receiver_param.slot == 1
+    assert merge.receiver_param.lowering is Lowering.HANDLE
+    named = plan_call(methods["named"].function, GEO, methods["named"])
+    assert named.receiver_param is None and named.inputs == named.params
+
+
+def test_wasm_value_types_carry_their_own_kinds() -> None:
+    assert {v: f.kind for v, f in VALTYPE_FACTS.items()} == {
+        "i32": Kind.I32,
+        "i64": Kind.I64,
+        "f32": Kind.F32,
+        "f64": Kind.F64,
+    }
