@@ -14,38 +14,13 @@ Like ``_js_helpers``, each snippet is emitted only when a shim needs it;
 
 from __future__ import annotations
 
-from ..interface.types import Kind
-from ._js_names import TYPED_ARRAYS
-
-# DataView accessor of each number kind: get<Name>/set<Name>.
-_VIEW_NAMES = {
-    Kind.I8: "Int8",
-    Kind.U8: "Uint8",
-    Kind.I16: "Int16",
-    Kind.U16: "Uint16",
-    Kind.I32: "Int32",
-    Kind.U32: "Uint32",
-    Kind.I64: "BigInt64",
-    Kind.U64: "BigUint64",
-    Kind.F32: "Float32",
-    Kind.F64: "Float64",
-}
-_SIZES = {Kind.I8: 1, Kind.U8: 1, Kind.I16: 2, Kind.U16: 2, Kind.I32: 4, Kind.U32: 4}
-_SIZES |= {Kind.I64: 8, Kind.U64: 8, Kind.F32: 4, Kind.F64: 8}
+from ..interface.plan import ScalarFacts
+from ._js_scalars import NUMBER_FACTS, check_name, type_object
 
 
-def type_object(kind: Kind) -> str:
-    """``f64Type``: the helper describing a number or bool inside a buffer."""
-    return kind.name.lower() + "Type"
-
-
-def _check(kind: Kind) -> str:
-    return "check" + kind.name.capitalize()
-
-
-def _number_type(kind: Kind) -> str:
-    args = f'{_SIZES[kind]}, "{_VIEW_NAMES[kind]}", {_check(kind)}, {TYPED_ARRAYS[kind]}'
-    return f"const {type_object(kind)} = numberType({args});"
+def _number_type(facts: ScalarFacts) -> str:
+    args = f'{facts.size}, "{facts.js_view}", {check_name(facts)}, {facts.js_array}'
+    return f"const {type_object(facts)} = numberType({args});"
 
 
 _BASICS = {
@@ -180,7 +155,7 @@ function numberType(size, name, check, array) {
     },
   };
 }""",
-    **{type_object(kind): _number_type(kind) for kind in _VIEW_NAMES},
+    **{type_object(facts): _number_type(facts) for facts in NUMBER_FACTS},
     "boolType": """\
 const boolType = {
   size: 1,
@@ -420,7 +395,7 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "decodeAt": ("memoryView", "decodeBuffer"),
     "spanOf": ("badData",),
     "numberType": (),
-    **{type_object(kind): ("numberType", _check(kind)) for kind in _VIEW_NAMES},
+    **{type_object(facts): ("numberType", check_name(facts)) for facts in NUMBER_FACTS},
     "boolType": ("checkBool", "badData"),
     "charType": ("charCode", "charFrom"),
     "stringType": ("checkText", "encoder", "decoder", "spanOf", "badData"),

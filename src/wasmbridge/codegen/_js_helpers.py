@@ -17,52 +17,37 @@ from __future__ import annotations
 
 import re
 
-from ..interface.types import Kind
+from ..interface.plan import ScalarFacts
 from . import _js_callbacks, _js_encoded, _js_objects
 from ._js_loading import ALL_TEXT as LOADING_TEXT
-from ._js_names import TYPED_ARRAYS, identifiers, js_identifier
-
-# Integer checks: one comparison accepts exactly the integers of the kind.
-_INT_CHECKS = {
-    Kind.I8: ("value << 24 >> 24", "-128..127"),
-    Kind.U8: ("value & 0xff", "0..255"),
-    Kind.I16: ("value << 16 >> 16", "-32768..32767"),
-    Kind.U16: ("value & 0xffff", "0..65535"),
-    Kind.I32: ("value | 0", "-2147483648..2147483647"),
-    Kind.U32: ("value >>> 0", "0..4294967295"),
-}
-_BIGINT_CHECKS = {
-    Kind.I64: ("BigInt.asIntN", "-9223372036854775808..9223372036854775807"),
-    Kind.U64: ("BigInt.asUintN", "0..18446744073709551615"),
-}
+from ._js_names import identifiers, js_identifier
+from ._js_scalars import NUMBER_FACTS, TYPED_ARRAYS, check_name, range_text, wrapped
 
 
-def check_name(kind: Kind) -> str:
-    """``checkI32`` for i32: the helper that validates an argument of ``kind``."""
-    return "check" + kind.name.capitalize()
-
-
-def _int_check(kind: Kind) -> str:
-    same, range_ = _INT_CHECKS[kind]
-    name = kind.name.lower()
+def _int_check(facts: ScalarFacts) -> str:
+    """One comparison accepts exactly the integers of the kind."""
+    same, name, range_ = wrapped(facts, "value"), facts.name, range_text(facts)
     return f"""\
-function {check_name(kind)}(value, what) {{
+function {check_name(facts)}(value, what) {{
   if (({same}) !== value) throw badInteger(value, what, "{name}", "{range_}");
   return value;
 }}"""
 
 
-def _bigint_check(kind: Kind) -> str:
-    wrap, range_ = _BIGINT_CHECKS[kind]
-    name = kind.name.lower()
+def _bigint_check(facts: ScalarFacts) -> str:
+    same, name, range_ = wrapped(facts, "value"), facts.name, range_text(facts)
     return f"""\
-function {check_name(kind)}(value, what) {{
+function {check_name(facts)}(value, what) {{
   if (typeof value !== "bigint") throw expected(value, what, "bigint ({name})");
-  if ({wrap}(64, value) !== value) {{
+  if ({same} !== value) {{
     throw new RangeError(`${{what}}: ${{value}} is out of range for {name} ({range_})`);
   }}
   return value;
 }}"""
+
+
+_INTEGERS = [facts for facts in NUMBER_FACTS if facts.is_integer and not facts.is_big]
+_BIG_INTEGERS = [facts for facts in NUMBER_FACTS if facts.is_big]
 
 
 _MEMORY = {
@@ -109,8 +94,8 @@ function checkBool(value, what) {
   if (typeof value !== "boolean") throw expected(value, what, "boolean");
   return value;
 }""",
-    **{check_name(kind): _int_check(kind) for kind in _INT_CHECKS},
-    **{check_name(kind): _bigint_check(kind) for kind in _BIGINT_CHECKS},
+    **{check_name(facts): _int_check(facts) for facts in _INTEGERS},
+    **{check_name(facts): _bigint_check(facts) for facts in _BIG_INTEGERS},
     "checkF32": """\
 function checkF32(value, what) {
   if (typeof value !== "number") throw expected(value, what, "number (f32)");
@@ -406,8 +391,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "expected": ("typeName",),
     "badInteger": ("expected",),
     "checkBool": ("expected",),
-    **{check_name(kind): ("badInteger",) for kind in _INT_CHECKS},
-    **{check_name(kind): ("expected",) for kind in _BIGINT_CHECKS},
+    **{check_name(facts): ("badInteger",) for facts in _INTEGERS},
+    **{check_name(facts): ("expected",) for facts in _BIG_INTEGERS},
     "checkF32": ("expected",),
     "checkF64": ("expected",),
     "checkText": ("expected",),
@@ -454,7 +439,7 @@ _WRITTEN_NAMES = {
     *_STATE_NAMES,
     *("supplied", "host", "error", "result", "retptr", "BigInt", "undefined"),
     *("self", "tag", "value", "free"),  # a method's object, result tags, errors, free()
-    *TYPED_ARRAYS.values(),
+    *TYPED_ARRAYS,
     *("module", "exports", "require", "__dirname", "__esModule"),
     *("InitInput", "InitOptions", "Imports", "Record", "ArrayBufferView", "Promise", "Error"),
 }
@@ -471,7 +456,7 @@ GLUE_NAMES = frozenset(identifiers(_ALL_TEXT) | _WRITTEN_NAMES)
 BODY_NAMES = frozenset(
     set(_TOP_LEVEL.findall(_ALL_TEXT))
     | {*_STATE_NAMES, "supplied", "host", "error", "result", "retptr", "BigInt", "undefined"}
-    | set(TYPED_ARRAYS.values())
+    | TYPED_ARRAYS
 )
 
 

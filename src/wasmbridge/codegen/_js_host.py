@@ -9,10 +9,12 @@ is written back.
 from __future__ import annotations
 
 from ..interface import Function, Type, abi
+from ..interface.plan import SCALAR_FACTS
 from ..interface.types import Kind
 from . import _js_helpers as lib
-from ._js_names import TYPED_ARRAYS, js_identifier, js_string, literal_key, member
-from ._js_shim import DATAVIEW, at_offset, from_wire
+from ._js_names import js_identifier, js_string, literal_key, member
+from ._js_scalars import check_name, from_wire, slot_accessor, to_wire
+from ._js_shim import at_offset
 from ._writer import Helpers, Writer
 
 
@@ -66,12 +68,13 @@ class HostWrapper:
             inner = self._lift_param(name, t.inner)
             return f"{some} === 0 ? undefined : {inner}"
         if t.is_scalar:
-            return from_wire(t.kind, self._wire(name))
+            return from_wire(SCALAR_FACTS[t.kind], self._wire(name))
         ptr, length = self._wire(f"{name}_ptr"), self._wire(f"{name}_len")
         if t.kind in (Kind.STR, Kind.STRING):
             return f"{self.need('readText')}({ptr}, {length})"
         assert t.inner is not None
-        read = f"{self.need('readArray')}({TYPED_ARRAYS[t.inner.kind]}, {ptr}, {length})"
+        array = SCALAR_FACTS[t.inner.kind].js_array
+        read = f"{self.need('readArray')}({array}, {ptr}, {length})"
         if t.kind is not Kind.MUT_SLICE:
             return read
         copy = js_identifier(name, self.taken)
@@ -91,14 +94,15 @@ class HostWrapper:
         return [f"const result = {call};", *self.after, *self._store(t, "result", "retptr", 0)]
 
     def _to_wire(self, kind: Kind, value: str) -> str:
-        checked = f"{self.need(lib.check_name(kind))}({value}, {js_string(self.what)})"
-        return f"{checked} ? 1 : 0" if kind is Kind.BOOL else checked
+        facts = SCALAR_FACTS[kind]
+        checked = f"{self.need(check_name(facts))}({value}, {js_string(self.what)})"
+        return to_wire(facts, checked)
 
     def _store(self, t: Type, value: str, base: str, offset: int) -> list[str]:
         at = at_offset(base, offset)
         what = js_string(self.what)
         if t.is_scalar:
-            setter = "Int32" if t.kind not in DATAVIEW else DATAVIEW[t.kind]
+            setter = slot_accessor(SCALAR_FACTS[t.kind])
             view = self.need("memoryView")
             return [f"{view}().set{setter}({at}, {self._to_wire(t.kind, value)}, true);"]
         if t.kind in (Kind.STR, Kind.STRING):
@@ -108,8 +112,9 @@ class HostWrapper:
             if t.inner.kind is Kind.U8:
                 data = f"{self.need('bytesOf')}({value}, {what})"
             else:
-                check = self.need(lib.check_name(t.inner.kind))
-                array = TYPED_ARRAYS[t.inner.kind]
+                facts = SCALAR_FACTS[t.inner.kind]
+                check = self.need(check_name(facts))
+                array = facts.js_array
                 data = f"{self.need('arrayOf')}({value}, {array}, {check}, {what})"
             return [f"{self.need('storeArray')}({at}, {data}, {abi.element_size(t)});"]
         assert t.kind is Kind.OPTION

@@ -1,4 +1,4 @@
-"""Names in generated JavaScript and TypeScript: identifiers, keys, typed arrays.
+"""Names in generated JavaScript and TypeScript: identifiers, keys, strings.
 
 Export and parameter names come from the interface, so they may be any
 identifier Rust allows (``new``, ``Object``, ``größe``) and, for modules
@@ -13,22 +13,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..interface.types import Kind
-
 HOST_NAMESPACE = "env"  # imports from it are keyed by name alone, as in Python
-
-TYPED_ARRAYS = {
-    Kind.I8: "Int8Array",
-    Kind.U8: "Uint8Array",
-    Kind.I16: "Int16Array",
-    Kind.U16: "Uint16Array",
-    Kind.I32: "Int32Array",
-    Kind.U32: "Uint32Array",
-    Kind.I64: "BigInt64Array",
-    Kind.U64: "BigUint64Array",
-    Kind.F32: "Float32Array",
-    Kind.F64: "Float64Array",
-}
 
 # Words no binding may take in a strict-mode ES module, plus the globals a
 # binding would shadow for every reader of the file.

@@ -17,22 +17,14 @@ from dataclasses import dataclass, field
 
 from ..interface import ClassDef, EnumDef, Function, Interface, Receiver, RecordDef, Type, abi
 from ..interface.layout import is_compound
+from ..interface.plan import SCALAR_FACTS
 from ..interface.types import UNIT, Kind
 from . import _js_helpers as lib
-from ._js_names import TYPED_ARRAYS, js_identifier, js_string, member
+from ._js_names import js_identifier, js_string, member
+from ._js_scalars import check_name, from_wire, optional_to_wire, read_slot, to_wire
 from ._js_types import TypeTable
 from ._ts_types import TsTypes
 from ._writer import Helpers
-
-DATAVIEW = {
-    Kind.I32: "Int32",
-    Kind.U32: "Uint32",
-    Kind.I64: "BigInt64",
-    Kind.U64: "BigUint64",
-    Kind.F32: "Float32",
-    Kind.F64: "Float64",
-}
-CONVERTED = frozenset({Kind.BOOL, Kind.I8, Kind.U8, Kind.I16, Kind.U16, Kind.U32, Kind.U64})
 
 
 @dataclass
@@ -169,7 +161,7 @@ class Shim:
             self._lower_option(name, t.inner, what, root)
         elif t.is_scalar:
             low.checks.append(f"{self._check(t.kind)}({name}, {what});")
-            low.wire.append(f"{name} ? 1 : 0" if t.kind is Kind.BOOL else name)
+            low.wire.append(to_wire(SCALAR_FACTS[t.kind], name))
         elif isinstance(definition, ClassDef):
             self._handle(name, t, what)
         elif t.kind is Kind.CALLBACK:
@@ -233,9 +225,7 @@ class Shim:
         if inner.is_scalar:
             check = f"{self._check(inner.kind)}({name}, {what})"
             low.checks.append(f"if ({name} != null) {check};")
-            low.wire.append(
-                f"{name} ? 1 : 0" if inner.kind is Kind.BOOL else f"{name} ?? {_zero(inner.kind)}"
-            )
+            low.wire.append(optional_to_wire(SCALAR_FACTS[inner.kind], name))
             return
         if inner.kind is Kind.CHAR or isinstance(self._definition(inner), EnumDef):
             number = self._number_name(name, inner)
@@ -271,14 +261,14 @@ class Shim:
             low.reclaims.append(f"{self.need('reclaim')}({loan});")
 
     def _check(self, kind: Kind) -> str:
-        return self.need(lib.check_name(kind))
+        return self.need(check_name(SCALAR_FACTS[kind]))
 
     def _buffer_check(self, name: str, t: Type, what: str) -> tuple[str, str]:
         """The expression validating a buffer argument, and the name of the checked data."""
         if t.kind in (Kind.STR, Kind.STRING):
             return f"{self.need('checkText')}({name}, {what})", name
         assert t.inner is not None
-        array = TYPED_ARRAYS[t.inner.kind]
+        array = SCALAR_FACTS[t.inner.kind].js_array
         if t.kind is Kind.MUT_SLICE:
             return f"{self.need('mutableOf')}({name}, {array}, {what})", name
         data = js_identifier(f"{name}Data", self.taken)
@@ -311,9 +301,9 @@ class Shim:
                 call = call_lines("const result = ", callee, wire, ";")
                 lifted = f"{self.need('charFrom')}(result, {self.result_what})"
                 return [*call, *low.after, f"return {lifted};"]
-            if not low.after and result.kind not in CONVERTED:
+            lifted = from_wire(SCALAR_FACTS[result.kind], "result")
+            if not low.after and lifted == "result":
                 return call_lines("return ", callee, wire, ";")
-            lifted = from_wire(result.kind, "result")
             call = call_lines("const result = ", callee, wire, ";")
             return [*call, *low.after, f"return {lifted};"]
         return [*call_lines("", callee, wire, ";"), *low.after, *self._lift_retarea(result)]
@@ -374,7 +364,7 @@ class Shim:
         at = at_offset("returnArea", offset)
         view = self.need("memoryView")
         if t.is_scalar:
-            return read_scalar(t.kind, at, view)
+            return read_slot(SCALAR_FACTS[t.kind], at, view)
         if t.kind is Kind.CHAR:
             return f"{self.need('charFrom')}({view}().getInt32({at}, true), {self.result_what})"
         if t.kind in (Kind.STR, Kind.STRING):
@@ -396,7 +386,7 @@ class Shim:
             return f"{self.need('decodeAt')}({ref}, {at}, {self.result_what})"
         assert t.inner is not None
         if t.kind is Kind.VEC:
-            return f"{self.need('arrayAt')}({TYPED_ARRAYS[t.inner.kind]}, {at})"
+            return f"{self.need('arrayAt')}({SCALAR_FACTS[t.inner.kind].js_array}, {at})"
         assert t.kind is Kind.OPTION
         tag = f"{view}().getUint32({at}, true)"
         return f"{tag} === 0 ? undefined : {self._lift(t.inner, offset + 8)}"
@@ -406,35 +396,12 @@ def at_offset(base: str, offset: int) -> str:
     return base if offset == 0 else f"{base} + {offset}"
 
 
-def _zero(kind: Kind) -> str:
-    return "0n" if kind in (Kind.I64, Kind.U64) else "0"
-
-
 def call_lines(prefix: str, callee: str, args: list[str], suffix: str) -> list[str]:
     """``prefix callee(args) suffix``, one argument per line when that is too long."""
     line = f"{prefix}{callee}({', '.join(args)}){suffix}"
     if len(line) <= 96:
         return [line]
     return [f"{prefix}{callee}(", *(f"  {arg}," for arg in args), f"){suffix}"]
-
-
-def from_wire(kind: Kind, value: str) -> str:
-    """A scalar as JS sees it, from the i32/i64/f32/f64 the wasm function gave."""
-    return {
-        Kind.BOOL: f"{value} !== 0",
-        Kind.I8: f"{value} << 24 >> 24",
-        Kind.U8: f"{value} & 0xff",
-        Kind.I16: f"{value} << 16 >> 16",
-        Kind.U16: f"{value} & 0xffff",
-        Kind.U32: f"{value} >>> 0",
-        Kind.U64: f"BigInt.asUintN(64, {value})",
-    }.get(kind, value)
-
-
-def read_scalar(kind: Kind, at: str, view: str) -> str:
-    if kind in DATAVIEW:
-        return f"{view}().get{DATAVIEW[kind]}({at}, true)"
-    return from_wire(kind, f"{view}().getInt32({at}, true)")
 
 
 def jsdoc(

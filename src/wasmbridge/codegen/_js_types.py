@@ -20,9 +20,10 @@ from collections.abc import Mapping
 
 from ..interface import ClassDef, EnumDef, Interface, RecordDef, Type
 from ..interface.layout import field_offsets, layout, option_payload_offset
+from ..interface.plan import SCALAR_FACTS
 from ..interface.types import NUMBERS, SEQUENCES, Kind
-from ._js_encoded import type_object
 from ._js_names import js_string, literal_key, member
+from ._js_scalars import type_object
 from ._writer import Helpers
 
 # JS numbers hold integers exactly up to 2**53: enum discriminants beyond cannot be cases.
@@ -89,10 +90,8 @@ class TypeTable:
     def _expression(self, t: Type) -> str:
         """A JS expression building the type object of ``t`` inside a buffer."""
         kind = t.kind
-        if kind is Kind.BOOL or kind in NUMBERS:
-            return self.helpers.need(type_object(kind))
-        if kind is Kind.CHAR:
-            return self.helpers.need("charType")
+        if kind in SCALAR_FACTS:
+            return self.helpers.need(type_object(SCALAR_FACTS[kind]))
         if kind in (Kind.STR, Kind.STRING):
             return self.helpers.need("stringType")
         if kind in SEQUENCES:

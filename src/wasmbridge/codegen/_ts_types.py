@@ -13,19 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..interface import Function, Type
-from ..interface.types import FLOATS, INTEGERS, NUMBERS, SEQUENCES, Kind
-from ._js_names import TYPED_ARRAYS
+from ..interface.plan import SCALAR_FACTS
+from ..interface.types import NUMBERS, SEQUENCES, Kind
 
 BYTES_IN = "Uint8Array | ArrayBufferView | ArrayBuffer | readonly number[]"
 
 
 def scalar(kind: Kind) -> str:
-    if kind is Kind.BOOL:
-        return "boolean"
-    if kind in (Kind.I64, Kind.U64):
-        return "bigint"
-    assert kind in INTEGERS or kind in FLOATS
-    return "number"
+    return SCALAR_FACTS[kind].ts_type
 
 
 def _element(text: str) -> str:
@@ -56,7 +51,7 @@ class TsTypes:
             return f"readonly {_element(self.param(t.inner, nested=True))}[]"
         if kind in SEQUENCES:
             assert t.inner is not None
-            array = TYPED_ARRAYS[t.inner.kind]
+            array = SCALAR_FACTS[t.inner.kind].js_array
             if kind is Kind.MUT_SLICE:
                 return array
             if t.inner.kind is Kind.U8:
@@ -83,7 +78,7 @@ class TsTypes:
             return f"{_element(self.result(t.inner, nested=True))}[]"
         if kind in SEQUENCES:
             assert t.inner is not None
-            return TYPED_ARRAYS[t.inner.kind]
+            return SCALAR_FACTS[t.inner.kind].js_array
         if kind is Kind.TUPLE:
             return f"[{', '.join(self.result(i, nested=True) for i in t.items)}]"
         return self._common(t, nested=nested)
