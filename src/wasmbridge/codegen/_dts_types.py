@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..interface import ClassDef, EnumDef, Function, Interface, Receiver, RecordDef
-from ..interface.types import Kind
+from ..interface import ClassDef, EnumDef, Interface, Receiver, RecordDef
+from ..interface.plan import CallPlan, Lifting, plan_call
 from ._js_classes import constructor_of
 from ._js_helpers import BODY_NAMES
 from ._js_names import js_identifier, js_string, property_name
@@ -52,7 +52,7 @@ def param_names(names: list[str]) -> list[str]:
 
 def declare_callable(
     w: Writer,
-    func: Function,
+    plan: CallPlan,
     head: str,
     ts: TsTypes,
     *,
@@ -60,19 +60,20 @@ def declare_callable(
     consumes: bool = False,
 ) -> None:
     """A function or method declaration with its doc comment: ``head(params): result;``."""
+    func = plan.function
     doc = [func.doc.strip()] if func.doc.strip() else []
     doc.append(f"`{func.signature()}`")
-    if func.result.kind in (Kind.RESULT, Kind.RESULT_VALUE):
+    if plan.result.lifting is Lifting.RESULT:
         doc.append("@throws {ReturnedError} when it returns `Err`")
-    moved = ts.moves(func)
+    moved = ts.moves(plan)
     if moved or consumes:
         what = ["this object" if consumes else "", *(f"`{name}`" for name in moved)]
         spent = " and ".join(filter(None, what))
         doc.append(f"Moves {spent} into the module: using it afterwards throws HandleError.")
     doc_comment(w, "\n\n".join(doc))
     names = param_names([p.name for p in func.params])
-    typed = [f"{name}: {ts.param(p.type)}" for name, p in zip(names, func.params, strict=True)]
-    result = f": {ts.result(func.result)}" if returns else ""
+    typed = [f"{name}: {ts.param(p)}" for name, p in zip(names, plan.params, strict=True)]
+    result = f": {ts.result(plan.result)}" if returns else ""
     one_line = f"{head}({', '.join(typed)}){result};"
     if len(one_line) + 2 * w.depth <= 100:
         w.line(one_line)
@@ -105,7 +106,7 @@ def declare_types(w: Writer, interface: Interface, locals_: Mapping[str, str], t
         elif isinstance(item, EnumDef):
             _enum(w, item, f"{exported}declare enum {local}")
         else:
-            _class(w, item, f"{exported}declare class {local}", ts)
+            _class(w, item, f"{exported}declare class {local}", interface, ts)
 
 
 def _record(w: Writer, record: RecordDef, head: str, ts: TsTypes) -> None:
@@ -126,7 +127,7 @@ def _enum(w: Writer, enum: EnumDef, head: str) -> None:
     w.line("}")
 
 
-def _class(w: Writer, cls: ClassDef, head: str, ts: TsTypes) -> None:
+def _class(w: Writer, cls: ClassDef, head: str, interface: Interface, ts: TsTypes) -> None:
     w.line(f"{head} {{")
     with w.indent():
         constructor = constructor_of(cls)
@@ -134,14 +135,16 @@ def _class(w: Writer, cls: ClassDef, head: str, ts: TsTypes) -> None:
             doc_comment(w, f"{cls.name} objects come from the module's functions, not `new`.")
             w.line("private constructor();")
         else:
-            declare_callable(w, constructor.function, "constructor", ts, returns=False)
+            plan = plan_call(constructor.function, interface, constructor)
+            declare_callable(w, plan, "constructor", ts, returns=False)
         for method in cls.methods:
             if method is constructor:
                 continue
             static = method.receiver in (Receiver.STATIC, Receiver.CONSTRUCTOR)
             head_ = ("static " if static else "") + property_name(method.member)
             consumes = method.receiver is Receiver.OWNED
-            declare_callable(w, method.function, head_, ts, consumes=consumes)
+            plan = plan_call(method.function, interface, method)
+            declare_callable(w, plan, head_, ts, consumes=consumes)
         doc_comment(
             w,
             f"Drops this {cls.name} in the module now (its `Drop` runs); later calls throw "

@@ -105,12 +105,12 @@ def render_class(cls: ClassDef, local: str, context: Context) -> list[str]:
 
 
 def _member(cls: ClassDef, method: Method, head: str, context: Context) -> list[str]:
-    shim = Shim(method.function, context, receiver=method.receiver, owner=cls.name)
+    plan = context.plan(method.function, method)
+    shim = Shim(plan, context, owner=cls.name)
     body = shim.body()
     is_constructor = method.receiver is Receiver.CONSTRUCTOR and head == "constructor"
     consumes = method.receiver is Receiver.OWNED
-    ts = context.ts
-    doc = jsdoc(method.function, shim.params, ts, returns=not is_constructor, consumes=consumes)
+    doc = jsdoc(plan, shim.params, context.ts, returns=not is_constructor, consumes=consumes)
     lines = [f"  {line}" for line in doc]
     lines.append(f"  {head}({', '.join(shim.params)}) {{")
     lines += [f"    {line}" for line in body]

@@ -8,9 +8,8 @@ is written back.
 
 from __future__ import annotations
 
-from ..interface import Function, Type, abi
-from ..interface.plan import SCALAR_FACTS
-from ..interface.types import Kind
+from ..interface import Function, Interface
+from ..interface.plan import Lifting, Lowering, ParamPlan, ResultPlan, ScalarFacts, plan_call
 from . import _js_helpers as lib
 from ._js_names import js_identifier, js_string, literal_key, member
 from ._js_scalars import check_name, from_wire, slot_accessor, to_wire
@@ -22,14 +21,21 @@ class HostWrapper:
     """The import-object method that lifts a guest call for one host function."""
 
     def __init__(
-        self, func: Function, key: str, helpers: Helpers, *, keeps_stack: bool = False
+        self,
+        func: Function,
+        interface: Interface | None,
+        key: str,
+        helpers: Helpers,
+        *,
+        keeps_stack: bool = False,
     ) -> None:
+        self.plan = plan_call(func, interface)
         self.func = func
         self.key = key
         self.helpers = helpers
         self.keeps_stack = keeps_stack  # the guest exports its shadow-stack pointer
         self.taken = set(lib.BODY_NAMES)
-        self.wire: list[str] = ["retptr"] if abi.uses_retptr(func.result) else []
+        self.wire: list[str] = ["retptr"] if self.plan.retptr else []
         self.before: list[str] = []
         self.after: list[str] = []
         self.what = f"the result of host function `{func.name}`"
@@ -38,7 +44,7 @@ class HostWrapper:
         return self.helpers.need(name)
 
     def lines(self) -> list[str]:
-        args = [self._lift_param(p.name, p.type) for p in self.func.params]
+        args = [self._lift_param(p.param.name, p) for p in self.plan.params]
         call = f"{member('host', self.key)}({', '.join(args)})"
         body = [*self.before, *self._result(call)]
         if self.keeps_stack:
@@ -61,21 +67,23 @@ class HostWrapper:
         self.wire.append(wire)
         return wire
 
-    def _lift_param(self, name: str, t: Type) -> str:
-        if t.kind is Kind.OPTION:
-            assert t.inner is not None
+    def _lift_param(self, name: str, param: ParamPlan) -> str:
+        how = param.lowering
+        if how is Lowering.OPTION:
+            assert param.inner is not None
             some = self._wire(f"{name}_some")
-            inner = self._lift_param(name, t.inner)
+            inner = self._lift_param(name, param.inner)
             return f"{some} === 0 ? undefined : {inner}"
-        if t.is_scalar:
-            return from_wire(SCALAR_FACTS[t.kind], self._wire(name))
+        if how is Lowering.SCALAR:
+            assert param.facts is not None
+            return from_wire(param.facts, self._wire(name))
         ptr, length = self._wire(f"{name}_ptr"), self._wire(f"{name}_len")
-        if t.kind in (Kind.STR, Kind.STRING):
+        if how is Lowering.TEXT:
             return f"{self.need('readText')}({ptr}, {length})"
-        assert t.inner is not None
-        array = SCALAR_FACTS[t.inner.kind].js_array
-        read = f"{self.need('readArray')}({array}, {ptr}, {length})"
-        if t.kind is not Kind.MUT_SLICE:
+        assert how in (Lowering.BYTES, Lowering.ELEMENTS, Lowering.MUT_ELEMENTS)
+        assert param.facts is not None
+        read = f"{self.need('readArray')}({param.facts.js_array}, {ptr}, {length})"
+        if how is not Lowering.MUT_ELEMENTS:
             return read
         copy = js_identifier(name, self.taken)
         self.before.append(f"const {copy} = {read};")
@@ -83,43 +91,44 @@ class HostWrapper:
         return copy
 
     def _result(self, call: str) -> list[str]:
-        t = self.func.result
-        if t.kind is Kind.UNIT:
+        result = self.plan.result
+        if result.lifting is Lifting.NONE:
             return [f"{call};", *self.after]
-        if not abi.uses_retptr(t):
+        if not self.plan.retptr:
+            assert result.facts is not None
             if self.after:
-                lowered = self._to_wire(t.kind, "result")
+                lowered = self._to_wire(result.facts, "result")
                 return [f"const result = {call};", *self.after, f"return {lowered};"]
-            return [f"return {self._to_wire(t.kind, call)};"]
-        return [f"const result = {call};", *self.after, *self._store(t, "result", "retptr", 0)]
+            return [f"return {self._to_wire(result.facts, call)};"]
+        return [f"const result = {call};", *self.after, *self._store(result, "result", "retptr")]
 
-    def _to_wire(self, kind: Kind, value: str) -> str:
-        facts = SCALAR_FACTS[kind]
+    def _to_wire(self, facts: ScalarFacts, value: str) -> str:
         checked = f"{self.need(check_name(facts))}({value}, {js_string(self.what)})"
         return to_wire(facts, checked)
 
-    def _store(self, t: Type, value: str, base: str, offset: int) -> list[str]:
-        at = at_offset(base, offset)
+    def _store(self, result: ResultPlan, value: str, base: str) -> list[str]:
+        at = at_offset(base, result.offset)
         what = js_string(self.what)
-        if t.is_scalar:
-            setter = slot_accessor(SCALAR_FACTS[t.kind])
+        how = result.lifting
+        if how is Lifting.SCALAR:
+            assert result.facts is not None
+            setter = slot_accessor(result.facts)
             view = self.need("memoryView")
-            return [f"{view}().set{setter}({at}, {self._to_wire(t.kind, value)}, true);"]
-        if t.kind in (Kind.STR, Kind.STRING):
+            return [f"{view}().set{setter}({at}, {self._to_wire(result.facts, value)}, true);"]
+        if how is Lifting.TEXT:
             return [f"{self.need('storeText')}({at}, {value}, {what});"]
-        assert t.inner is not None
-        if t.kind is Kind.VEC:
-            if t.inner.kind is Kind.U8:
+        if how in (Lifting.BYTES, Lifting.ELEMENTS):
+            facts = result.facts
+            assert facts is not None
+            if how is Lifting.BYTES:
                 data = f"{self.need('bytesOf')}({value}, {what})"
             else:
-                facts = SCALAR_FACTS[t.inner.kind]
                 check = self.need(check_name(facts))
-                array = facts.js_array
-                data = f"{self.need('arrayOf')}({value}, {array}, {check}, {what})"
-            return [f"{self.need('storeArray')}({at}, {data}, {abi.element_size(t)});"]
-        assert t.kind is Kind.OPTION
+                data = f"{self.need('arrayOf')}({value}, {facts.js_array}, {check}, {what})"
+            return [f"{self.need('storeArray')}({at}, {data}, {facts.size});"]
+        assert how is Lifting.OPTION and result.inner is not None
         view = self.need("memoryView")
-        inner = self._store(t.inner, value, base, offset + 8)
+        inner = self._store(result.inner, value, base)
         return [
             f"if ({value} == null) {{",
             f"  {view}().setUint32({at}, 0, true);",

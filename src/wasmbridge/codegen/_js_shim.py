@@ -1,13 +1,14 @@
 """The body of the JS function (or method) that calls one wasm export.
 
-A shim checks every argument before anything is allocated, lends or gives
-buffers to the guest, calls the export, lifts the result from the return
-area, and frees what it lent; a trap becomes an error naming the call
-(docs/abi.md, docs/abi-compound.md). Class objects are checked too: a
-method borrows its object for the call (``&self``), a by-value argument is
-moved into the guest and spent.
+A shim follows the export's call plan (interface/plan.py): it checks every
+argument before anything is allocated, lends or gives buffers to the guest,
+calls the export, lifts the result from the return area, and frees what it
+lent; a trap becomes an error naming the call (docs/abi.md,
+docs/abi-compound.md). Class objects are checked too: a method borrows its
+object for the call (``&self``), a by-value argument is moved into the
+guest and spent.
 
-    shim = Shim(func, context)
+    shim = Shim(plan_call(func, interface), context)
     lines = shim.body()  # inside `function add(a, b) { ... }`
 """
 
@@ -15,16 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..interface import ClassDef, EnumDef, Function, Interface, Receiver, RecordDef, Type, abi
-from ..interface.layout import is_compound
-from ..interface.plan import SCALAR_FACTS
-from ..interface.types import UNIT, Kind
+from ..interface import Function, Interface, Method, Receiver, Type, abi
+from ..interface.plan import CallPlan, Lifting, Lowering, ParamPlan, ResultPlan, plan_call
+from ..interface.types import Kind
 from . import _js_helpers as lib
 from ._js_names import js_identifier, js_string, member
 from ._js_scalars import check_name, from_wire, optional_to_wire, read_slot, to_wire
 from ._js_types import TypeTable
 from ._ts_types import TsTypes
 from ._writer import Helpers
+
+# Lowerings that lend or give the guest a buffer of text or numbers.
+_BUFFERS = frozenset({Lowering.TEXT, Lowering.BYTES, Lowering.ELEMENTS, Lowering.MUT_ELEMENTS})
 
 
 @dataclass
@@ -36,6 +39,10 @@ class Context:
     types: TypeTable | None
     ts: TsTypes
     keeps_stack: bool = False  # the guest exports its shadow-stack pointer: restore it
+
+    def plan(self, func: Function, method: Method | None = None) -> CallPlan:
+        """The call plan of an export (or of a method's export)."""
+        return plan_call(func, self.interface, method)
 
 
 @dataclass
@@ -58,42 +65,32 @@ class _Handle:
 
 
 class Shim:
-    """One exported function, or a method of a class when ``receiver`` is given."""
+    """The JS body of one call plan: an exported function, or a method of ``owner``."""
 
-    def __init__(
-        self,
-        func: Function,
-        context: Context,
-        *,
-        receiver: Receiver | None = None,
-        owner: str = "",
-    ) -> None:
-        self.func = func
+    def __init__(self, plan: CallPlan, context: Context, *, owner: str = "") -> None:
+        self.plan = plan
+        self.func = plan.function
         self.context = context
         self.helpers = context.helpers
-        self.receiver = receiver
-        self.owner = owner  # the class of a method
+        self.receiver = plan.receiver
+        self.owner = owner  # the class of a method: what its constructor makes
         self.taken = set(lib.BODY_NAMES)
-        self.self_state = js_identifier("self", self.taken) if self._takes_handle else ""
-        self.params = [js_identifier(p.name, self.taken) for p in func.params]
+        this = plan.receiver_param
+        self.self_state = js_identifier("self", self.taken) if this is not None else ""
+        self.params = [js_identifier(p.param.name, self.taken) for p in plan.params]
         self.lowered = _Lowered()
         self.handles: list[_Handle] = []
-        self.retptr = abi.uses_retptr(func.result)
-
-    @property
-    def _takes_handle(self) -> bool:
-        return self.receiver in (Receiver.REF, Receiver.MUT, Receiver.OWNED)
 
     def need(self, name: str) -> str:
         return self.helpers.need(name)
 
     def body(self) -> list[str]:
         """The statements of the JS function: checks, loans, the call, its result."""
-        if self._takes_handle:
-            self._receiver()
-        for name, param in zip(self.params, self.func.params, strict=True):
-            what = js_string(f"{self.func.name}() argument '{param.name}'")
-            self._lower(name, param.type, what, param.name)
+        if self.plan.receiver_param is not None:
+            self._receiver(self.plan.receiver_param)
+        for name, param in zip(self.params, self.plan.params, strict=True):
+            what = js_string(f"{self.func.name}() argument '{param.param.name}'")
+            self._lower(name, param, what, param.param.name)
         self._handle_moves()
         low = self.lowered
         lines = [*low.checks, *low.loans, *low.enter, "try {"]
@@ -110,21 +107,23 @@ class Shim:
 
     # -- class objects ----------------------------------------------------------------
 
-    def _receiver(self) -> None:
-        assert self.context.types is not None
+    def _receiver(self, this: ParamPlan) -> None:
+        """The method's object, borrowed for the call (``&self``) or moved (``self``)."""
         what = js_string(f"{self.func.name}()")
-        ref = self.context.types.named(self.owner)
-        state_of = self.need("stateOf")
-        self.lowered.checks.append(f"const {self.self_state} = {state_of}(this, {ref}, {what});")
-        self._use_handle(self.self_state, moved=self.receiver is Receiver.OWNED, what=what)
+        self.lowered.checks.append(
+            f"const {self.self_state} = {self._state_of('this', this.type.name, what)};"
+        )
+        self._use_handle(self.self_state, moved=this.lowering is Lowering.HANDLE, what=what)
 
-    def _handle(self, name: str, t: Type, what: str) -> None:
-        assert self.context.types is not None
+    def _handle(self, name: str, param: ParamPlan, what: str) -> None:
         state = js_identifier(f"{name}State", self.taken)
-        ref = self.context.types.named(t.name)
-        state_of = self.need("stateOf")
-        self.lowered.checks.append(f"const {state} = {state_of}({name}, {ref}, {what});")
-        self._use_handle(state, moved=t.kind is Kind.NAMED, what=what)
+        self.lowered.checks.append(
+            f"const {state} = {self._state_of(name, param.type.name, what)};"
+        )
+        self._use_handle(state, moved=param.lowering is Lowering.HANDLE, what=what)
+
+    def _state_of(self, value: str, class_name: str, what: str) -> str:
+        return f"{self.need('stateOf')}({value}, {self._named(class_name)}, {what})"
 
     def _use_handle(self, state: str, *, moved: bool, what: str) -> None:
         self.handles.append(_Handle(state, moved, what))
@@ -145,41 +144,40 @@ class Shim:
 
     # -- lowering ---------------------------------------------------------------------
 
-    def _definition(self, t: Type) -> RecordDef | EnumDef | ClassDef | None:
-        interface = self.context.interface
-        return interface.type_def(t.name) if interface is not None and t.name else None
+    def _named(self, name: str) -> str:
+        """The registry entry of a record, enum or class."""
+        assert self.context.types is not None
+        return self.context.types.named(name)
 
-    def _is_compound(self, t: Type) -> bool:
-        interface = self.context.interface
-        return interface is not None and is_compound(t, interface)
-
-    def _lower(self, name: str, t: Type, what: str, root: str) -> None:
+    def _lower(self, name: str, param: ParamPlan, what: str, root: str) -> None:
         low = self.lowered
-        definition = self._definition(t) if t.kind in (Kind.NAMED, Kind.BORROW) else None
-        if t.kind is Kind.OPTION:
-            assert t.inner is not None
-            self._lower_option(name, t.inner, what, root)
-        elif t.is_scalar:
-            low.checks.append(f"{self._check(t.kind)}({name}, {what});")
-            low.wire.append(to_wire(SCALAR_FACTS[t.kind], name))
-        elif isinstance(definition, ClassDef):
-            self._handle(name, t, what)
-        elif t.kind is Kind.CALLBACK:
-            self._callback(name, t, what)
-        elif t.kind is Kind.CHAR or isinstance(definition, EnumDef):
-            number = self._number_name(name, t)
-            low.checks.append(f"const {number} = {self._number_of(name, t, what)};")
+        how = param.lowering
+        if how is Lowering.OPTION:
+            assert param.inner is not None
+            self._lower_option(name, param.inner, what, root)
+        elif how is Lowering.SCALAR:
+            assert param.facts is not None
+            low.checks.append(f"{self._check(param)}({name}, {what});")
+            low.wire.append(to_wire(param.facts, name))
+        elif how in (Lowering.HANDLE, Lowering.BORROW):
+            self._handle(name, param, what)
+        elif how is Lowering.CALLBACK:
+            self._callback(name, param.type, what)
+        elif how in (Lowering.CHAR, Lowering.ENUM):
+            number = self._number_name(name, param)
+            low.checks.append(f"const {number} = {self._number_of(name, param, what)};")
             low.wire.append(number)
-        elif self._is_compound(t):
+        elif how is Lowering.ENCODED:
             data = js_identifier(f"{name}Data", self.taken)
-            low.checks.append(f"const {data} = {self._encode(name, t, what, root)};")
+            low.checks.append(f"const {data} = {self._encode(name, param.type, what, root)};")
             self._lend_encoded(name, data, present="")
         else:
-            check, data = self._buffer_check(name, t, what)
+            assert how in _BUFFERS
+            check, data = self._buffer_check(name, param, what)
             low.checks.append(f"{check};" if data == name else f"const {data} = {check};")
             loan = js_identifier(f"{name}Loan", self.taken)
-            low.loans.append(f"const {loan} = {self._loan_call(t, data)};")
-            self._use_loan(name, t, loan, present="")
+            low.loans.append(f"const {loan} = {self._loan_call(param, data)};")
+            self._use_loan(name, param, loan, present="")
 
     def _callback(self, name: str, t: Type, what: str) -> None:
         """A function argument, lent to the guest under an id until the call returns."""
@@ -195,15 +193,15 @@ class Shim:
         low.wire.append(lent)
         low.reclaims.append(f"callbacks.delete({lent});")
 
-    def _number_name(self, name: str, t: Type) -> str:
-        return js_identifier(f"{name}{'Code' if t.kind is Kind.CHAR else 'Index'}", self.taken)
+    def _number_name(self, name: str, param: ParamPlan) -> str:
+        suffix = "Code" if param.lowering is Lowering.CHAR else "Index"
+        return js_identifier(f"{name}{suffix}", self.taken)
 
-    def _number_of(self, name: str, t: Type, what: str) -> str:
+    def _number_of(self, name: str, param: ParamPlan, what: str) -> str:
         """The i32 a char or enum argument crosses as: its scalar value or case index."""
-        if t.kind is Kind.CHAR:
+        if param.lowering is Lowering.CHAR:
             return f"{self.need('charCode')}({name}, {what})"
-        assert self.context.types is not None
-        return f"{self.context.types.named(t.name)}.indexOf({name}, {what})"
+        return f"{self._named(param.type.name)}.indexOf({name}, {what})"
 
     def _encode(self, name: str, t: Type, what: str, root: str) -> str:
         assert self.context.types is not None
@@ -219,27 +217,30 @@ class Shim:
         self.lowered.wire.append(f"{loan}.ptr")
         self.lowered.reclaims.append(f"{self.need('reclaim')}({loan});")
 
-    def _lower_option(self, name: str, inner: Type, what: str, root: str) -> None:
+    def _lower_option(self, name: str, inner: ParamPlan, what: str, root: str) -> None:
         low = self.lowered
         low.wire.append(f"{name} == null ? 0 : 1")
-        if inner.is_scalar:
-            check = f"{self._check(inner.kind)}({name}, {what})"
+        how = inner.lowering
+        if how is Lowering.SCALAR:
+            assert inner.facts is not None
+            check = f"{self._check(inner)}({name}, {what})"
             low.checks.append(f"if ({name} != null) {check};")
-            low.wire.append(optional_to_wire(SCALAR_FACTS[inner.kind], name))
+            low.wire.append(optional_to_wire(inner.facts, name))
             return
-        if inner.kind is Kind.CHAR or isinstance(self._definition(inner), EnumDef):
+        if how in (Lowering.CHAR, Lowering.ENUM):
             number = self._number_name(name, inner)
             low.checks.append(
                 f"const {number} = {name} == null ? 0 : {self._number_of(name, inner, what)};"
             )
             low.wire.append(number)
             return
-        if self._is_compound(inner):
+        if how is Lowering.ENCODED:
             data = js_identifier(f"{name}Data", self.taken)
-            encoded = self._encode(name, inner, what, root)
+            encoded = self._encode(name, inner.type, what, root)
             low.checks.append(f"const {data} = {name} == null ? undefined : {encoded};")
             self._lend_encoded(name, data, present="yes")
             return
+        assert how in _BUFFERS
         check, data = self._buffer_check(name, inner, what)
         if data == name:
             low.checks.append(f"if ({name} != null) {check};")
@@ -252,36 +253,37 @@ class Shim:
         )
         self._use_loan(name, inner, loan, present=f"if ({name} != null) ")
 
-    def _use_loan(self, name: str, t: Type, loan: str, present: str) -> None:
+    def _use_loan(self, name: str, param: ParamPlan, loan: str, present: str) -> None:
         low = self.lowered
         low.wire += [f"{loan}.ptr", f"{loan}.len"]
-        if t.kind is Kind.MUT_SLICE:
+        if param.lowering is Lowering.MUT_ELEMENTS:
             low.after.append(f"{present}{self.need('copyBack')}({loan}, {name});")
-        if not abi.is_owned(t):
+        if not param.owned:
             low.reclaims.append(f"{self.need('reclaim')}({loan});")
 
-    def _check(self, kind: Kind) -> str:
-        return self.need(check_name(SCALAR_FACTS[kind]))
+    def _check(self, param: ParamPlan) -> str:
+        """The helper checking a scalar argument, or each element of a numeric buffer."""
+        assert param.facts is not None
+        return self.need(check_name(param.facts))
 
-    def _buffer_check(self, name: str, t: Type, what: str) -> tuple[str, str]:
+    def _buffer_check(self, name: str, param: ParamPlan, what: str) -> tuple[str, str]:
         """The expression validating a buffer argument, and the name of the checked data."""
-        if t.kind in (Kind.STR, Kind.STRING):
+        if param.lowering is Lowering.TEXT:
             return f"{self.need('checkText')}({name}, {what})", name
-        assert t.inner is not None
-        array = SCALAR_FACTS[t.inner.kind].js_array
-        if t.kind is Kind.MUT_SLICE:
+        assert param.facts is not None
+        array = param.facts.js_array
+        if param.lowering is Lowering.MUT_ELEMENTS:
             return f"{self.need('mutableOf')}({name}, {array}, {what})", name
         data = js_identifier(f"{name}Data", self.taken)
-        if t.inner.kind is Kind.U8:
+        if param.lowering is Lowering.BYTES:
             return f"{self.need('bytesOf')}({name}, {what})", data
-        check = self._check(t.inner.kind)
+        check = self._check(param)
         return f"{self.need('arrayOf')}({name}, {array}, {check}, {what})", data
 
-    def _loan_call(self, t: Type, data: str) -> str:
-        owned = abi.is_owned(t)
-        if t.kind in (Kind.STR, Kind.STRING):
-            return f"{self.need('giveText' if owned else 'lendText')}({data})"
-        return f"{self.need('give' if owned else 'lend')}({data}, {abi.element_size(t)})"
+    def _loan_call(self, param: ParamPlan, data: str) -> str:
+        if param.lowering is Lowering.TEXT:
+            return f"{self.need('giveText' if param.owned else 'lendText')}({data})"
+        return f"{self.need('give' if param.owned else 'lend')}({data}, {param.size})"
 
     # -- the call and its result ------------------------------------------------------
 
@@ -291,57 +293,64 @@ class Shim:
 
     def _call(self) -> list[str]:
         low = self.lowered
-        wire = (["returnArea"] if self.retptr else []) + low.wire
+        wire = (["returnArea"] if self.plan.retptr else []) + low.wire
         callee = member("wasm", self.func.name)
-        result = self.func.result
-        if result.kind is Kind.UNIT:
+        result = self.plan.result
+        if result.lifting is Lifting.NONE:
             return [*call_lines("", callee, wire, ";"), *low.after]
-        if not self.retptr:
-            if result.kind is Kind.CHAR:
-                call = call_lines("const result = ", callee, wire, ";")
+        if not self.plan.retptr:
+            call = call_lines("const result = ", callee, wire, ";")
+            if result.lifting is Lifting.CHAR:
                 lifted = f"{self.need('charFrom')}(result, {self.result_what})"
                 return [*call, *low.after, f"return {lifted};"]
-            lifted = from_wire(SCALAR_FACTS[result.kind], "result")
+            assert result.facts is not None
+            lifted = from_wire(result.facts, "result")
             if not low.after and lifted == "result":
                 return call_lines("return ", callee, wire, ";")
-            call = call_lines("const result = ", callee, wire, ";")
             return [*call, *low.after, f"return {lifted};"]
         return [*call_lines("", callee, wire, ";"), *low.after, *self._lift_retarea(result)]
 
-    def _lift_retarea(self, t: Type) -> list[str]:
-        if t.kind not in (Kind.RESULT, Kind.RESULT_VALUE):
-            return self._returns(t, 0)
-        assert t.inner is not None
+    def _lift_retarea(self, result: ResultPlan) -> list[str]:
+        if result.lifting is not Lifting.RESULT:
+            return self._returns(result)
+        ok = result.inner
+        assert ok is not None
         args = f"[{', '.join(self.params)}]"
         call = f"{self.need('describeCall')}({js_string(self.func.name)}, {args})"
         error_class = self.need("ReturnedError")
-        error = f"{self.need('textAt')}(returnArea + 8)"
+        # The error, a message or a value, sits where the Ok value would.
+        error = f"{self.need('textAt')}({at_offset('returnArea', ok.offset)})"
+        tag_at = at_offset("returnArea", result.offset)
         view = self.need("memoryView")
-        if t.kind is Kind.RESULT:
+        if not result.error:
             lines = [
-                f"if ({view}().getUint32(returnArea, true) === {abi.RESULT_ERR}) {{",
+                f"if ({view}().getUint32({tag_at}, true) === {abi.RESULT_ERR}) {{",
                 f"  throw new {error_class}({call}, {error});",
                 "}",
             ]
         else:
-            lines = self._result_value_errors(t, call, error_class, error)
-        if t.inner.kind is not Kind.UNIT:
-            lines += self._returns(t.inner, 8)
+            lines = self._result_value_errors(result, call, error_class, error)
+        if ok.lifting is not Lifting.NONE:
+            lines += self._returns(ok)
         return lines
 
-    def _result_value_errors(self, t: Type, call: str, error_class: str, error: str) -> list[str]:
+    def _result_value_errors(
+        self, result: ResultPlan, call: str, error_class: str, error: str
+    ) -> list[str]:
+        assert result.inner is not None
         tag = js_identifier("tag", self.taken)
+        tag_at = at_offset("returnArea", result.offset)
         lines = [
-            f"const {tag} = {self.need('memoryView')}().getUint32(returnArea, true);",
+            f"const {tag} = {self.need('memoryView')}().getUint32({tag_at}, true);",
             f"if ({tag} === {abi.RESULT_ERR}) {{",
             f"  throw new {error_class}({call}, {error});",
             "}",
         ]
-        if isinstance(self._definition(t), (RecordDef, EnumDef)):
-            assert self.context.types is not None
-            ref = self.context.types.named(t.name)
+        if result.error_values:
+            ref = self._named(result.error)
             value = js_identifier("value", self.taken)
-            decoded = f"{self.need('decodeAt')}({ref}, returnArea + 8, {self.result_what})"
+            at = at_offset("returnArea", result.inner.offset)
+            decoded = f"{self.need('decodeAt')}({ref}, {at}, {self.result_what})"
             lines += [
                 f"if ({tag} === {abi.RESULT_ERR_VALUE}) {{",
                 f"  const {value} = {decoded};",
@@ -351,45 +360,45 @@ class Shim:
         bad = f"{self.need('badData')}({self.result_what}, `a result tag of ${{{tag}}}`)"
         return [*lines, f"if ({tag} !== {abi.RESULT_OK}) throw {bad};"]
 
-    def _returns(self, t: Type, offset: int) -> list[str]:
-        """Statements returning ``t`` from ``returnArea + offset``: an Option's tag first."""
-        if t.kind is not Kind.OPTION:
-            return [f"return {self._lift(t, offset)};"]
-        assert t.inner is not None
-        tag = f"{self.need('memoryView')}().getUint32({at_offset('returnArea', offset)}, true)"
-        return [f"if ({tag} === 0) return undefined;", *self._returns(t.inner, offset + 8)]
+    def _returns(self, result: ResultPlan) -> list[str]:
+        """Statements returning ``result`` from the return area: an Option's tag first."""
+        if result.lifting is not Lifting.OPTION:
+            return [f"return {self._lift(result)};"]
+        assert result.inner is not None
+        at = at_offset("returnArea", result.offset)
+        tag = f"{self.need('memoryView')}().getUint32({at}, true)"
+        return [f"if ({tag} === 0) return undefined;", *self._returns(result.inner)]
 
-    def _lift(self, t: Type, offset: int) -> str:
-        """The expression reading ``t``'s return-area encoding at ``returnArea + offset``."""
-        at = at_offset("returnArea", offset)
+    def _lift(self, result: ResultPlan) -> str:
+        """The expression reading ``result``'s slot in the return area."""
+        at = at_offset("returnArea", result.offset)
         view = self.need("memoryView")
-        if t.is_scalar:
-            return read_slot(SCALAR_FACTS[t.kind], at, view)
-        if t.kind is Kind.CHAR:
+        how = result.lifting
+        if how is Lifting.SCALAR:
+            assert result.facts is not None
+            return read_slot(result.facts, at, view)
+        if how is Lifting.CHAR:
             return f"{self.need('charFrom')}({view}().getInt32({at}, true), {self.result_what})"
-        if t.kind in (Kind.STR, Kind.STRING):
+        if how is Lifting.TEXT:
             return f"{self.need('textAt')}({at})"
-        definition = self._definition(t) if t.kind is Kind.NAMED else None
-        if definition is not None:
+        if how is Lifting.ENUM:
+            index = f"{view}().getUint32({at}, true)"
+            return f"{self._named(result.type.name)}.caseAt({index}, {self.result_what})"
+        if how is Lifting.HANDLE:
+            ref = self._named(result.type.name)
+            if self.receiver is Receiver.CONSTRUCTOR and result.type.name == self.owner:
+                return f"{self.need('adoptAt')}(this, {ref}, {at}, {self.result_what})"
+            return f"{self.need('wrapAt')}({ref}, {at}, {self.result_what})"
+        if how is Lifting.ENCODED:
             assert self.context.types is not None
-            ref = self.context.types.named(t.name)
-            if isinstance(definition, EnumDef):
-                index = f"{view}().getUint32({at}, true)"
-                return f"{ref}.caseAt({index}, {self.result_what})"
-            if isinstance(definition, ClassDef):
-                if self.receiver is Receiver.CONSTRUCTOR and definition.name == self.owner:
-                    return f"{self.need('adoptAt')}(this, {ref}, {at}, {self.result_what})"
-                return f"{self.need('wrapAt')}({ref}, {at}, {self.result_what})"
-        if self._is_compound(t):
-            assert self.context.types is not None
-            ref = self.context.types.ref(t)
+            ref = self.context.types.ref(result.type)
             return f"{self.need('decodeAt')}({ref}, {at}, {self.result_what})"
-        assert t.inner is not None
-        if t.kind is Kind.VEC:
-            return f"{self.need('arrayAt')}({SCALAR_FACTS[t.inner.kind].js_array}, {at})"
-        assert t.kind is Kind.OPTION
+        if how in (Lifting.BYTES, Lifting.ELEMENTS):
+            assert result.facts is not None
+            return f"{self.need('arrayAt')}({result.facts.js_array}, {at})"
+        assert how is Lifting.OPTION and result.inner is not None
         tag = f"{view}().getUint32({at}, true)"
-        return f"{tag} === 0 ? undefined : {self._lift(t.inner, offset + 8)}"
+        return f"{tag} === 0 ? undefined : {self._lift(result.inner)}"
 
 
 def at_offset(base: str, offset: int) -> str:
@@ -405,28 +414,30 @@ def call_lines(prefix: str, callee: str, args: list[str], suffix: str) -> list[s
 
 
 def jsdoc(
-    func: Function, params: list[str], ts: TsTypes, *, returns: bool = True, consumes: bool = False
+    plan: CallPlan, params: list[str], ts: TsTypes, *, returns: bool = True, consumes: bool = False
 ) -> list[str]:
     """The JSDoc comment of a shim: the Rust doc, the signature, parameter and result types."""
+    func = plan.function
     lines = [line.rstrip() for line in func.doc.strip().splitlines()] if func.doc.strip() else []
     if lines:
         lines.append("")
     lines.append(f"`{func.signature()}`")
-    moved = [f"`{name}`" for name in ts.moves(func)]
+    moved = [f"`{name}`" for name in ts.moves(plan)]
     if moved or consumes:
         spent = " and ".join((["this object"] if consumes else []) + moved)
         lines.append(f"Moves {spent} into the module: using it afterwards throws HandleError.")
-    for name, param in zip(params, func.params, strict=True):
-        lines.append(f"@param {{{ts.param(param.type)}}} {name}")
-    result = func.result
-    failing = result.kind in (Kind.RESULT, Kind.RESULT_VALUE)
-    if returns and result.kind is not Kind.UNIT and not (failing and result.inner == UNIT):
+    for name, param in zip(params, plan.params, strict=True):
+        lines.append(f"@param {{{ts.param(param)}}} {name}")
+    result = plan.result
+    failing = result.lifting is Lifting.RESULT
+    value = result.inner if failing else result
+    if returns and value is not None and value.lifting is not Lifting.NONE:
         lines.append(f"@returns {{{ts.result(result)}}}")
-    if result.kind is Kind.RESULT:
+    if failing and not result.error:
         lines.append("@throws {ReturnedError} when it returns `Err`; `.error` holds the message")
-    elif result.kind is Kind.RESULT_VALUE:
+    elif failing:
         lines.append(
-            f"@throws {{ReturnedError}} when it returns `Err`; `.value` is the {result.name}"
+            f"@throws {{ReturnedError}} when it returns `Err`; `.value` is the {result.error}"
         )
     body = [f" * {line}".rstrip().replace("*/", "*\\/") for line in lines]
     return ["/**", *body, " */"]

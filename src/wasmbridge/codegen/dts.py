@@ -15,8 +15,8 @@ the same members), classes ``declare class``es (_ts_types, _dts_types).
 
 from __future__ import annotations
 
-from ..interface import Function, Interface, Type, WasmModule, abi
-from ..interface.types import Kind
+from ..interface import Interface, WasmModule, abi
+from ..interface.plan import CallPlan, Lifting, plan_call
 from ._dts_types import declare_callable, declare_types, doc_comment, param_names
 from ._js_checks import require_expressible
 from ._js_helpers import export_locals
@@ -59,16 +59,6 @@ ERROR_CLASSES = {
 }
 
 
-def ts_param(t: Type) -> str:
-    """What a caller may pass for a parameter (or a host function may return) of type ``t``."""
-    return TsTypes().param(t)
-
-
-def ts_result(t: Type) -> str:
-    """What a call returns (or a host function receives) for type ``t``."""
-    return TsTypes().result(t)
-
-
 def emit_dts(
     module_name: str,
     wasm_name: str,
@@ -87,13 +77,13 @@ def emit_dts(
     _init_types(w, wasm_name, _host_functions(interface, wasm), export_init=not exported_init)
     # The same local names as the glue's: `Object_` declared, exported as `Object`.
     locals_ = export_locals([f.name for f in exports] + type_names(interface))
-    ts = TsTypes(locals_, [c.name for c in interface.classes] if interface else ())
+    ts = TsTypes(locals_)
     renamed = [(local, name) for name, local in sorted(locals_.items()) if local != name]
     if interface is not None:
         declare_types(w, interface, locals_, ts)
     for func in exports:
         w.blank()
-        _declare(w, func, locals_[func.name], ts)
+        _declare(w, plan_call(func, interface), locals_[func.name], ts)
     for key in _error_classes(interface, wasm):
         if ERROR_CLASSES[key][0] not in locals_:  # the glue's own names yield to the module's
             w.blank()
@@ -107,6 +97,7 @@ def emit_dts(
 
 def _host_functions(interface: Interface | None, wasm: WasmModule) -> list[tuple[str, str, str]]:
     """(key, TS type, doc) of each host function the module really imports."""
+    ts = TsTypes()
     found = []
     for imp in sorted(wasm.imported_funcs, key=lambda i: (i.module, i.name)):
         if imp.module == abi.HOST_MODULE and imp.name in (abi.PANIC_IMPORT, abi.CALLBACK_IMPORT):
@@ -119,12 +110,13 @@ def _host_functions(interface: Interface | None, wasm: WasmModule) -> list[tuple
             result = _raw(imp.type.results[0]) if imp.type.results else "void"
             found.append((key, f"({params}) => {result}", f"`{imp.module}.{imp.name}` {imp.type}"))
             continue
+        plan = plan_call(func, interface)
         names = param_names([p.name for p in func.params])
         params = ", ".join(
-            f"{name}: {ts_result(p.type)}" for name, p in zip(names, func.params, strict=True)
+            f"{name}: {ts.host_param(p)}" for name, p in zip(names, plan.params, strict=True)
         )
         doc = "\n\n".join(filter(None, [func.doc.strip(), f"`{imp.module}.{func.signature()}`"]))
-        found.append((key, f"({params}) => {ts_param(func.result)}", doc))
+        found.append((key, f"({params}) => {ts.host_result(plan.result)}", doc))
     return found
 
 
@@ -180,19 +172,21 @@ def _init_types(
         w.line("export { init };")
 
 
-def _declare(w: Writer, func: Function, local: str, ts: TsTypes) -> None:
-    keyword = "export declare function" if local == func.name else "declare function"
-    declare_callable(w, func, f"{keyword} {local}", ts)
+def _declare(w: Writer, plan: CallPlan, local: str, ts: TsTypes) -> None:
+    keyword = "export declare function" if local == plan.function.name else "declare function"
+    declare_callable(w, plan, f"{keyword} {local}", ts)
 
 
 def _error_classes(interface: Interface | None, wasm: WasmModule) -> list[str]:
     """The glue's error classes this module can throw (keys of ERROR_CLASSES)."""
     names = []
-    functions = list(interface.exports) if interface else []
-    functions += [m.function for c in interface.classes for m in c.methods] if interface else []
-    if any(f.result.kind is Kind.RESULT_VALUE for f in functions):
+    plans = [plan_call(f, interface) for f in interface.exports] if interface else []
+    if interface is not None:
+        plans += [plan_call(m.function, interface, m) for c in interface.classes for m in c.methods]
+    results = [plan.result for plan in plans if plan.result.lifting is Lifting.RESULT]
+    if any(result.error for result in results):
         names.append("ReturnedErrorValue")
-    elif any(f.result.kind is Kind.RESULT for f in functions):
+    elif results:
         names.append("ReturnedError")
     if any(i.module == abi.HOST_MODULE and i.name == abi.PANIC_IMPORT for i in wasm.imported_funcs):
         names.append("GuestPanic")

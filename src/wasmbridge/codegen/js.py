@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 
 from ..interface import ClassDef, EnumDef, Function, Interface, WasmModule, abi
 from ..interface.binary import Import
-from ..interface.layout import is_list
-from ..interface.types import Kind
+from ..interface.plan import CallPlan, Lowering, plan_call
 from . import _js_helpers as lib
 from ._js_checks import require_expressible
 from ._js_classes import render_class
@@ -82,18 +81,18 @@ class _Module:
         )
         names = [f.name for f in self.exports] + type_names(self.interface)
         self.locals = lib.export_locals(names)
-        functions = [*self.exports, *(m.function for c in self._classes for m in c.methods)]
-        self.retarea = max(
-            (abi.retarea_size(f.result) for f in functions if abi.uses_retptr(f.result)),
-            default=0,
-        )
+        self.plans = [plan_call(f, self.interface) for f in self.exports]
+        self.plans += [
+            plan_call(m.function, self.interface, m) for c in self._classes for m in c.methods
+        ]
+        self.retarea = max((plan.retarea_size for plan in self.plans), default=0)
         types = None
         if self.interface is not None:
             types = TypeTable(self.interface, self.helpers, self.locals)
             types.register_all()
-        if any(f.result.kind is Kind.RESULT_VALUE for f in functions):
+        if any(plan.result.error for plan in self.plans):
             self.helpers.prefer("ReturnedError", "ReturnedErrorValue")
-        if any(_passes_objects(f) for f in functions):
+        if any(_passes_objects(plan) for plan in self.plans):
             self.helpers.prefer("describeCall", "describeCallObjects")
         self.keeps_stack = any(
             e.name == abi.STACK_POINTER_EXPORT and e.kind == "global" for e in self.wasm.exports
@@ -102,7 +101,7 @@ class _Module:
             self.helpers,
             self.interface,
             types,
-            TsTypes(self.locals, [c.name for c in self._classes]),
+            TsTypes(self.locals),
             keeps_stack=self.keeps_stack,
         )
         self.helpers.need("failureWithPanics" if self.panics else "failure")
@@ -151,9 +150,10 @@ class _Module:
         return w.text()
 
     def _shim(self, w: Writer, func: Function) -> None:
-        shim = Shim(func, self.context)
+        plan = self.context.plan(func)
+        shim = Shim(plan, self.context)
         body = shim.body()
-        for line in jsdoc(func, shim.params, self.context.ts):
+        for line in jsdoc(plan, shim.params, self.context.ts):
             w.line(line)
         w.line(f"function {self.locals[func.name]}({', '.join(shim.params)}) {{")
         with w.indent():
@@ -287,7 +287,9 @@ class _Module:
                 if func is None:
                     entry = [f"{literal_key(imp.name)}: {member('host', key)},"]
                 else:
-                    wrapper = HostWrapper(func, key, self.helpers, keeps_stack=self.keeps_stack)
+                    wrapper = HostWrapper(
+                        func, self.interface, key, self.helpers, keeps_stack=self.keeps_stack
+                    )
                     entry = wrapper.lines()
             modules.setdefault(imp.module, []).extend(entry)
         return wanted, modules
@@ -297,16 +299,27 @@ class _Module:
 _GLUE_CLASSES = ("ReturnedError", "GuestPanic", "HandleError")
 
 
-def _passes_objects(func: Function) -> bool:
+def _passes_objects(plan: CallPlan) -> bool:
     """Whether a call's arguments may be objects or arrays (error messages show their kind)."""
-    simple = (Kind.STR, Kind.STRING, Kind.CHAR, Kind.SLICE, Kind.VEC, Kind.MUT_SLICE, Kind.OPTION)
-    for param in func.params:
-        t = param.type
-        while t.kind is Kind.OPTION and t.inner is not None:
-            t = t.inner
-        if not (t.is_scalar or t.kind in simple) or is_list(t):
+    for param in plan.params:
+        while param.inner is not None:
+            param = param.inner
+        if param.lowering not in _PLAIN_ARGUMENTS:
             return True
     return False
+
+
+# Arguments error messages show by value: numbers, text, typed arrays.
+_PLAIN_ARGUMENTS = frozenset(
+    {
+        Lowering.SCALAR,
+        Lowering.CHAR,
+        Lowering.TEXT,
+        Lowering.BYTES,
+        Lowering.ELEMENTS,
+        Lowering.MUT_ELEMENTS,
+    }
+)
 
 
 def _needed_exports(names: list[str]) -> str:
