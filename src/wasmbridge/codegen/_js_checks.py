@@ -6,9 +6,9 @@ require_expressible(interface, "geo.wasm")  # BuildFailed naming each problem
 from __future__ import annotations
 
 from ..errors import BuildFailed
-from ..interface import Interface, Type
-from ..interface.layout import is_list
-from ..interface.types import Kind, shown
+from ..interface import Function, Interface
+from ..interface.plan import Lifting, Lowering, ParamPlan, ResultPlan, plan_call
+from ..interface.types import shown
 from ._js_classes import class_problems
 from ._js_types import enum_problems
 
@@ -16,15 +16,27 @@ _HINT = (
     "rename it (or change the type) and build again; docs/web.md, "
     '"Records, enums and classes", lists what the JS glue cannot express'
 )
-_NEW_KINDS = frozenset({Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW, Kind.RESULT_VALUE})
+# What a host function written in JS lifts from the guest and lowers back (_js_host).
+_HOST_LOWERINGS = frozenset(
+    {
+        Lowering.SCALAR,
+        Lowering.TEXT,
+        Lowering.BYTES,
+        Lowering.ELEMENTS,
+        Lowering.MUT_ELEMENTS,
+        Lowering.OPTION,
+    }
+)
+_HOST_LIFTINGS = frozenset(
+    {Lifting.NONE, Lifting.SCALAR, Lifting.TEXT, Lifting.BYTES, Lifting.ELEMENTS, Lifting.OPTION}
+)
 
 
 def glue_problems(interface: Interface) -> list[str]:
     """Each part of ``interface`` the JS glue cannot express, and why."""
     problems = [*class_problems(interface), *enum_problems(interface)]
     for func in interface.imports:
-        types = [p.type for p in func.params] + [func.result]
-        if any(_is_new(t) for t in types):
+        if not _host_can_take(func, interface):
             problems.append(
                 f"import `{shown(func.module)}.{shown(func.name)}`: host functions written in "
                 "JS take numbers, text and numeric slices only (no records, enums, tuples, "
@@ -41,7 +53,20 @@ def require_expressible(interface: Interface | None, wasm_name: str) -> None:
         raise BuildFailed("\n  ".join(lines), hint=_HINT)
 
 
-def _is_new(t: Type) -> bool:
-    if t.kind in _NEW_KINDS or is_list(t):
-        return True
-    return t.inner is not None and _is_new(t.inner)
+def _host_can_take(func: Function, interface: Interface) -> bool:
+    """Whether a host function written in JS can stand behind the import ``func``."""
+    try:
+        plan = plan_call(func, interface)
+    except ValueError:  # a named type nobody defined: no lowering at all
+        return False
+    return all(_plain_param(p) for p in plan.params) and _plain_result(plan.result)
+
+
+def _plain_param(param: ParamPlan) -> bool:
+    inner = param.inner
+    return param.lowering in _HOST_LOWERINGS and (inner is None or _plain_param(inner))
+
+
+def _plain_result(result: ResultPlan) -> bool:
+    inner = result.inner
+    return result.lifting in _HOST_LIFTINGS and (inner is None or _plain_result(inner))

@@ -3,10 +3,9 @@
 A number or bool crosses JS as a JS value (``number``, ``bigint``, ``boolean``)
 and wasm as its wasm value (docs/abi.md); this module is the one place that
 turns a kind's facts (size, signedness, DataView accessor, typed array) into
-the JavaScript that checks, converts, reads and writes it:
-
-    wrapped(SCALAR_FACTS[Kind.U8], "value")   # 'value & 0xff'
-    from_wire(SCALAR_FACTS[Kind.U32], "r")    # 'r >>> 0'
+the JavaScript that checks, converts, reads and writes it. For a u8,
+``wrapped(facts, "value")`` is ``value & 0xff``; for a u32 result,
+``from_wire(facts, "r")`` is ``r >>> 0`` (wasm hands JS its i32 signed).
 """
 
 from __future__ import annotations
