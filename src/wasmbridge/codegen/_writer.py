@@ -18,9 +18,12 @@ from contextlib import contextmanager
 
 from ..interface import Function, Interface, Param, Type, WasmModule
 from ..interface.abi import ALLOC_EXPORT, FREE_EXPORT
+from ..interface.plan import VALTYPE_FACTS
 from ..interface.types import Kind
 
-_VALTYPE_KINDS = {"i32": Kind.I32, "i64": Kind.I64, "f32": Kind.F32, "f64": Kind.F64}
+# The kind a wasm value type carries unchanged: how a function known only by its
+# wasm signature crosses.
+_VALTYPE_KINDS: dict[str, Kind] = {valtype: f.kind for valtype, f in VALTYPE_FACTS.items()}
 
 
 def tool_version() -> str:
