@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+from .plan import SCALAR_FACTS
 from .rules import interface_problems
 from .types import (
     ClassDef,
@@ -43,18 +44,7 @@ PACKAGE_NAMESPACE = "wasmbridge"
 INDENT = "  "
 
 _PRIMITIVES = {
-    Kind.BOOL: "bool",
-    Kind.I8: "s8",
-    Kind.U8: "u8",
-    Kind.I16: "s16",
-    Kind.U16: "u16",
-    Kind.I32: "s32",
-    Kind.U32: "u32",
-    Kind.I64: "s64",
-    Kind.U64: "u64",
-    Kind.F32: "f32",
-    Kind.F64: "f64",
-    Kind.CHAR: "char",
+    **{kind: facts.wit_name for kind, facts in SCALAR_FACTS.items()},
     Kind.STR: "string",
     Kind.STRING: "string",
 }
