@@ -283,7 +283,8 @@ class CallPlan:
     needs_memory: bool
     imported: bool
     # A method's object as its first wasm parameter after retptr (``&self``, ``&mut self``:
-    # BORROW; ``self``: HANDLE), named ``self``; None for functions and static methods.
+    # BORROW; ``self``: HANDLE), named ``self`` (``self_`` when a parameter is named
+    # ``self``); None for functions and static methods.
     receiver_param: ParamPlan | None = None
 
     @property
@@ -344,14 +345,15 @@ def _plan(func: Function, iface: Interface | None, method: Method | None) -> Cal
     signature = abi.method_signature(method) if method is not None else abi.signature(func)
     retptr = abi.uses_retptr(func.result)
     planner = _Planner(iface, imported)
+    names = python_param_names(func)
     receiver = None
     if method is not None and handle:
         own = Kind.NAMED if method.receiver is Receiver.OWNED else Kind.BORROW
         this = Type(own, name=_class_name(iface, method))
-        receiver = planner.param(Param("self", this), "self", -1, int(retptr))
+        receiver = planner.param(Param("self", this), _receiver_name(names), -1, int(retptr))
     slot = int(retptr) + int(handle)
     params = []
-    for index, (param, name) in enumerate(zip(func.params, python_param_names(func), strict=True)):
+    for index, (param, name) in enumerate(zip(func.params, names, strict=True)):
         plan = planner.param(param, name, index, slot)
         params.append(plan)
         slot += len(plan.wire)
@@ -368,6 +370,14 @@ def _plan(func: Function, iface: Interface | None, method: Method | None) -> Cal
         imported=imported,
         receiver_param=receiver,
     )
+
+
+def _receiver_name(names: list[str]) -> str:
+    """A method's object as Python names it: ``self``, unless a parameter has that name."""
+    name = "self"
+    while name in names:
+        name += "_"
+    return name
 
 
 def _class_name(iface: Interface | None, method: Method) -> str:

@@ -7,7 +7,17 @@ import struct
 import pytest
 from compound_model import COUNTER, GEO, POINT, SHAPE, borrow, func, named, option, tuple_of, vec
 
-from wasmbridge.interface import Function, Interface, Kind, Param, Receiver, Type, abi
+from wasmbridge.interface import (
+    ClassDef,
+    Function,
+    Interface,
+    Kind,
+    Method,
+    Param,
+    Receiver,
+    Type,
+    abi,
+)
 from wasmbridge.interface.plan import (
     SCALAR_FACTS,
     VALTYPE_FACTS,
@@ -325,3 +335,11 @@ def test_wasm_value_types_carry_their_own_kinds() -> None:
         "f32": Kind.F32,
         "f64": Kind.F64,
     }
+
+
+def test_a_method_keeps_its_parameter_names_and_renames_its_receiver_around_them() -> None:
+    method = Method("m", Receiver.REF, func("C.m", {"self": U32, "from": U32}))
+    plan = plan_call(
+        method.function, Interface(1, classes=(ClassDef("C", methods=(method,)),)), method
+    )
+    assert [p.name for p in plan.inputs] == ["self_", "self", "p1"]
