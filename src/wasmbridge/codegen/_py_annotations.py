@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..interface.layout import is_list
-from ..interface.types import FLOATS, Kind, Type
+from ..interface.plan import SCALAR_FACTS
+from ..interface.types import Kind, Type
 
 # Names the stub's annotations use, with where each comes from ("" for builtins).
 TYPE_NAMES = {
@@ -62,7 +63,8 @@ class Uses:
 
 
 def number(kind: Kind, uses: Uses) -> str:
-    return uses("float" if kind in FLOATS else "bool" if kind is Kind.BOOL else "int")
+    """A number, bool or char: ``int``, ``float``, ``bool``, ``str``."""
+    return uses(SCALAR_FACTS[kind].python_type)
 
 
 def bytes_in(uses: Uses, *, mutable: bool) -> str:
@@ -77,7 +79,7 @@ def param_type(t: Type, uses: Uses) -> str:
     if kind is Kind.OPTION:
         assert t.inner is not None
         return f"{param_type(t.inner, uses)} | None"
-    if kind in (Kind.STR, Kind.STRING, Kind.CHAR):
+    if kind in (Kind.STR, Kind.STRING):
         return uses("str")
     if kind is Kind.CALLBACK:
         # It receives the values the guest passes and returns one the guest takes.
@@ -107,7 +109,7 @@ def result_type(t: Type, uses: Uses) -> str:
         assert t.inner is not None
         inner = result_type(t.inner, uses)
         return f"{inner} | None" if kind is Kind.OPTION else inner
-    if kind in (Kind.STR, Kind.STRING, Kind.CHAR):
+    if kind in (Kind.STR, Kind.STRING):
         return uses("str")
     if is_list(t) or kind in (Kind.TUPLE, Kind.NAMED, Kind.BORROW):
         return value_type(t, uses)
@@ -132,7 +134,7 @@ def _value(t: Type, uses: Uses, *, given: bool) -> str:
     if kind is Kind.OPTION:
         assert t.inner is not None
         return f"{_value(t.inner, uses, given=given)} | None"
-    if kind in (Kind.STR, Kind.STRING, Kind.CHAR):
+    if kind in (Kind.STR, Kind.STRING):
         return uses("str")
     if kind is Kind.TUPLE:
         items = ", ".join(_value(item, uses, given=given) for item in t.items)

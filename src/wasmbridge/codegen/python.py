@@ -28,7 +28,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from ..interface import Function, Interface, WasmModule
-from ..interface.names import python_field_names, python_method_names, python_param_names
+from ..interface.names import python_field_names, python_method_names
+from ..interface.plan import plan_call
 from ..interface.types import ClassDef, EnumDef, RecordDef
 from ._py_annotations import TYPE_NAMES, Uses, param_type, result_type
 from ._py_types import (
@@ -91,7 +92,13 @@ def emit_python(
         interface, set(_STUB_NAMES) | {protocol} | {f.name for f in exports} | {module_name}
     )
     parts = _Parts(
-        wasm_name, protocol, exports, imports, header(wasm_name, interface, tool=tool), types
+        wasm_name,
+        protocol,
+        exports,
+        imports,
+        header(wasm_name, interface, tool=tool),
+        types,
+        interface,
     )
     return PythonStub(module_name, parts.render(stub=False), parts.render(stub=True))
 
@@ -133,6 +140,7 @@ class _Parts:
     imports: list[Function]
     header: str
     types: TypeNames
+    interface: Interface | None
     aliases: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -255,10 +263,10 @@ class _Parts:
             key = _py_string(func.name)
             w.line(f"# {key} is not usable as a Python attribute: call module.exports[{key}](...)")
             return
-        names = python_param_names(func)
+        plan = plan_call(func, self.interface)
         params = [
-            receiver(names),
-            *(f"{n}: {param_type(p.type, uses)}" for n, p in zip(names, func.params, strict=True)),
+            receiver(list(plan.names)),
+            *(f"{p.name}: {param_type(p.type, uses)}" for p in plan.params),
         ]
         doc = method_doc(func, self.types.values)
         write_def(w, func.name, params, result_type(func.result, uses), doc, stub=stub)

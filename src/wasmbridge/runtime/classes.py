@@ -18,8 +18,9 @@ the queue is drained by the next call into a class method or constructor
 of the instance, or the next close(), so the collector, which may run in
 the middle of a guest call or on another thread, never enters the guest.
 
-``InstanceTypes`` is what the call code generator asks about the new types:
-how to lower a record, enum, char or handle, and how to lift a result.
+``InstanceTypes`` is what an instance's callers ask about the new types
+(call_source.py's recipes): how to lower a record or handle, and how to lift
+a result, with this instance's memory and class wrappers.
 """
 
 from __future__ import annotations
@@ -35,38 +36,26 @@ from typing import Any
 
 from ..errors import HandleError, ModuleError, ProtocolError, ReturnedError, WasmbridgeError
 from ..interface import abi
-from ..interface.layout import callback_args_layout, field_offsets, is_list
+from ..interface.layout import callback_args_layout, field_offsets
 from ..interface.names import PYTHON_CLASS_MEMBERS, python_method_names, python_special
+from ..interface.plan import Lifting, ResultPlan, plan_call
 from ..interface.types import (
     ClassDef,
-    EnumDef,
-    Function,
     Kind,
-    Param,
+    Method,
     Receiver,
-    RecordDef,
     Type,
     shown,
     shown_type,
 )
-from . import values
-from .marshal import Marshal, ParamInfo
+from . import calls, values
+from .marshal import Marshal
 from .records import TypeSpace, class_name, module_name, type_space
 from .values import LiftError
 
 _ATTRIBUTE = "_wb_instance_types"
 _LOCK = threading.Lock()
 _NUMBERS = itertools.count(1)
-_COMPOUND = frozenset(
-    {Kind.CHAR, Kind.TUPLE, Kind.NAMED, Kind.BORROW, Kind.RESULT_VALUE, Kind.CALLBACK}
-)
-
-
-def needs_values(t: Type) -> bool:
-    """Whether ``t`` involves the types of docs/abi-compound.md (this module's work)."""
-    if t.kind in _COMPOUND or is_list(t):
-        return True
-    return t.inner is not None and needs_values(t.inner)
 
 
 def instance_types(live: Any) -> InstanceTypes | None:
@@ -174,12 +163,6 @@ class InstanceTypes:
         self.interface = live.interface
         self.types: TypeSpace = type_space(live.interface, live.name)
         self.number = next(_NUMBERS)
-        # Python code can run during a call (a host function, a callback) only when the
-        # module imports something besides the panic hook: only then can an object be
-        # closed or moved while a call borrows it, so only then do calls mark it busy.
-        self.reentrant = any(
-            (i.module, i.name) != (abi.HOST_MODULE, abi.PANIC_IMPORT) for i in live.wasm.imports
-        )
         self.queue: list[tuple[Callable[[int], Any], int]] = []
         # Callbacks of the calls running now, by the id the guest calls them with.
         self.callbacks: dict[int, Callback] = {}
@@ -247,11 +230,7 @@ class InstanceTypes:
         attrs = python_method_names([m.member for m in definition.methods])
         for method, attr in zip(definition.methods, attrs, strict=True):
             static = method.receiver in (Receiver.STATIC, Receiver.CONSTRUCTOR)
-            build = _once(
-                self._method_builder(
-                    definition, method.member, method.receiver, method.function, attr
-                )
-            )
+            build = _once(self._method_builder(definition, method, attr))
             namespace[attr] = _LazyMethod(attr, build, static)
             if method.receiver is Receiver.CONSTRUCTOR and not constructor:
                 constructor.append(build)
@@ -259,36 +238,21 @@ class InstanceTypes:
         return type(title, (ClassBase,), namespace)
 
     def _method_builder(
-        self,
-        definition: ClassDef,
-        member: str,
-        receiver: Receiver,
-        function: Function,
-        attr: str,
+        self, definition: ClassDef, method: Method, attr: str
     ) -> Callable[[], Callable[..., Any]]:
         def build() -> Callable[..., Any]:
-            from . import calls
-
+            function = method.function
             if self.live.closed:
                 raise self.live.closed_error(function.name)
-            params = function.params
-            if receiver in (Receiver.REF, Receiver.MUT):
-                params = (Param("self", Type(Kind.BORROW, name=definition.name)), *params)
-            elif receiver is Receiver.OWNED:
-                params = (Param("self", Type(Kind.NAMED, name=definition.name)), *params)
-            callable_ = calls.build_export(
-                dataclasses.replace(function, params=params), self.site(function.name)
-            )
+            site = self.live._site(function.name)
+            plan = plan_call(function, self.interface, method)
+            template = self.live.caller_template(plan, site.shape, ("method", method))
+            callable_ = calls.bind(template, site)
             callable_.__name__ = attr
             callable_.__qualname__ = f"{class_name(definition.name)}.{attr}"
             return callable_
 
         return build
-
-    def site(self, export: str) -> Any:
-        """The CallSite of one of this instance's exports (a method)."""
-        site = self.live._site(export)
-        return dataclasses.replace(site, owner=self.live)
 
     def _drop_call(self, export: str) -> Callable[[int], Any]:
         """The destructor, called under the token close() or drain() holds."""
@@ -378,18 +342,6 @@ class InstanceTypes:
 
     # -- what the call code generator needs ------------------------------------------------
 
-    def definition(self, t: Type) -> RecordDef | EnumDef | ClassDef | None:
-        return self.interface.type_def(t.name) if t.kind in (Kind.NAMED, Kind.BORROW) else None
-
-    def param_lowerer(self, t: Type, info: ParamInfo) -> Callable[[Any], int]:
-        """The lowering of a char, enum or compound parameter to its one i32."""
-        if t.kind is Kind.CHAR:
-            return Marshal.char_lowerer(info)
-        codec = self.types.codec(t)
-        if isinstance(codec, values.Enum):
-            return Marshal.index_lowerer(codec, info)
-        return self.marshal.value_lowerer(codec, info)
-
     def handle_param(self, t: Type, func: str, param: str) -> HandleParam:
         cls = self.wrapper(t.name)
         title = cls.__name__
@@ -432,20 +384,6 @@ class InstanceTypes:
         by_value = t.kind is Kind.NAMED
         return HandleParam(cls, wrong, gone, spend if by_value else None)
 
-    def flat_record(self, t: Type) -> values.Record | None:
-        """The codec of a record of numbers (one struct), for inline call code; else None."""
-        if t.kind not in (Kind.NAMED, Kind.BORROW) or not isinstance(self.definition(t), RecordDef):
-            return None
-        codec = self.types.named(t.name)
-        return codec if isinstance(codec, values.Record) and codec.struct is not None else None
-
-    def is_class(self, t: Type) -> bool:
-        return isinstance(self.definition(t), ClassDef)
-
-    def involves_class(self, t: Type) -> bool:
-        """A class object crosses (a parameter, a result, a result's Ok value)."""
-        return self.is_class(t) or (t.inner is not None and self.involves_class(t.inner))
-
     def bad_result(self, func: str, t: Type) -> Callable[[LiftError], Exception]:
         what = f"{self.name}: `{shown(func)}` returned a malformed `{shown_type(t)}`"
 
@@ -469,37 +407,39 @@ class InstanceTypes:
 
         return lift
 
-    def slot_lifter(self, t: Type, func: str, whole: Type | None = None) -> Callable[[int], Any]:
-        """Reads the return-area slot encoding of ``t`` (docs/abi-compound.md); errors
-        name the ``whole`` result type it is part of."""
+    def slot_lifter(
+        self, plan: ResultPlan, func: str, whole: Type | None = None
+    ) -> Callable[[int], Any]:
+        """Reads the return-area slot ``plan`` lifts (docs/abi-compound.md); errors name
+        the ``whole`` result type it is part of."""
         marshal = self.marshal
-        bad = self.bad_result(func, whole or t)
-        kind = t.kind
-        if kind is Kind.OPTION:
-            assert t.inner is not None
-            return marshal.option_lifter(self.slot_lifter(t.inner, func, whole or t), bad)
-        if kind is Kind.CHAR:
+        bad = self.bad_result(func, whole or plan.type)
+        lifting = plan.lifting
+        if lifting is Lifting.OPTION:
+            assert plan.inner is not None
+            inner = self.slot_lifter(plan.inner, func, whole or plan.type)
+            return marshal.option_lifter(inner, bad)
+        if lifting is Lifting.CHAR:
             return marshal.u32_lifter(values.char_from, bad)
-        if self.is_class(t):
-            return marshal.u32_lifter(self.wrap_handle(t.name), bad)
-        if not needs_values(t):
-            return lambda at: marshal.lift(t, at)
-        codec = self.types.codec(t)
-        if isinstance(codec, values.Enum):
+        if lifting is Lifting.HANDLE:
+            return marshal.u32_lifter(self.wrap_handle(plan.type.name), bad)
+        if lifting is Lifting.ENUM:
+            codec = self.types.codec(plan.type)
+            assert isinstance(codec, values.Enum)
             return marshal.u32_lifter(codec.member, bad)
-        return marshal.value_lifter(codec, bad)
+        if lifting is Lifting.ENCODED:
+            return marshal.value_lifter(self.types.codec(plan.type), bad)
+        return lambda at: marshal.lift(plan, at)
 
     def result_error(
-        self, t: Type, func: str, describe: Callable[[tuple[Any, ...]], str]
+        self, plan: ResultPlan, func: str, describe: Callable[[tuple[Any, ...]], str]
     ) -> Callable[[int, int, tuple[Any, ...]], Exception]:
         """The error of a ``Result<T, E>`` (0x1b) whose tag at ``at`` is not 0."""
         marshal = self.marshal
-        bad = self.bad_result(func, t)
-        definition = self.interface.type_def(t.name)
+        bad = self.bad_result(func, plan.type)
         value_lift: Callable[[int], Any] | None = None
-        if isinstance(definition, (RecordDef, EnumDef)):
-            codec = self.types.named(t.name)
-            value_lift = marshal.value_lifter(codec, bad)
+        if plan.error_values:
+            value_lift = marshal.value_lifter(self.types.named(plan.error), bad)
 
         def error(at: int, tag: int, args: tuple[Any, ...]) -> Exception:
             call = f"{describe(args)} in {self.name}"
@@ -544,17 +484,6 @@ class InstanceTypes:
         assert t.inner is not None
         result = None if t.inner.kind is Kind.UNIT else self.types.codec(t.inner)
         return CallbackSpec(t, args, result)
-
-    def annotation(self, t: Type, *, param: bool) -> Any:
-        """The annotation shown in a callable's signature for a char, tuple, list, or a
-        record, enum or class (calls.python_annotation handles the types around them)."""
-        if t.kind is Kind.CHAR:
-            return str
-        if t.kind is Kind.CALLBACK:
-            return Callable[..., Any]
-        if self.is_class(t):
-            return self.wrapper(t.name)
-        return self.types.codec(t).annotation
 
 
 @dataclasses.dataclass(frozen=True)

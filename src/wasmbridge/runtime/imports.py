@@ -19,20 +19,26 @@ from typing import Any, Protocol
 
 from ..errors import ProtocolError, StackLimitExceeded
 from ..interface import abi
-from ..interface.types import Function, Kind, Type
+from ..interface.plan import (
+    VALTYPE_FACTS,
+    CallPlan,
+    Lifting,
+    Lowering,
+    ParamPlan,
+    ResultPlan,
+    ScalarFacts,
+    plan_call,
+)
+from ..interface.types import Function, Kind
 from . import _capi, interrupt
-from .marshal import TYPECODES, Marshal, ParamInfo, check_scalar, decode_text, narrow
+from .marshal import Marshal, ParamInfo, check_scalar, decode_text, narrow
 from .memory import GuestMemory
 from .traps import FailureContext, PanicReport
 from .values import LiftError, LowerError, char_code, char_from
 
 _SLOT = _capi.VALRAW_SIZE
-_SCALAR_FORMAT = {
-    Kind.I64: "<q",
-    Kind.U64: "<Q",
-    Kind.F32: "<f",
-    Kind.F64: "<d",
-}
+_I32 = struct.Struct("<i")
+_U32 = struct.Struct("<I")
 
 
 class HostState(Protocol):
@@ -53,16 +59,16 @@ def host_callback(
 ) -> _capi.HostCallback:
     """The raw callback for an import described by the interface."""
     label = f"{func.module}.{func.name}" if func.module else func.name
-    retptr = abi.uses_retptr(func.result)
+    plan = plan_call(func, None)
 
     def call(caller: int, values: int, count: int) -> None:
         raw = _capi.read_raw(values, _SLOT * count) if count else b""
-        reader = _ArgReader(raw, 1 if retptr else 0, state, caller, label)
-        args = [reader.value(p.type) for p in func.params]
+        reader = _ArgReader(raw, state, caller, label)
+        args = [reader.value(p) for p in plan.params]
         result = target(*args)
         for writeback in reader.writebacks:
             writeback()
-        _lower_result(state, caller, func, label, result, values, raw)
+        _lower_result(state, caller, plan, label, result, values, raw)
 
     return _trapping(state, label, call)
 
@@ -138,7 +144,7 @@ def raw_callback(
     target: Callable[..., Any],
 ) -> _capi.HostCallback:
     """The callback for an import known only by its wasm signature (numbers in, out)."""
-    formats = {"i32": "<i", "i64": "<q", "f32": "<f", "f64": "<d"}
+    formats: dict[str, str] = {v: facts.struct_code for v, facts in VALTYPE_FACTS.items()}
 
     def call(caller: int, values: int, count: int) -> None:
         raw = _capi.read_raw(values, _SLOT * count) if count else b""
@@ -214,61 +220,58 @@ def _pack(fmt: str, value: Any, label: str) -> bytes:
 
 
 class _ArgReader:
-    """Lifts one import call's arguments, slot by slot."""
+    """Lifts one import call's arguments, each from the slots its plan names."""
 
-    def __init__(
-        self, raw: bytes, first_slot: int, state: HostState, caller: int, label: str
-    ) -> None:
+    def __init__(self, raw: bytes, state: HostState, caller: int, label: str) -> None:
         self.raw = raw
         self.label = label
-        self.slot = first_slot
         self.state = state
         self.caller = caller
         self.writebacks: list[Callable[[], None]] = []
 
-    def _next(self, fmt: str) -> Any:
-        value = struct.unpack_from(fmt, self.raw, _SLOT * self.slot)[0]
-        self.slot += 1
-        return value
+    def _slot(self, form: struct.Struct, slot: int) -> Any:
+        return form.unpack_from(self.raw, _SLOT * slot)[0]
 
-    def value(self, t: Type) -> Any:
-        kind = t.kind
-        if kind is Kind.BOOL:
-            return self._next("<i") != 0
-        if kind in _SCALAR_FORMAT:
-            return self._next(_SCALAR_FORMAT[kind])
-        if kind in TYPECODES:
-            return narrow(kind, self._next("<i"))
-        if kind is Kind.CHAR:
+    def value(self, plan: ParamPlan) -> Any:
+        lowering = plan.lowering
+        facts = plan.facts
+        if lowering is Lowering.SCALAR:
+            assert facts is not None
+            if facts.valtype != "i32":
+                return struct.unpack_from(facts.struct_code, self.raw, _SLOT * plan.slot)[0]
+            value = self._slot(_I32, plan.slot)
+            return value != 0 if facts.range is None else narrow(facts, value)
+        if lowering is Lowering.CHAR:
             try:
-                return char_from(self._next("<I"))
+                return char_from(self._slot(_U32, plan.slot))
             except LiftError as exc:
                 raise ProtocolError(
                     f"{self.state.failure.module_name} passed host import {self.label} a bad "
                     f"char: {exc.message}",
                     hint="this is a bug in the guest module or a mismatched interface",
                 ) from None
-        if kind is Kind.OPTION:
-            assert t.inner is not None
-            present = self._next("<i")
-            value = self.value(t.inner)
+        if lowering is Lowering.OPTION:
+            assert plan.inner is not None
+            present = self._slot(_I32, plan.slot)
+            value = self.value(plan.inner)
             return value if present else None
-        ptr, length = self._next("<I"), self._next("<I")
-        return self._buffer(t, ptr, length)
+        ptr, length = self._slot(_U32, plan.slot), self._slot(_U32, plan.slot + 1)
+        return self._buffer(plan, ptr, length)
 
-    def _buffer(self, t: Type, ptr: int, length: int) -> Any:
+    def _buffer(self, plan: ParamPlan, ptr: int, length: int) -> Any:
         memory = self.state.memory_for(self.caller)
-        size = abi.element_size(t)
+        facts = plan.facts
+        size = 1 if facts is None else facts.size
         data = memory.read(ptr, length * size) if length else b""
-        if t.kind in (Kind.STR, Kind.STRING):
+        if plan.lowering is Lowering.TEXT:
             return decode_text(data, "the guest")
-        assert t.inner is not None
-        if t.kind is Kind.MUT_SLICE:
-            buf: Any = bytearray(data) if t.inner.kind is Kind.U8 else _array(t.inner.kind, data)
+        assert facts is not None
+        if plan.lowering is Lowering.MUT_ELEMENTS:
+            buf: Any = bytearray(data) if facts.kind is Kind.U8 else _array(facts, data)
             if length:
                 self.writebacks.append(lambda: _write_back(memory, ptr, buf, len(data), self.label))
             return buf
-        return data if t.inner.kind is Kind.U8 else _array(t.inner.kind, data)
+        return data if plan.lowering is Lowering.BYTES else _array(facts, data)
 
 
 def _write_back(memory: GuestMemory, ptr: int, buf: Any, nbytes: int, label: str) -> None:
@@ -282,59 +285,69 @@ def _write_back(memory: GuestMemory, ptr: int, buf: Any, nbytes: int, label: str
     memory.write(ptr, view)
 
 
-def _array(kind: Kind, data: bytes) -> array.array[Any]:
-    out = array.array(TYPECODES[kind])
+def _array(facts: ScalarFacts, data: bytes) -> array.array[Any]:
+    out = array.array(facts.code)
     out.frombytes(data)
     return out
 
 
 def _lower_result(
-    state: HostState, caller: int, func: Function, label: str, result: Any, values: int, raw: bytes
+    state: HostState,
+    caller: int,
+    plan: CallPlan,
+    label: str,
+    result: Any,
+    values: int,
+    raw: bytes,
 ) -> None:
-    t = func.result
-    if t.kind is Kind.UNIT:
+    if plan.result.lifting is Lifting.NONE:
         return
-    if not abi.uses_retptr(t):
-        _capi.write_raw(values, _scalar_bytes(t, result, label))
+    if not plan.retptr:  # the single wasm result
+        _capi.write_raw(values, _scalar_bytes(plan.result, result, label))
         return
-    retptr = struct.unpack_from("<I", raw, 0)[0]
+    retptr = _U32.unpack_from(raw, 0)[0]
     marshal = state.marshal_for(caller)
-    _write_retarea(marshal, t, result, retptr, label)
+    _write_retarea(marshal, plan.result, result, retptr, label)
 
 
-def _scalar_bytes(t: Type, value: Any, label: str) -> bytes:
-    if t.kind is Kind.CHAR:
+def _scalar_bytes(plan: ResultPlan, value: Any, label: str) -> bytes:
+    if plan.lifting is Lifting.CHAR:
         try:
-            return struct.pack("<I", char_code(value))
+            return _U32.pack(char_code(value))
         except LowerError as exc:
             raise exc.error(f"host import {label} returned {value!r:.40}: {exc.message}") from None
-    problem = check_scalar(f"host import {label}", "return", t, value)
+    facts = plan.facts
+    assert facts is not None
+    problem = check_scalar(f"host import {label}", "return", plan.type, value)
     if problem is not None:
-        raise TypeError(f"host import {label} returned {type(value).__name__}, expected {t}")
-    if t.kind is Kind.BOOL:
-        return struct.pack("<i", 1 if value else 0)
-    if t.kind in _SCALAR_FORMAT:
-        return struct.pack(_SCALAR_FORMAT[t.kind], value)
-    return struct.pack("<I", value & 0xFFFFFFFF)
+        raise TypeError(
+            f"host import {label} returned {type(value).__name__}, expected {plan.type}"
+        )
+    if facts.valtype != "i32":
+        return struct.pack(facts.struct_code, value)
+    if facts.range is None:  # bool
+        return _I32.pack(1 if value else 0)
+    return _U32.pack(value & 0xFFFFFFFF)
 
 
-def _write_retarea(marshal: Marshal, t: Type, value: Any, at: int, label: str) -> None:
+def _write_retarea(marshal: Marshal, plan: ResultPlan, value: Any, at: int, label: str) -> None:
     memory = marshal.memory
-    if t.kind is Kind.OPTION:
-        assert t.inner is not None
-        memory.write(at, memoryview(struct.pack("<I", 0 if value is None else 1)))
+    lifting = plan.lifting
+    if lifting is Lifting.OPTION:
+        assert plan.inner is not None
+        memory.write(at, memoryview(_U32.pack(0 if value is None else 1)))
         if value is not None:
-            _write_retarea(marshal, t.inner, value, at + 8, label)
+            _write_retarea(marshal, plan.inner, value, at + 8, label)
         return
-    if t.kind in (Kind.STRING, Kind.STR, Kind.VEC):
-        info = ParamInfo(f"host import {label}", "result", t)
-        if t.kind is Kind.VEC:
-            data: bytes | memoryview = marshal.elements(value, info)
+    if lifting in (Lifting.TEXT, Lifting.BYTES, Lifting.ELEMENTS):
+        info = ParamInfo(f"host import {label}", "result", plan.type, element=plan.facts)
+        if lifting is Lifting.TEXT:
+            data: bytes | memoryview = marshal.encode_text(value, info)
         else:
-            data = marshal.encode_text(value, info)
-        size = abi.element_size(t)
+            data = marshal.elements(value, info)
+        size = 1 if plan.facts is None else plan.facts.size
         ptr = marshal.place_owned(data, size)
         length = (data.nbytes if isinstance(data, memoryview) else len(data)) // size
         memory.write(at, memoryview(struct.pack("<II", ptr, length)))
         return
-    memory.write(at, memoryview(_scalar_bytes(t, value, label).ljust(8, b"\0")))
+    memory.write(at, memoryview(_scalar_bytes(plan, value, label).ljust(8, b"\0")))

@@ -14,78 +14,46 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MemoryLimitExceeded, ProtocolError
-from ..interface import abi
-from ..interface.types import ELEMENT_SIZE, INT_RANGE, Kind, Type
+from ..interface.plan import SCALAR_FACTS, Lifting, Lowering, ParamPlan, ResultPlan, ScalarFacts
+from ..interface.types import SEQUENCES, TEXT, Kind, Type, shown
 from . import values
 from .memory import Arena, GuestMemory
 from .values import Codec, LiftError, LowerError
 
-TYPECODES = {
-    Kind.I8: "b",
-    Kind.U8: "B",
-    Kind.I16: "h",
-    Kind.U16: "H",
-    Kind.I32: "i",
-    Kind.U32: "I",
-    Kind.I64: "q",
-    Kind.U64: "Q",
-    Kind.F32: "f",
-    Kind.F64: "d",
-}
-
-# Buffer formats accepted for each element kind: same kind and item size.
-_SIGNED = {1: "b", 2: "h", 4: "i", 8: "q"}
-_UNSIGNED = {1: "B", 2: "H", 4: "I", 8: "Q"}
+# Buffer formats accepted for each element kind: same kind and item size. 'l'/'L'
+# are 8 bytes on LP64 platforms (numpy's int64 on Linux).
+_LONG = struct.calcsize("l")
 
 
-def _formats(kind: Kind) -> frozenset[str]:
-    size = ELEMENT_SIZE[kind]
-    if kind in (Kind.F32, Kind.F64):
-        return frozenset({TYPECODES[kind]})
-    table = _UNSIGNED if kind in (Kind.U8, Kind.U16, Kind.U32, Kind.U64) else _SIGNED
-    same = {table[size]}
-    # 'l'/'L' are 8 bytes on LP64 platforms (numpy's int64), 'c' is a byte.
-    if size == struct.calcsize("l"):
-        same.add("l" if table is _SIGNED else "L")
-    return frozenset(same)
+def _formats(facts: ScalarFacts) -> frozenset[str]:
+    if facts.is_float or facts.range is None:
+        return frozenset({facts.code})
+    long = "l" if facts.is_signed else "L"
+    return frozenset({facts.code, long} if facts.size == _LONG else {facts.code})
 
 
-FORMATS = {kind: _formats(kind) for kind in TYPECODES}
-
-PYTHON_NAMES = {
-    Kind.BOOL: "bool",
-    Kind.F32: "float",
-    Kind.F64: "float",
-    Kind.STR: "str",
-    Kind.STRING: "str",
-}
+FORMATS = {kind: _formats(facts) for kind, facts in SCALAR_FACTS.items()}
 
 
 def python_name(t: Type) -> str:
     """How a type is described to a Python caller, e.g. ``int (i32)``."""
-    if t.kind in INT_RANGE:
-        return f"int ({t.kind.name.lower()})"
-    if t.kind in PYTHON_NAMES:
-        return (
-            f"{PYTHON_NAMES[t.kind]} ({t.kind.name.lower()})"
-            if t.kind
-            in (
-                Kind.F32,
-                Kind.F64,
-            )
-            else PYTHON_NAMES[t.kind]
-        )
-    if t.kind in (Kind.SLICE, Kind.VEC) and t.inner is not None and t.inner.kind is Kind.U8:
-        return "a bytes-like object"
-    if t.kind is Kind.MUT_SLICE and t.inner is not None and t.inner.kind is Kind.U8:
-        return "a writable bytes-like object (bytearray, memoryview, numpy array)"
-    if t.inner is not None and t.kind is Kind.MUT_SLICE:
-        return f"a writable buffer of {t.inner.kind.name.lower()}"
-    if t.inner is not None and t.kind in (Kind.SLICE, Kind.VEC):
-        return f"a buffer or sequence of {t.inner.kind.name.lower()}"
+    facts = SCALAR_FACTS.get(t.kind)
+    if facts is not None:
+        shown = facts.python_type
+        return shown if shown == facts.name else f"{shown} ({facts.name})"
+    if t.kind in TEXT:
+        return "str"
     if t.kind is Kind.OPTION and t.inner is not None:
         return f"{python_name(t.inner)} or None"
-    return t.rust()
+    if t.kind not in SEQUENCES or t.inner is None:
+        return t.rust()
+    element = t.inner.kind.name.lower()
+    mutable = t.kind is Kind.MUT_SLICE
+    if t.inner.kind is Kind.U8:
+        if mutable:
+            return "a writable bytes-like object (bytearray, memoryview, numpy array)"
+        return "a bytes-like object"
+    return f"a writable buffer of {element}" if mutable else f"a buffer or sequence of {element}"
 
 
 def type_name(value: object) -> str:
@@ -101,48 +69,63 @@ def arg_error(func: str, param: str, t: Type, value: object, detail: str = "") -
 
 
 def check_scalar(func: str, param: str, t: Type, value: object) -> Exception | None:
-    """The error a scalar argument deserves, or None when it is acceptable."""
-    kind = t.kind
-    if kind is Kind.BOOL:
+    """The error a number or bool argument deserves, or None when it is acceptable."""
+    facts = SCALAR_FACTS[t.kind]
+    if facts.range is None and not facts.is_float:  # bool
         return None if isinstance(value, bool) else arg_error(func, param, t, value)
-    if kind in (Kind.F32, Kind.F64):
+    if facts.is_float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if kind is Kind.F32:
-                try:
-                    struct.pack("<f", value)
-                except OverflowError:
-                    return OverflowError(
-                        f"{func}() argument '{param}': {value!r} is out of range for f32"
-                    )
+            try:
+                struct.pack(facts.struct_code, value)
+            except OverflowError:
+                return OverflowError(
+                    f"{func}() argument '{param}': {value!r} is out of range for {facts.name}"
+                )
             return None
         return arg_error(func, param, t, value)
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         return arg_error(func, param, t, value)
     number = value.__index__()
-    low, high = INT_RANGE[kind]
+    low, high = facts.range or (0, 0)
     if not low <= number <= high:
         return OverflowError(
             f"{func}() argument '{param}': {number} is out of range for "
-            f"{kind.name.lower()} ({low}..{high})"
+            f"{facts.name} ({low}..{high})"
         )
     return None
 
 
 @dataclass(frozen=True)
 class ParamInfo:
-    """What lowering needs to know about one parameter (and to word its errors)."""
+    """What lowering needs to know about one parameter (and to word its errors).
+
+    ``owned``, ``align``, ``element`` and ``mutable`` come from the call plan
+    (``ParamInfo.of``): the guest takes the buffer, its alignment, the facts of
+    a typed buffer's element, and whether it is copied back.
+    """
 
     func: str
     name: str
     type: Type
+    owned: bool = False
+    align: int = 1
+    element: ScalarFacts | None = None
+    mutable: bool = False
 
-    @property
-    def owned(self) -> bool:
-        return abi.is_owned(self.type)
+    @classmethod
+    def of(cls, func: str, plan: ParamPlan) -> ParamInfo:
+        return cls(
+            func,
+            shown(plan.param.name),
+            plan.type,
+            plan.owned,
+            plan.align,
+            plan.facts if plan.lowering in _TYPED_BUFFERS else None,
+            plan.lowering is Lowering.MUT_ELEMENTS,
+        )
 
-    @property
-    def align(self) -> int:
-        return abi.element_size(self.type)
+
+_TYPED_BUFFERS = frozenset({Lowering.BYTES, Lowering.ELEMENTS, Lowering.MUT_ELEMENTS})
 
 
 Bytes = bytes | bytearray | memoryview
@@ -217,30 +200,35 @@ class Marshal:
     def elements(self, value: object, info: ParamInfo) -> memoryview:
         """A C-contiguous byte view of a slice/vec argument (no copy for buffers)."""
         t = info.type
-        assert t.inner is not None
-        kind = t.inner.kind
+        element = info.element
+        assert element is not None
         try:
             view = memoryview(value)  # type: ignore[arg-type]
         except TypeError:
             view = self._from_sequence(value, info)
         else:
-            if kind is not Kind.U8 and view.format.lstrip("@=<") not in FORMATS[kind]:
+            # A u8 buffer takes any bytes-like object; wider elements need their own format.
+            if (
+                element.kind is not Kind.U8
+                and view.format.lstrip("@=<") not in FORMATS[element.kind]
+            ):
                 raise arg_error(info.func, info.name, t, value, f"buffer of format '{view.format}'")
-            if t.kind is Kind.MUT_SLICE and view.readonly:
+            if info.mutable and view.readonly:
                 raise arg_error(info.func, info.name, t, value, "read-only")
         if not view.c_contiguous:
-            if t.kind is Kind.MUT_SLICE:
+            if info.mutable:
                 raise arg_error(info.func, info.name, t, value, "not contiguous")
             view = memoryview(view.tobytes())
         return view.cast("B") if view.format != "B" or view.ndim != 1 else view
 
     def _from_sequence(self, value: object, info: ParamInfo) -> memoryview:
         t = info.type
-        assert t.inner is not None
-        if t.kind is Kind.MUT_SLICE or isinstance(value, str) or not hasattr(value, "__iter__"):
+        element = info.element
+        assert element is not None
+        if info.mutable or isinstance(value, str) or not hasattr(value, "__iter__"):
             raise arg_error(info.func, info.name, t, value)
         try:
-            return memoryview(array.array(TYPECODES[t.inner.kind], value))
+            return memoryview(array.array(element.code, value))
         except (TypeError, OverflowError) as exc:
             raise type(exc)(f"{info.func}() argument '{info.name}': {exc}") from None
 
@@ -449,57 +437,52 @@ class Marshal:
         except UnicodeDecodeError:
             return decode_text(data, self.name)
 
-    def lift(self, t: Type, at: int) -> Any:
-        """Read the return-area encoding of ``t`` at address ``at``."""
-        kind = t.kind
-        mem = self.memory
-        mem.check(at, 8)
-        if kind in TYPECODES or kind is Kind.BOOL:
-            return self._scalar(t, at)
-        if kind in (Kind.STR, Kind.STRING):
+    def lift(self, plan: ResultPlan, at: int) -> Any:
+        """Read a return-area slot lifted as ``plan`` says (numbers, text, bytes,
+        typed buffers and options of them) at address ``at``."""
+        lifting = plan.lifting
+        facts = plan.facts
+        self.memory.check(at, 8)
+        if lifting is Lifting.SCALAR:
+            assert facts is not None
+            return self._scalar(facts, at)
+        if lifting is Lifting.TEXT:
             return self.lift_text(at)
-        if kind is Kind.VEC:
-            assert t.inner is not None
-            data = self.lift_bytes(at, ELEMENT_SIZE[t.inner.kind])
-            if t.inner.kind is Kind.U8:
-                return data
-            out = array.array(TYPECODES[t.inner.kind])
-            out.frombytes(data)
+        if lifting is Lifting.BYTES:
+            return self.lift_bytes(at)
+        if lifting is Lifting.ELEMENTS:
+            assert facts is not None
+            out = array.array(facts.code)
+            out.frombytes(self.lift_bytes(at, facts.size))
             return out
-        assert t.inner is not None
-        tag = struct.unpack_from("<I", mem.view, at)[0]
-        if kind is Kind.OPTION:
-            return None if tag == 0 else self.lift(t.inner, at + 8)
-        raise AssertionError(f"{t} is lifted by the caller")  # results: see calls.py
+        if lifting is Lifting.OPTION:
+            assert plan.inner is not None
+            tag = _U32.unpack_from(self.memory.view, at)[0]
+            return None if tag == 0 else self.lift(plan.inner, at + 8)
+        raise AssertionError(f"{plan.type} is lifted by the caller")  # results: see calls.py
 
-    def _scalar(self, t: Type, at: int) -> Any:
+    def _scalar(self, facts: ScalarFacts, at: int) -> Any:
         view = self.memory.view
-        if t.kind is Kind.BOOL:
-            return struct.unpack_from("<i", view, at)[0] != 0
-        if t.kind in (Kind.I64, Kind.U64, Kind.F32, Kind.F64):
-            return struct.unpack_from("<" + TYPECODES[t.kind], view, at)[0]
-        return narrow(t.kind, struct.unpack_from("<i", view, at)[0])
+        if facts.valtype != "i32":
+            return struct.unpack_from(facts.struct_code, view, at)[0]
+        value = _I32.unpack_from(view, at)[0]
+        return value != 0 if facts.range is None else narrow(facts, value)
 
 
 _U32X2 = struct.Struct("<II")
 _U32 = struct.Struct("<I")
+_I32 = struct.Struct("<i")
 
 
-def narrow(kind: Kind, value: int) -> int:
-    """Reinterpret an i32 carrier as the narrower (or unsigned) kind."""
-    if kind is Kind.I32:
+def narrow(facts: ScalarFacts, value: int) -> int:
+    """Reinterpret an i32 carrier as the integer kind of ``facts`` (narrower or unsigned)."""
+    if facts.range is None or facts.valtype != "i32":
         return value
-    if kind is Kind.U32:
-        return value & 0xFFFFFFFF
-    if kind is Kind.U8:
-        return value & 0xFF
-    if kind is Kind.U16:
-        return value & 0xFFFF
-    if kind is Kind.I8:
-        return ((value & 0xFF) ^ 0x80) - 0x80
-    if kind is Kind.I16:
-        return ((value & 0xFFFF) ^ 0x8000) - 0x8000
-    return value
+    bits = 8 * facts.size
+    if facts.is_signed:
+        sign = 1 << (bits - 1)
+        return ((value & ((1 << bits) - 1)) ^ sign) - sign
+    return value & ((1 << bits) - 1)
 
 
 def decode_text(data: bytes, name: str) -> str:

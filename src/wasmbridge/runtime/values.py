@@ -31,7 +31,8 @@ from itertools import accumulate
 from operator import add
 from typing import Any, Optional
 
-from ..interface.types import FLOATS, INT_RANGE, Kind
+from ..interface.plan import SCALAR_FACTS
+from ..interface.types import Kind
 
 Buffer = bytes | bytearray | memoryview
 
@@ -40,19 +41,6 @@ _U32X2 = struct.Struct("<II")
 _U32 = struct.Struct("<I")
 _MAX_BUFFER = 0xFFFFFFFF  # offsets are u32
 _SURROGATES = range(0xD800, 0xE000)
-
-CODES = {
-    Kind.I8: "b",
-    Kind.U8: "B",
-    Kind.I16: "h",
-    Kind.U16: "H",
-    Kind.I32: "i",
-    Kind.U32: "I",
-    Kind.I64: "q",
-    Kind.U64: "Q",
-    Kind.F32: "f",
-    Kind.F64: "d",
-}
 
 
 class LowerError(Exception):
@@ -123,26 +111,28 @@ class Number(Codec):
     """An integer or float of one wasm width."""
 
     def __init__(self, kind: Kind) -> None:
+        facts = SCALAR_FACTS[kind]
         self.kind = kind
-        self.code = CODES[kind]
-        self.struct = struct.Struct("<" + self.code)
+        self.code = facts.code
+        self.struct = struct.Struct(facts.struct_code)
         self.size = self.align = self.struct.size
         self.flat = self.code
-        self.is_float = kind in FLOATS
+        self.is_float = facts.is_float
+        self.is_f32 = facts.is_float and facts.size == 4
         self.annotation = float if self.is_float else int
-        name = kind.name.lower()
-        self.description = f"float ({name})" if self.is_float else f"int ({name})"
-        self.low, self.high = INT_RANGE.get(kind, (0, 0))
+        self.description = f"{facts.python_type} ({facts.name})"
+        self.low, self.high = facts.range or (0, 0)
+        self.name = facts.name
 
     def check(self, value: Any) -> Any:
         cls = value.__class__
         if self.is_float:
-            if cls is float and self.kind is Kind.F64:
+            if cls is float and not self.is_f32:
                 return value
             if cls is bool or not isinstance(value, (int, float)):
                 raise self.expected(value)
             number = float(value)
-            if self.kind is Kind.F32:
+            if self.is_f32:
                 try:
                     self.struct.pack(number)
                 except OverflowError:
@@ -154,7 +144,7 @@ class Number(Codec):
             value = value.__index__()
         if not self.low <= value <= self.high:
             raise LowerError(
-                f"{value} is out of range for {self.kind.name.lower()} ({self.low}..{self.high})",
+                f"{value} is out of range for {self.name} ({self.low}..{self.high})",
                 OverflowError,
             )
         return value

@@ -14,24 +14,22 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Protocol
 
-from ...interface.types import ELEMENT_SIZE, Kind
-from ..marshal import TYPECODES, Marshal
+from ...interface.plan import SCALAR_FACTS, ScalarFacts
+from ...interface.types import NUMBERS, Kind
+from ..marshal import Marshal
 from ..memory import GuestMemory
 
-_TYPECODES = TYPECODES
-KINDS_BY_NAME = {kind.name.lower(): kind for kind in _TYPECODES}
-_NUMPY_NAMES = {
-    "int8": Kind.I8,
-    "uint8": Kind.U8,
-    "int16": Kind.I16,
-    "uint16": Kind.U16,
-    "int32": Kind.I32,
-    "uint32": Kind.U32,
-    "int64": Kind.I64,
-    "uint64": Kind.U64,
-    "float32": Kind.F32,
-    "float64": Kind.F64,
-}
+_FACTS = {kind: facts for kind, facts in SCALAR_FACTS.items() if kind in NUMBERS}
+KINDS_BY_NAME = {facts.name: kind for kind, facts in _FACTS.items()}
+
+
+def _numpy_name(facts: ScalarFacts) -> str:
+    """numpy's name of the dtype of ``facts``' kind: ``int8``, ``uint32``, ``float64``."""
+    family = "float" if facts.is_float else "int" if facts.is_signed else "uint"
+    return f"{family}{8 * facts.size}"
+
+
+_NUMPY_NAMES = {_numpy_name(facts): kind for kind, facts in _FACTS.items()}
 
 
 class ArrayHost(Protocol):
@@ -68,7 +66,7 @@ class GuestArray:
             raise ValueError(f"{instance.name} exports no allocator; arrays need one")
         self.kind = kind
         self.count = count
-        self.itemsize = ELEMENT_SIZE[kind]
+        self.itemsize = _FACTS[kind].size
         self.nbytes = count * self.itemsize
         self._instance: ArrayHost | None = instance
         self._free = marshal.free
@@ -99,14 +97,14 @@ class GuestArray:
         else:
             memory.check(self.address, self.nbytes)
             view = memory.view[self.address : self.address + self.nbytes]
-        typed: memoryview = view.cast(_TYPECODES[self.kind])  # type: ignore[call-overload]
+        typed: memoryview = view.cast(_FACTS[self.kind].code)  # type: ignore[call-overload]
         return typed
 
     def numpy(self) -> Any:
         """A numpy array sharing the guest's bytes (requires numpy)."""
         import numpy
 
-        return numpy.frombuffer(self.view, dtype=numpy.dtype(_TYPECODES[self.kind]))
+        return numpy.frombuffer(self.view, dtype=numpy.dtype(_FACTS[self.kind].code))
 
     def free(self) -> None:
         """Return the memory to the guest; the array (and its views) must not be used after."""

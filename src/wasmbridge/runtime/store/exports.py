@@ -17,10 +17,12 @@ from typing import Any
 from ...errors import InterfaceError
 from ...interface import abi
 from ...interface.binary import FuncType, WasmModule
+from ...interface.plan import VALTYPE_FACTS
 from ...interface.types import Function, Interface, Kind, Param, Type
 
 REACTOR_INIT = "_initialize"  # WASI reactors (libraries) export it, to be called once
-VALTYPE_KINDS = {"i32": Kind.I32, "i64": Kind.I64, "f32": Kind.F32, "f64": Kind.F64}
+# The kind a numeric wasm value crosses as, when only the wasm signature is known.
+VALTYPE_KINDS: dict[str, Kind] = {valtype: f.kind for valtype, f in VALTYPE_FACTS.items()}
 ALLOC_TYPE = FuncType(("i32", "i32"), ("i32",))
 FREE_TYPE = FuncType(("i32", "i32", "i32"), ())
 

@@ -29,7 +29,7 @@ from .exports import raw_problem
 
 HostImports = Mapping[str, Any]
 # (msg_ptr, msg_len, file_ptr, file_len, line, column), docs/abi.md "Panics".
-PANIC_TYPE = FuncType(("i32",) * 6, ())
+PANIC_TYPE = FuncType(abi.PANIC_SIGNATURE.params, abi.PANIC_SIGNATURE.results)
 # A supplied import: (namespace, name) from {"env": {"alert": f}}, or (None, key)
 # from a flat {"alert": f} or {"env.alert": f}.
 ImportKey = tuple[str | None, str]

@@ -19,9 +19,10 @@ path is exactly the unlimited one.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,15 +31,18 @@ import wasmtime
 from ...errors import ModuleError
 from ...interface import abi
 from ...interface.binary import FuncType, WasmModule
+from ...interface.plan import CallPlan, plan_call
 from ...interface.types import Interface
 from .. import _capi, calls, imports, interrupt, traps
 from ..bridge.arrays import GuestArray
+from ..classes import instance_types
 from ..engine import EngineSettings, get_engine
 from ..grants import Grants
 from ..guard import CallGuard, check_thread_stack
 from ..limits import Limits
 from ..marshal import Marshal
 from ..memory import GuestMemory
+from ..records import type_space
 from ..wasi import WasiSession
 from .exports import ExportPlan, LazyFunctions, PlannedExport
 from .failures import instantiation_error
@@ -81,6 +85,12 @@ class LiveInstance:
         self.interface = parts.interface
         self.limits = limits
         self.unsupported = parts.exports.unsupported
+        # Python code can run during a call (a host function, a callback) only when the
+        # module imports something besides the panic hook: only then can an object be
+        # closed or moved while a call borrows it, so only then do calls mark it busy.
+        self.reentrant = any(
+            (i.module, i.name) != (abi.HOST_MODULE, abi.PANIC_IMPORT) for i in parts.wasm.imports
+        )
         self.closed = False
         self._wasm_stack = settings.max_wasm_stack
         checked = _CHECKED_THREADS.get(settings.max_wasm_stack)
@@ -222,7 +232,8 @@ class LiveInstance:
             before_call=self.guard.arm if self.guard is not None else None,
             checked_threads=self._checked_threads if self.guard is None else None,
             check_thread=self._check_thread if self.guard is None else None,
-            owner=self,
+            types=functools.partial(instance_types, self) if self.interface else None,
+            reentrant=self.reentrant,
         )
 
     def _check_thread(self) -> None:
@@ -235,7 +246,21 @@ class LiveInstance:
         if self.closed:
             raise self.closed_error(planned.function.name)
         site = self._site(planned.function.name)
-        return calls.build_export(planned.function, site, raw_results=planned.raw_results)
+        plan = plan_call(planned.function, self.interface)
+        key = ("export", planned.function.name)
+        template = self.caller_template(plan, site.shape, key, planned.raw_results)
+        return calls.bind(template, site)
+
+    def caller_template(
+        self,
+        plan: CallPlan,
+        shape: calls.CallShape,
+        key: Hashable,
+        raw_results: Sequence[str] = (),
+    ) -> calls.CallerTemplate:
+        """The caller of ``plan`` (an export, or a method: ``key`` names which)."""
+        space = type_space(self.interface, self.name) if self.interface is not None else None
+        return calls.caller_template(plan, shape, space, raw_results)
 
     def run_export(self, planned: PlannedExport) -> Any:
         """Call an export outside ``functions`` (a reactor's ``_initialize``)."""
