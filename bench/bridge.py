@@ -151,6 +151,35 @@ def fresh_instance_rows(report: Report, hello: Path) -> None:
     )
 
 
+def first_call_rows(report: Report, hello: Path, bridge_wasm: Path) -> None:
+    """A fresh instance and its first call: what each instance pays for an export's
+    callable (its code is made once per compiled module; the instance binds it)."""
+    imports = {"alert": lambda text: None}
+    module = wasmbridge.compile(hello)
+    bridge = wasmbridge.compile(bridge_wasm)
+    a, b = bridge.Point(0.0, 0.0), bridge.Point(2.0, 4.0)
+
+    def add() -> None:
+        with module.instantiate(imports) as m:
+            m.add(1, 2)
+
+    def mid() -> None:
+        with bridge.instantiate() as m:
+            m.mid(a, b)
+
+    def counter() -> None:
+        with bridge.instantiate() as m:
+            m.Counter().bump(1)
+
+    rows = [
+        ("first call: instantiate() + m.add(1, 2) + close()", add),
+        ("first call: instantiate() + m.mid(Point, Point) + close()", mid),
+        ("first call: instantiate() + m.Counter().bump(1) + close()", counter),
+    ]
+    for label, call in rows:
+        report.add(Row(label, measure(call)))
+
+
 def paired(first: Any, second: Any, rounds: int = 3) -> tuple[Any, Any]:
     """Two timings taken in turns, each the round with the lowest median: a ratio of
     neighbours on a shared machine, not of whatever load each happened to meet."""
@@ -312,6 +341,7 @@ def main() -> int:
 
     compound_rows(report, bridge)
     fresh_instance_rows(report, hello)
+    first_call_rows(report, hello, bridge_wasm)
 
     sizes = [
         ("add alone (tests/fixtures/crates/add)", add_wasm, 120),
