@@ -14,8 +14,13 @@ Like ``_js_helpers``, each snippet is emitted only when a shim needs it;
 
 from __future__ import annotations
 
-from ..interface.plan import ScalarFacts
+from ..interface.plan import SCALAR_FACTS, ScalarFacts
+from ..interface.types import Kind
 from ._js_scalars import NUMBER_FACTS, check_name, type_object
+
+# A bool is one byte inside a buffer, a char its scalar value (docs/abi-compound.md).
+_BOOL = SCALAR_FACTS[Kind.BOOL]
+_CHAR = SCALAR_FACTS[Kind.CHAR]
 
 
 def _number_type(facts: ScalarFacts) -> str:
@@ -156,30 +161,30 @@ function numberType(size, name, check, array) {
   };
 }""",
     **{type_object(facts): _number_type(facts) for facts in NUMBER_FACTS},
-    "boolType": """\
-const boolType = {
-  size: 1,
-  align: 1,
-  write(out, at, value, path) {
-    out.view.setUint8(at, checkBool(value, out.where(path)) ? 1 : 0);
-  },
-  read(input, at) {
-    const byte = input.view.getUint8(at);
-    if (byte > 1) throw badData(input.what, `a bool of ${byte}, not 0 or 1`);
+    "boolType": f"""\
+const boolType = {{
+  size: {_BOOL.size},
+  align: {_BOOL.size},
+  write(out, at, value, path) {{
+    out.view.set{_BOOL.js_view}(at, checkBool(value, out.where(path)) ? 1 : 0);
+  }},
+  read(input, at) {{
+    const byte = input.view.get{_BOOL.js_view}(at);
+    if (byte > 1) throw badData(input.what, `a bool of ${{byte}}, not 0 or 1`);
     return byte === 1;
-  },
-};""",
-    "charType": """\
-const charType = {
-  size: 4,
-  align: 4,
-  write(out, at, value, path) {
-    out.view.setUint32(at, charCode(value, out.where(path)), true);
-  },
-  read(input, at) {
-    return charFrom(input.view.getUint32(at, true), input.what);
-  },
-};""",
+  }},
+}};""",
+    "charType": f"""\
+const charType = {{
+  size: {_CHAR.size},
+  align: {_CHAR.size},
+  write(out, at, value, path) {{
+    out.view.set{_CHAR.js_view}(at, charCode(value, out.where(path)), true);
+  }},
+  read(input, at) {{
+    return charFrom(input.view.get{_CHAR.js_view}(at, true), input.what);
+  }},
+}};""",
     "stringType": """\
 // Text: (offset, length) of its UTF-8 bytes.
 const stringType = {
