@@ -55,13 +55,17 @@ def _metadata(dist: Path) -> email.message.Message:
 
 
 def _sdk_files() -> list[str]:
-    """The SDK's files in the checkout, without build output."""
+    """The SDK's files in the checkout a crate builds with: no build output, and
+    not the SDK's own native tests (`tests/`), which only its developers run."""
     root = REPO / "guest" / "rust"
     return sorted(
         str(p.relative_to(root))
         for name in SDK_DIRS
         for p in (root / name).rglob("*")
-        if p.is_file() and "target" not in p.parts and p.name != "Cargo.lock"
+        if p.is_file()
+        and "target" not in p.parts
+        and (root / name / "tests") not in p.parents
+        and p.name != "Cargo.lock"
     )
 
 
