@@ -26,6 +26,7 @@ import array
 import enum
 import struct
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from itertools import accumulate
 from operator import add
@@ -40,6 +41,24 @@ _LITTLE = sys.byteorder == "little"
 _U32X2 = struct.Struct("<II")
 _U32 = struct.Struct("<I")
 _MAX_BUFFER = 0xFFFFFFFF  # offsets are u32
+
+# The bytes the strings and lists of the buffer being decoded may still claim.
+# A writer places each piece once, so a well-formed buffer's pieces claim at
+# most its size; a hostile one pointing many lists at the same bytes would
+# otherwise decode to far more memory than it holds (docs/abi-compound.md).
+_budget = threading.local()
+
+
+def _claim(nbytes: int) -> None:
+    left: int = _budget.left - nbytes
+    if left < 0:
+        raise LiftError(
+            f"its strings and lists claim more than the {_budget.size:,} bytes of the buffer: "
+            "their pieces overlap"
+        )
+    _budget.left = left
+
+
 _SURROGATES = range(0xD800, 0xE000)
 
 
@@ -234,8 +253,18 @@ def encode_text(value: Any) -> bytes:
 
 
 def decode_text(buf: Buffer, off: int, n: int) -> str:
+    _check_text_end(buf, off, n)
+    _claim(n)
+    return _text_at(buf, off, n)
+
+
+def _check_text_end(buf: Buffer, off: int, n: int) -> None:
     if off + n > len(buf):
         raise LiftError(f"text of {n:,} bytes at offset {off:,} ends outside the buffer")
+
+
+def _text_at(buf: Buffer, off: int, n: int) -> str:
+    _check_text_end(buf, off, n)
     try:
         return str(buf[off : off + n], "utf-8")
     except UnicodeDecodeError as exc:
@@ -679,6 +708,7 @@ class List(Codec):
                 f"a list of {n:,} elements ({element.size} bytes each) at offset {off:,} "
                 f"ends outside the {len(buf):,}-byte buffer"
             )
+        _claim(end - off)
         if self.text:
             return _get_texts(buf, off, n)
         if self.number is not None:
@@ -721,6 +751,7 @@ def _get_texts(buf: Buffer, off: int, n: int) -> list[str]:
                 f"text of {lengths[index]:,} bytes at offset {offsets[index]:,} ends outside "
                 "the buffer"
             ).within(f"[{index}]")
+    _claim(sum(lengths))
     # Slices of one copy, at the offsets as they are: no per-string arithmetic.
     # Latin-1 maps byte i to character i, so ASCII text slices out unchanged.
     whole = bytes(buf[:high])
@@ -732,7 +763,7 @@ def _get_texts(buf: Buffer, off: int, n: int) -> list[str]:
     except UnicodeDecodeError:
         for index, (o, length) in enumerate(zip(offsets, lengths, strict=True)):
             try:
-                decode_text(buf, o, length)
+                _text_at(buf, o, length)
             except LiftError as exc:
                 raise exc.within(f"[{index}]") from None
         raise
@@ -756,6 +787,7 @@ def decode(codec: Codec, buf: Buffer) -> Any:
         raise LiftError(
             f"the buffer has {len(buf):,} bytes, fewer than the {codec.size:,} of its fixed part"
         )
+    _budget.left = _budget.size = len(buf)
     try:
         return codec.get(buf, 0)
     except struct.error as exc:  # a bound the checks above did not cover

@@ -385,6 +385,38 @@ def test_bad_buffers_are_refused_with_where(
     assert message in info.value.describe("result")
 
 
+def _aliasing(outer: int, inner: int, text: int) -> bytes:
+    """A Vec<Vec<String>> whose list headers all point at the same bytes."""
+    inner_at = 8 + 8 * outer
+    text_at = inner_at + 8 * inner
+    return (
+        struct.pack("<II", 8, outer)
+        + struct.pack("<II", inner_at, inner) * outer
+        + struct.pack("<II", text_at, text) * inner
+        + b"A" * text
+    )
+
+
+@pytest.mark.parametrize(("outer", "inner", "text"), [(2, 1, 1), (1, 20, 1), (100, 1000, 1 << 20)])
+def test_pieces_claiming_more_than_the_buffer_are_refused_before_decoding(
+    space: TypeSpace, outer: int, inner: int, text: int
+) -> None:
+    # The last case would decode to 97 GiB of text.
+    with pytest.raises(LiftError) as info:
+        values.decode(space.codec(vec(vec(STRING))), _aliasing(outer, inner, text))
+    assert "claim more than the" in str(info.value)
+    assert "their pieces overlap" in str(info.value)
+
+
+def test_pieces_that_fill_the_buffer_exactly_decode(space: TypeSpace) -> None:
+    assert values.decode(space.codec(vec(vec(STRING))), _aliasing(1, 1, 5)) == [["AAAAA"]]
+    words = ["", "a", "été", "x" * 4096]
+    assert (
+        values.decode(space.codec(vec(STRING)), values.encode(space.codec(vec(STRING)), words))
+        == words
+    )
+
+
 # -- what a caller can get wrong -------------------------------------------------------
 
 
