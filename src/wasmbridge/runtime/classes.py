@@ -245,8 +245,9 @@ class InstanceTypes:
             if self.live.closed:
                 raise self.live.closed_error(function.name)
             site = self.live._site(function.name)
-            plan = plan_call(function, self.interface, method)
-            template = self.live.caller_template(plan, site.shape, ("method", method))
+            template = self.live.caller_template(
+                function.name, site.shape, lambda: plan_call(function, self.interface, method)
+            )
             callable_ = calls.bind(template, site)
             callable_.__name__ = attr
             callable_.__qualname__ = f"{class_name(definition.name)}.{attr}"

@@ -10,7 +10,7 @@ callables from this plan, each on first use (``LazyFunctions``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -44,6 +44,9 @@ class ExportPlan:
     reactor_init: PlannedExport | None = None
     # Memory export plus an allocator pair of the SDK's types: data can cross.
     has_allocator: bool = False
+    # Export and method callers (calls.CallerTemplate) by (export name, calls.CallShape):
+    # written and compiled for the first instance that calls one, bound by every other.
+    callers: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def plan_exports(wasm: WasmModule, interface: Interface | None, name: str) -> ExportPlan:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +85,7 @@ class LiveInstance:
         self.interface = parts.interface
         self.limits = limits
         self.unsupported = parts.exports.unsupported
+        self._callers = parts.exports.callers
         # Python code can run during a call (a host function, a callback) only when the
         # module imports something besides the panic hook: only then can an object be
         # closed or moved while a call borrows it, so only then do calls mark it busy.
@@ -245,22 +246,32 @@ class LiveInstance:
     def _build(self, planned: PlannedExport) -> Callable[..., Any]:
         if self.closed:
             raise self.closed_error(planned.function.name)
-        site = self._site(planned.function.name)
-        plan = plan_call(planned.function, self.interface)
-        key = ("export", planned.function.name)
-        template = self.caller_template(plan, site.shape, key, planned.raw_results)
+        function = planned.function
+        site = self._site(function.name)
+        template = self.caller_template(
+            function.name,
+            site.shape,
+            lambda: plan_call(function, self.interface),
+            planned.raw_results,
+        )
         return calls.bind(template, site)
 
     def caller_template(
         self,
-        plan: CallPlan,
+        export: str,
         shape: calls.CallShape,
-        key: Hashable,
+        plan: Callable[[], CallPlan],
         raw_results: Sequence[str] = (),
     ) -> calls.CallerTemplate:
-        """The caller of ``plan`` (an export, or a method: ``key`` names which)."""
-        space = type_space(self.interface, self.name) if self.interface is not None else None
-        return calls.caller_template(plan, shape, space, raw_results)
+        """The caller of the export (or method) ``export``: made by the module's first
+        instance that calls it, shared by the others (``plan`` makes its plan)."""
+        key = (export, shape)
+        found: calls.CallerTemplate | None = self._callers.get(key)
+        if found is None:
+            space = type_space(self.interface, self.name) if self.interface is not None else None
+            found = calls.caller_template(plan(), shape, space, raw_results)
+            found = self._callers.setdefault(key, found)
+        return found
 
     def run_export(self, planned: PlannedExport) -> Any:
         """Call an export outside ``functions`` (a reactor's ``_initialize``)."""
