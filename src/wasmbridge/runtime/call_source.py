@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ReturnedError
+from ..errors import ProtocolError, ReturnedError
 from ..interface.plan import (
     SCALAR_FACTS,
     VALTYPE_FACTS,
@@ -502,8 +502,9 @@ class _Writer:
                 }
             )
             lines = [
-                "if _wb_u32(_wb_mem.view, _wb_ret)[0]:",
-                f"    raise _wb_returned_error(_wb_lift_text(_wb_ret + 8), {args})",
+                "_wb_tag = _wb_u32(_wb_mem.view, _wb_ret)[0]",
+                "if _wb_tag:",
+                f"    raise _wb_returned_error(_wb_tag, _wb_lift_text(_wb_ret + 8), {args})",
             ]
         if result.inner.lifting is Lifting.NONE:
             return [*lines, "return None"]
@@ -521,7 +522,8 @@ class _Writer:
         if r.lifting is Lifting.BYTES:
             return f"_wb_lift_bytes({at})"
         self.const(tname, r)
-        return f"_wb_lift({tname}, {at})"
+        self.const(f"{tname}_fn", self.func.name)
+        return f"_wb_lift({tname}, {at}, {tname}_fn)"
 
 
 def _args_error(
@@ -547,6 +549,14 @@ def _check_param(func: str, param: str, p: ParamPlan, value: Any) -> BaseExcepti
     return None
 
 
-def returned_error(func: str, module: str, message: str, args: tuple[Any, ...]) -> BaseException:
+def returned_error(
+    func: str, module: str, tag: int, message: str, args: tuple[Any, ...]
+) -> BaseException:
     call = describe_call(func, args)
+    if tag != 1:
+        return ProtocolError(
+            f"{module}: `{shown(func)}` returned a malformed result: a result tag is {tag:,}, "
+            "not 0 (Ok) or 1 (Err)",
+            hint="this is a bug in the guest module or a mismatched interface",
+        )
     return ReturnedError(f"{call} in {module} returned an error: {message}", error=message)

@@ -437,15 +437,21 @@ class Marshal:
         except UnicodeDecodeError:
             return decode_text(data, self.name)
 
-    def lift(self, plan: ResultPlan, at: int) -> Any:
+    def lift(self, plan: ResultPlan, at: int, func: str = "") -> Any:
         """Read a return-area slot lifted as ``plan`` says (numbers, text, bytes,
-        typed buffers and options of them) at address ``at``."""
+        typed buffers and options of them) at address ``at``; ``func`` names the
+        function in errors."""
         lifting = plan.lifting
         facts = plan.facts
         self.memory.check(at, 8)
         if lifting is Lifting.SCALAR:
             assert facts is not None
-            return self._scalar(facts, at)
+            value = self._scalar(facts, at)
+            if facts.kind is Kind.BOOL:  # in a slot, 0 or 1
+                raw = _U32.unpack_from(self.memory.view, at)[0]
+                if raw > 1:
+                    raise self._malformed(func, plan.type, f"a bool is {raw}, not 0 or 1")
+            return value
         if lifting is Lifting.TEXT:
             return self.lift_text(at)
         if lifting is Lifting.BYTES:
@@ -458,8 +464,17 @@ class Marshal:
         if lifting is Lifting.OPTION:
             assert plan.inner is not None
             tag = _U32.unpack_from(self.memory.view, at)[0]
-            return None if tag == 0 else self.lift(plan.inner, at + 8)
+            if tag > 1:
+                raise self._malformed(func, plan.type, f"an option tag is {tag:,}, not 0 or 1")
+            return None if tag == 0 else self.lift(plan.inner, at + 8, func)
         raise AssertionError(f"{plan.type} is lifted by the caller")  # results: see calls.py
+
+    def _malformed(self, func: str, t: Type, problem: str) -> ProtocolError:
+        who = f"{self.name}: `{shown(func)}`" if func else self.name
+        return ProtocolError(
+            f"{who} returned a malformed `{t}`: {problem}",
+            hint="this is a bug in the guest module or a mismatched interface",
+        )
 
     def _scalar(self, facts: ScalarFacts, at: int) -> Any:
         view = self.memory.view

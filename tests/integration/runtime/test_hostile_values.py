@@ -64,6 +64,10 @@ SLOTS: dict[str, tuple[Type, int, int, int]] = {
     "bad_error_value": (Type(Kind.RESULT_VALUE, U32, name="Shape"), 2, 0xFFFF_FF00, 1),
     "zero_handle": (Type(Kind.NAMED, name="Obj"), 0, 0, 0),
     "bad_char_in_option": (Type(Kind.OPTION, CHAR), 1, 0xDFFF, 0),
+    "bad_tag_of_number": (Type(Kind.OPTION, U32), 9, 65, 0),
+    "bad_tag_of_text": (Type(Kind.OPTION, STRING), 0xFFFF_FFFF, 0, 0),
+    "bad_bool_in_option": (Type(Kind.OPTION, BOOL), 1, 0x41, 0),
+    "bad_message_result": (Type(Kind.RESULT, U32), 5, 0, 0),
 }
 
 
@@ -168,6 +172,10 @@ def hostile() -> Any:
         ("zero_handle", "`zero_handle` returned a malformed `Obj`: the Obj handle is 0, which"),
         ("bad_char_in_option", "returned a malformed `Option<char>`: char 0xdfff is not a Unicode"),
         ("bad_char", "`bad_char` returned a malformed `char`: char 0xd800 is not a Unicode scalar"),
+        ("bad_tag_of_number", "malformed `Option<u32>`: an option tag is 9, not 0 or 1"),
+        ("bad_tag_of_text", "malformed `Option<String>`: an option tag is 4,294,967,295, not"),
+        ("bad_bool_in_option", "`bad_bool_in_option` returned a malformed `bool`: a bool is 65"),
+        ("bad_message_result", "malformed result: a result tag is 5, not 0 (Ok) or 1 (Err)"),
     ],
 )
 def test_malformed_results_are_protocol_errors_naming_the_function(
