@@ -116,7 +116,8 @@ function decodeBuffer(type, ptr, len, what) {
   if (bytes.length < type.size) {
     throw badData(what, `${bytes.length} bytes for a value of ${type.size}`);
   }
-  const input = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), what };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const input = { bytes, view, what, claimed: 0 };
   return type.read(input, 0);
 }""",
     "decodeAt": """\
@@ -128,13 +129,25 @@ function decodeAt(type, at, what) {
 }""",
     "spanOf": """\
 // The (offset, count) pair at `at` of a buffer being read, checked against its end.
+// The strings and lists of a well-formed buffer never claim more bytes in all than it
+// holds: pieces that point at the same bytes over and over are refused before they
+// are decoded, so a small buffer cannot make the glue build a huge value.
 function spanOf(input, at, size) {
   const start = input.view.getUint32(at, true);
   const count = input.view.getUint32(at + 4, true);
-  if (start + count * size > input.bytes.length) {
+  const length = input.bytes.length;
+  if (start + count * size > length) {
     throw badData(
       input.what,
-      `${count} items of ${size} bytes at offset ${start} of a ${input.bytes.length}-byte value`,
+      `${count} items of ${size} bytes at offset ${start} of a ${length}-byte value`,
+    );
+  }
+  input.claimed += count * size;
+  if (input.claimed > length) {
+    throw badData(
+      input.what,
+      `strings and lists that claim ${input.claimed} bytes in all, more than the ` +
+        `${length} bytes of the value (they share bytes)`,
     );
   }
   return [start, count];

@@ -1,0 +1,151 @@
+"""The JS glue in Node against a hand-written module whose results lie.
+
+Each export breaks one rule of docs/abi-compound.md: strings and lists that
+share bytes (a small buffer claiming gigabytes), option, result and bool
+tags out of range, callback pointers outside memory. The glue throws its
+usual malformed-result error naming the function, reads nothing outside
+the guest's buffer, and builds no value larger than the buffer.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+import wasmtime
+
+from wasmbridge.codegen.glue import write_glue
+from wasmbridge.interface import Function, Interface, Type, parse, read_interface
+from wasmbridge.interface.section import SECTION_NAME, VERSION, encode
+from wasmbridge.interface.types import Kind
+
+pytestmark = [pytest.mark.node]
+
+STRING = Type(Kind.STRING)
+
+
+def _vec(t: Type) -> Type:
+    return Type(Kind.VEC, t)
+
+
+def _aliased_strings(outer: int, inner: int, text: int) -> bytes:
+    """A Vec<Vec<String>> whose lists all share one list, whose strings share one text."""
+    inner_at = 8 + 8 * outer
+    buf = struct.pack("<II", 8, outer) + struct.pack("<II", inner_at, inner) * outer
+    return buf + struct.pack("<II", inner_at + 8 * inner, text) * inner + b"A" * text
+
+
+BOMB = _aliased_strings(100, 1000, 1 << 16)  # 65 KiB claiming 6.5 GB
+BOMB_AT = 0x10000
+FINE = struct.pack("<6I", 8, 1, 16, 1, 24, 2) + b"ab"  # [["ab"]]
+FINE_AT = 0x2F000
+
+# name: (result type, body of the export)
+EXPORTS: dict[str, tuple[Type, dict[int, int]]] = {
+    "bomb": (_vec(_vec(STRING)), {0: BOMB_AT, 4: len(BOMB)}),
+    "fine": (_vec(_vec(STRING)), {0: FINE_AT, 4: len(FINE)}),
+}
+
+
+def _stores(name: str, words: dict[int, int]) -> str:
+    stores = " ".join(
+        f"(i32.store offset={at} (local.get $r) (i32.const {value}))"
+        for at, value in words.items()
+    )
+    return f'(func (export "{name}") (param $r i32) {stores})'
+
+
+def _data(at: int, buf: bytes) -> str:
+    escaped = "".join(f"\\{b:02x}" for b in buf)
+    return f'(data (i32.const {at}) "{escaped}")'
+
+
+def _custom_section(name: str, payload: bytes) -> bytes:
+    def uleb(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            out.append(byte | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    body = uleb(len(name.encode())) + name.encode() + payload
+    return b"\x00" + uleb(len(body)) + body
+
+
+def _interface() -> Interface:
+    return Interface(VERSION, tuple(Function(n, (), t) for n, (t, _) in EXPORTS.items()))
+
+
+def _module(interface: Interface) -> bytes:
+    funcs = [_stores(name, words) for name, (_, words) in EXPORTS.items()]
+    wat = f"""
+(module
+  (memory (export "memory") 4)
+  (global $top (mut i32) (i32.const 0x30000))
+  (func (export "__wb_alloc") (param $size i32) (param $align i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get $align) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get $align))))
+    (global.set $top (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "__wb_free") (param i32 i32 i32))
+  {" ".join(funcs)}
+  {_data(BOMB_AT, BOMB)}
+  {_data(FINE_AT, FINE)}
+)
+"""
+    return wasmtime.wat2wasm(wat) + _custom_section(SECTION_NAME, encode(interface))
+
+
+CHECKS = """\
+import init, * as m from "./hostile.js";
+await init();
+const outcome = (run) => {
+  try {
+    const value = run();
+    return `ok ${JSON.stringify(value).length}`;
+  } catch (error) {
+    return `${error.name}: ${error.message}`;
+  }
+};
+const outcomes = {
+  bomb: outcome(() => m.bomb()),
+  fine: outcome(() => m.fine()),
+};
+console.log(JSON.stringify(outcomes));
+"""
+
+
+@pytest.fixture(scope="module")
+def outcomes(node: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    pkg = tmp_path_factory.mktemp("hostile-node")
+    wasm = pkg / "hostile.wasm"
+    wasm.write_bytes(_module(_interface()))
+    module = parse(wasm.read_bytes())
+    manifest = pkg / "Cargo.toml"
+    manifest.write_text('[package]\nname = "hostile"\nversion = "0.1.0"\n', encoding="utf-8")
+    write_glue("hostile", wasm, read_interface(module), module, targets={"web"}, manifest=manifest)
+    (pkg / "checks.mjs").write_text(CHECKS, encoding="utf-8")
+    argv = ["node", "--max-old-space-size=256", "checks.mjs"]
+    proc = subprocess.run(argv, cwd=pkg, capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    result: dict[str, str] = json.loads(proc.stdout)
+    return result
+
+
+def test_strings_and_lists_sharing_bytes_are_refused_before_they_are_decoded(
+    outcomes: dict[str, str],
+) -> None:
+    assert outcomes["bomb"] == (
+        "TypeError: bomb() result: hostile.wasm handed back strings and lists that claim "
+        f"{800 + 8000 + 2 * 65536} bytes in all, more than the {len(BOMB)} bytes of the value "
+        "(they share bytes) (a bug in the module)"
+    )
+
+
+def test_a_buffer_whose_pieces_fit_decodes(outcomes: dict[str, str]) -> None:
+    assert outcomes["fine"] == "ok 8"  # [["ab"]]
