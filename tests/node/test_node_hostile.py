@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import struct
 import subprocess
-from pathlib import Path
 
 import pytest
 import wasmtime
@@ -52,8 +51,7 @@ EXPORTS: dict[str, tuple[Type, dict[int, int]]] = {
 
 def _stores(name: str, words: dict[int, int]) -> str:
     stores = " ".join(
-        f"(i32.store offset={at} (local.get $r) (i32.const {value}))"
-        for at, value in words.items()
+        f"(i32.store offset={at} (local.get $r) (i32.const {value}))" for at, value in words.items()
     )
     return f'(func (export "{name}") (param $r i32) {stores})'
 
