@@ -74,7 +74,9 @@ def emit_dts(
     w.blank()
     exports = exported_functions(interface, wasm)
     exported_init = any(f.name == "init" for f in exports)
-    _init_types(w, wasm_name, _host_functions(interface, wasm), export_init=not exported_init)
+    host = _host_functions(interface, wasm)
+    own_types = set(type_names(interface))
+    _init_types(w, wasm_name, host, export_init=not exported_init, taken=own_types)
     # The same local names as the glue's: `Object_` declared, exported as `Object`.
     locals_ = export_locals([f.name for f in exports] + type_names(interface))
     ts = TsTypes(locals_)
@@ -125,11 +127,22 @@ def _raw(valtype: str) -> str:
 
 
 def _init_types(
-    w: Writer, wasm_name: str, host: list[tuple[str, str, str]], *, export_init: bool
+    w: Writer,
+    wasm_name: str,
+    host: list[tuple[str, str, str]],
+    *,
+    export_init: bool,
+    taken: set[str],
 ) -> None:
+    """init() and its types; a type the module names itself (a record `Imports`) keeps
+    its name, and the glue's type of that name is declared but not exported."""
+
+    def export(name: str) -> str:
+        return "" if name in taken else "export "
+
     w.line("/** Where init() loads the module from; see init(). */")
     w.line(
-        "export type InitInput =\n  | string\n  | URL\n  | Request\n  | Response\n"
+        f"{export('InitInput')}type InitInput =\n  | string\n  | URL\n  | Request\n  | Response\n"
         "  | ArrayBuffer\n  | ArrayBufferView\n  | WebAssembly.Module;"
     )
     w.blank()
@@ -137,7 +150,7 @@ def _init_types(
         doc_comment(
             w, f"The host functions {wasm_name} calls; each defaults to the global of that name."
         )
-        w.line("export interface Imports {")
+        w.line(f"{export('Imports')}interface Imports {{")
         with w.indent():
             for index, (key, signature, doc) in enumerate(host):
                 if index:
@@ -147,9 +160,9 @@ def _init_types(
         w.line("}")
     else:
         w.line(f"/** {wasm_name} calls no host functions. */")
-        w.line("export type Imports = Record<string, never>;")
+        w.line(f"{export('Imports')}type Imports = Record<string, never>;")
     w.blank()
-    w.line("export interface InitOptions {")
+    w.line(f"{export('InitOptions')}interface InitOptions {{")
     with w.indent():
         w.line("/** Host functions by name, instead of the globals of the same name. */")
         w.line("imports?: Imports;")

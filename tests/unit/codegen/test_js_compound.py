@@ -252,6 +252,46 @@ def test_declarations_type_check_a_caller(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def _init_named_interface() -> Interface:
+    """Types named like the glue's own init() types: InitInput, InitOptions, Imports."""
+    made = named("InitInput")
+    methods = (
+        _method("InitInput", "new", Receiver.CONSTRUCTOR, (Param("n", U32),), made),
+        _method("InitInput", "get", Receiver.REF, (), U32),
+    )
+    bump = Function(
+        "bump", (Param("i", named("Imports")), Param("o", named("InitOptions"))), named("Imports")
+    )
+    return Interface(
+        1,
+        (bump,),
+        records=(RecordDef("Imports", (Field("n", U32),)),),
+        enums=(EnumDef("InitOptions", (Case("A", 0), Case("B", 1))),),
+        classes=(ClassDef("InitInput", "", methods),),
+    )
+
+
+INIT_NAMED_TS = """\
+import init, { bump, Imports, InitOptions, InitInput } from "./compound.js";
+await init(new URL("file:///compound.wasm"), {});
+const i: Imports = bump({ n: 1 }, InitOptions.B);
+const n: number = i.n + new InitInput(3).get();
+"""
+
+
+@pytest.mark.node
+def test_types_named_like_the_glue_init_types_keep_their_names(tmp_path: Path) -> None:
+    require(None if TSC else "tsc is not installed (apt-get install node-typescript)")
+    dts = _dts(_init_named_interface())
+    assert "\ntype InitInput =" in dts and "\ninterface InitOptions {" in dts
+    (tmp_path / "compound.d.ts").write_text(dts)
+    (tmp_path / "use.ts").write_text(INIT_NAMED_TS)
+    argv = [str(TSC), "--strict", "--noEmit", "--target", "es2022", "--module", "es2022"]
+    argv += ["--lib", "es2022,dom", "use.ts"]
+    proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 # -- what JavaScript cannot express --------------------------------------------------
 
 
