@@ -17,17 +17,32 @@ import pytest
 import wasmtime
 
 from wasmbridge.codegen.glue import write_glue
-from wasmbridge.interface import Function, Interface, Type, parse, read_interface
+from wasmbridge.interface import (
+    Case,
+    EnumDef,
+    Field,
+    Function,
+    Interface,
+    RecordDef,
+    Type,
+    parse,
+    read_interface,
+)
 from wasmbridge.interface.section import SECTION_NAME, VERSION, encode
 from wasmbridge.interface.types import Kind
 
 pytestmark = [pytest.mark.node]
 
-STRING = Type(Kind.STRING)
+U32, F64, STRING, BOOL = Type(Kind.U32), Type(Kind.F64), Type(Kind.STRING), Type(Kind.BOOL)
+POINT, SHAPE = Type(Kind.NAMED, name="Point"), Type(Kind.NAMED, name="Shape")
 
 
 def _vec(t: Type) -> Type:
     return Type(Kind.VEC, t)
+
+
+def _option(t: Type) -> Type:
+    return Type(Kind.OPTION, t)
 
 
 def _aliased_strings(outer: int, inner: int, text: int) -> bytes:
@@ -46,7 +61,18 @@ FINE_AT = 0x2F000
 EXPORTS: dict[str, tuple[Type, dict[int, int]]] = {
     "bomb": (_vec(_vec(STRING)), {0: BOMB_AT, 4: len(BOMB)}),
     "fine": (_vec(_vec(STRING)), {0: FINE_AT, 4: len(FINE)}),
+    "option_u32": (_option(U32), {0: 9, 8: 65}),
+    "option_enum": (_option(SHAPE), {0: 9, 8: 1}),
+    "option_record": (_option(POINT), {0: 9, 8: FINE_AT, 12: 16}),
+    "option_string": (_option(STRING), {0: 0xFFFF_FFFF, 8: FINE_AT, 12: 2}),
+    "option_bool": (_option(BOOL), {0: 1, 8: 2}),
+    "some_u32": (_option(U32), {0: 1, 8: 65}),
+    "none_u32": (_option(U32), {0: 0, 8: 65}),
+    "result_tag": (Type(Kind.RESULT, U32), {0: 5, 8: 65}),
+    "result_value_tag": (Type(Kind.RESULT_VALUE, U32, name="Shape"), {0: 3, 8: 65}),
 }
+# name: (result type, the i32 it returns)
+DIRECT: dict[str, tuple[Type, int]] = {"bool_two": (BOOL, 2), "bool_one": (BOOL, 1)}
 
 
 def _stores(name: str, words: dict[int, int]) -> str:
@@ -75,11 +101,21 @@ def _custom_section(name: str, payload: bytes) -> bytes:
 
 
 def _interface() -> Interface:
-    return Interface(VERSION, tuple(Function(n, (), t) for n, (t, _) in EXPORTS.items()))
+    exports = [Function(n, (), t) for n, (t, _) in [*EXPORTS.items(), *DIRECT.items()]]
+    return Interface(
+        VERSION,
+        tuple(exports),
+        records=(RecordDef("Point", (Field("x", F64), Field("y", F64))),),
+        enums=(EnumDef("Shape", (Case("Circle", 0), Case("Square", 1))),),
+    )
 
 
 def _module(interface: Interface) -> bytes:
     funcs = [_stores(name, words) for name, (_, words) in EXPORTS.items()]
+    funcs += [
+        f'(func (export "{name}") (result i32) (i32.const {value}))'
+        for name, (_, value) in DIRECT.items()
+    ]
     wat = f"""
 (module
   (memory (export "memory") 4)
@@ -105,15 +141,17 @@ await init();
 const outcome = (run) => {
   try {
     const value = run();
-    return `ok ${JSON.stringify(value).length}`;
+    return `ok ${JSON.stringify(value) ?? "undefined"}`;
   } catch (error) {
     return `${error.name}: ${error.message}`;
   }
 };
-const outcomes = {
-  bomb: outcome(() => m.bomb()),
-  fine: outcome(() => m.fine()),
-};
+const outcomes = {};
+for (const name of Object.keys(m).filter((key) => key !== "default" && key !== "init")) {
+  if (typeof m[name] === "function" && name.toLowerCase() === name) {
+    outcomes[name] = outcome(m[name]);
+  }
+}
 console.log(JSON.stringify(outcomes));
 """
 
@@ -146,4 +184,34 @@ def test_strings_and_lists_sharing_bytes_are_refused_before_they_are_decoded(
 
 
 def test_a_buffer_whose_pieces_fit_decodes(outcomes: dict[str, str]) -> None:
-    assert outcomes["fine"] == "ok 8"  # [["ab"]]
+    assert outcomes["fine"] == 'ok [["ab"]]'
+
+
+def _malformed(function: str, problem: str) -> str:
+    return (
+        f"TypeError: {function}() result: hostile.wasm handed back {problem} (a bug in the module)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("function", "problem"),
+    [
+        ("option_u32", "an option tag of 9, not 0 or 1"),
+        ("option_enum", "an option tag of 9, not 0 or 1"),
+        ("option_record", "an option tag of 9, not 0 or 1"),
+        ("option_string", "an option tag of 4294967295, not 0 or 1"),
+        ("option_bool", "a bool of 2, not 0 or 1"),
+        ("bool_two", "a bool of 2, not 0 or 1"),
+        ("result_tag", "a result tag of 5, not 0 or 1"),
+        ("result_value_tag", "a result tag of 3, not 0, 1 or 2"),
+    ],
+)
+def test_tags_and_bools_out_of_range_are_malformed_results(
+    outcomes: dict[str, str], function: str, problem: str
+) -> None:
+    assert outcomes[function] == _malformed(function, problem)
+
+
+def test_tags_and_bools_in_range_are_values(outcomes: dict[str, str]) -> None:
+    found = {name: outcomes[name] for name in ("some_u32", "none_u32", "bool_one")}
+    assert found == {"some_u32": "ok 65", "none_u32": "ok undefined", "bool_one": "ok true"}

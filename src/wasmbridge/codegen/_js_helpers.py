@@ -212,6 +212,29 @@ function readArray(Type, ptr, len) {
   const copy = guestBytes(ptr, len * Type.BYTES_PER_ELEMENT).slice();
   return Type === Uint8Array ? copy : new Type(copy.buffer);
 }""",
+    "someAt": """\
+// Whether the option result whose tag is at `at` in the return area holds a value.
+function someAt(at, what) {
+  const tag = memoryView().getUint32(at, true);
+  if (tag > 1) throw badData(what, `an option tag of ${tag}, not 0 or 1`);
+  return tag === 1;
+}""",
+    "resultTag": """\
+// The tag of a Result at `at` in the return area: Ok 0, Err 1, and Err 2 when the
+// error crosses as a value (`most` 2).
+function resultTag(at, what, most) {
+  const tag = memoryView().getUint32(at, true);
+  if (tag > most) {
+    throw badData(what, `a result tag of ${tag}, not ${most === 1 ? "0 or 1" : "0, 1 or 2"}`);
+  }
+  return tag;
+}""",
+    "boolFrom": """\
+// A bool result (an i32): 0 or 1.
+function boolFrom(value, what) {
+  if (value !== 0 && value !== 1) throw badData(what, `a bool of ${value >>> 0}, not 0 or 1`);
+  return value === 1;
+}""",
     "textAt": """\
 // A result's (ptr, len) pair at `at` in the return area; owned results stay
 // the guest's, which frees them itself (docs/abi.md, "Memory ownership").
@@ -407,6 +430,9 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "guestBytes": ("memoryBytes",),
     "readText": ("decoder", "guestBytes"),
     "readArray": ("guestBytes",),
+    "someAt": ("memoryView", "badData"),
+    "resultTag": ("memoryView", "badData"),
+    "boolFrom": ("badData",),
     "textAt": ("memoryView", "readText"),
     "arrayAt": ("memoryView", "readArray"),
     "writeBack": ("guestBytes",),

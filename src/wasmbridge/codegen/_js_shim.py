@@ -305,6 +305,8 @@ class Shim:
                 return [*call, *low.after, f"return {lifted};"]
             assert result.facts is not None
             lifted = from_wire(result.facts, "result")
+            if result.facts.kind is Kind.BOOL:
+                lifted = f"{self.need('boolFrom')}(result, {self.result_what})"
             if not low.after and lifted == "result":
                 return call_lines("return ", callee, wire, ";")
             return [*call, *low.after, f"return {lifted};"]
@@ -320,45 +322,41 @@ class Shim:
         error_class = self.need("ReturnedError")
         # The error, a message or a value, sits where the Ok value would.
         error = f"{self.need('textAt')}({at_offset('returnArea', ok.offset)})"
-        tag_at = at_offset("returnArea", result.offset)
-        view = self.need("memoryView")
-        if not result.error:
-            lines = [
-                f"if ({view}().getUint32({tag_at}, true) === {abi.RESULT_ERR}) {{",
-                f"  throw new {error_class}({call}, {error});",
-                "}",
-            ]
-        else:
-            lines = self._result_value_errors(result, call, error_class, error)
+        lines = self._result_errors(result, call, error_class, error)
         if ok.lifting is not Lifting.NONE:
             lines += self._returns(ok)
         return lines
 
-    def _result_value_errors(
+    def _result_errors(
         self, result: ResultPlan, call: str, error_class: str, error: str
     ) -> list[str]:
+        """Statements throwing the error a result's tag names; a tag past Err's (or Err
+        with a value's, for a record or enum error) is malformed."""
         assert result.inner is not None
-        tag = js_identifier("tag", self.taken)
         tag_at = at_offset("returnArea", result.offset)
-        lines = [
-            f"const {tag} = {self.need('memoryView')}().getUint32({tag_at}, true);",
+        most = abi.RESULT_ERR_VALUE if result.error_values else abi.RESULT_ERR
+        read = f"{self.need('resultTag')}({tag_at}, {self.result_what}, {most})"
+        if not result.error_values:
+            return [
+                f"if ({read} === {abi.RESULT_ERR}) {{",
+                f"  throw new {error_class}({call}, {error});",
+                "}",
+            ]
+        tag = js_identifier("tag", self.taken)
+        ref = self._named(result.error)
+        value = js_identifier("value", self.taken)
+        at = at_offset("returnArea", result.inner.offset)
+        decoded = f"{self.need('decodeAt')}({ref}, {at}, {self.result_what})"
+        return [
+            f"const {tag} = {read};",
             f"if ({tag} === {abi.RESULT_ERR}) {{",
             f"  throw new {error_class}({call}, {error});",
             "}",
+            f"if ({tag} === {abi.RESULT_ERR_VALUE}) {{",
+            f"  const {value} = {decoded};",
+            f"  throw new {error_class}({call}, {ref}.describe({value}), {value});",
+            "}",
         ]
-        if result.error_values:
-            ref = self._named(result.error)
-            value = js_identifier("value", self.taken)
-            at = at_offset("returnArea", result.inner.offset)
-            decoded = f"{self.need('decodeAt')}({ref}, {at}, {self.result_what})"
-            lines += [
-                f"if ({tag} === {abi.RESULT_ERR_VALUE}) {{",
-                f"  const {value} = {decoded};",
-                f"  throw new {error_class}({call}, {ref}.describe({value}), {value});",
-                "}",
-            ]
-        bad = f"{self.need('badData')}({self.result_what}, `a result tag of ${{{tag}}}`)"
-        return [*lines, f"if ({tag} !== {abi.RESULT_OK}) throw {bad};"]
 
     def _returns(self, result: ResultPlan) -> list[str]:
         """Statements returning ``result`` from the return area: an Option's tag first."""
@@ -366,8 +364,8 @@ class Shim:
             return [f"return {self._lift(result)};"]
         assert result.inner is not None
         at = at_offset("returnArea", result.offset)
-        tag = f"{self.need('memoryView')}().getUint32({at}, true)"
-        return [f"if ({tag} === 0) return undefined;", *self._returns(result.inner)]
+        some = f"{self.need('someAt')}({at}, {self.result_what})"
+        return [f"if (!{some}) return undefined;", *self._returns(result.inner)]
 
     def _lift(self, result: ResultPlan) -> str:
         """The expression reading ``result``'s slot in the return area."""
@@ -376,6 +374,9 @@ class Shim:
         how = result.lifting
         if how is Lifting.SCALAR:
             assert result.facts is not None
+            if result.facts.kind is Kind.BOOL:
+                read = f"{view}().getInt32({at}, true)"
+                return f"{self.need('boolFrom')}({read}, {self.result_what})"
             return read_slot(result.facts, at, view)
         if how is Lifting.CHAR:
             return f"{self.need('charFrom')}({view}().getInt32({at}, true), {self.result_what})"
@@ -397,8 +398,8 @@ class Shim:
             assert result.facts is not None
             return f"{self.need('arrayAt')}({result.facts.js_array}, {at})"
         assert how is Lifting.OPTION and result.inner is not None
-        tag = f"{view}().getUint32({at}, true)"
-        return f"{tag} === 0 ? undefined : {self._lift(result.inner)}"
+        some = f"{self.need('someAt')}({at}, {self.result_what})"
+        return f"{some} ? {self._lift(result.inner)} : undefined"
 
 
 def at_offset(base: str, offset: int) -> str:

@@ -92,7 +92,7 @@ function centroid(points) {
   const pointsLoan = lendEncoded(pointsData);
   try {
     wasm.centroid(returnArea, pointsLoan.ptr);
-    if (memoryView().getUint32(returnArea, true) === 0) return undefined;
+    if (!someAt(returnArea, "centroid() result")) return undefined;
     return decodeAt(types.Point, returnArea + 8, "centroid() result");
   } catch (error) {
     throw failure(error, "centroid", [points]);
@@ -112,7 +112,7 @@ function checked(p) {
   const pLoan = lendEncoded(pData);
   try {
     wasm.checked(returnArea, pLoan.ptr);
-    const tag = memoryView().getUint32(returnArea, true);
+    const tag = resultTag(returnArea, "checked() result", 2);
     if (tag === 1) {
       throw new ReturnedError(describeCall("checked", [p]), textAt(returnArea + 8));
     }
@@ -120,7 +120,6 @@ function checked(p) {
       const value = decodeAt(types.GeoError, returnArea + 8, "checked() result");
       throw new ReturnedError(describeCall("checked", [p]), types.GeoError.describe(value), value);
     }
-    if (tag !== 0) throw badData("checked() result", `a result tag of ${tag}`);
     return memoryView().getFloat64(returnArea + 8, true);
   } catch (error) {
     throw failure(error, "checked", [p]);
@@ -139,7 +138,7 @@ function first(s) {
   const sLoan = lendText(s);
   try {
     wasm.first(returnArea, sLoan.ptr, sLoan.len);
-    if (memoryView().getUint32(returnArea, true) === 0) return undefined;
+    if (!someAt(returnArea, "first() result")) return undefined;
     return charFrom(memoryView().getInt32(returnArea + 8, true), "first() result");
   } catch (error) {
     throw failure(error, "first", [s]);
@@ -219,7 +218,7 @@ function next(s) {
   const sIndex = s == null ? 0 : types.Shape.indexOf(s, "next() argument 's'");
   try {
     wasm.next(returnArea, s == null ? 0 : 1, sIndex);
-    if (memoryView().getUint32(returnArea, true) === 0) return undefined;
+    if (!someAt(returnArea, "next() result")) return undefined;
     return types.Shape.caseAt(memoryView().getUint32(returnArea + 8, true), "next() result");
   } catch (error) {
     throw failure(error, "next", [s]);
@@ -680,6 +679,23 @@ function guestBytes(ptr, size) {
 
 function readText(ptr, len) {
   return decoder.decode(guestBytes(ptr, len));
+}
+
+// Whether the option result whose tag is at `at` in the return area holds a value.
+function someAt(at, what) {
+  const tag = memoryView().getUint32(at, true);
+  if (tag > 1) throw badData(what, `an option tag of ${tag}, not 0 or 1`);
+  return tag === 1;
+}
+
+// The tag of a Result at `at` in the return area: Ok 0, Err 1, and Err 2 when the
+// error crosses as a value (`most` 2).
+function resultTag(at, what, most) {
+  const tag = memoryView().getUint32(at, true);
+  if (tag > most) {
+    throw badData(what, `a result tag of ${tag}, not ${most === 1 ? "0 or 1" : "0, 1 or 2"}`);
+  }
+  return tag;
 }
 
 // A result's (ptr, len) pair at `at` in the return area; owned results stay

@@ -139,7 +139,7 @@ function find(hay, needle) {
       needleLoan.ptr,
       needleLoan.len,
     );
-    if (memoryView().getUint32(returnArea, true) === 0) return undefined;
+    if (!someAt(returnArea, "find() result")) return undefined;
     return memoryView().getUint32(returnArea + 8, true);
   } catch (error) {
     throw failure(error, "find", [hay, needle]);
@@ -260,7 +260,7 @@ function parse(text) {
   const textLoan = lendText(text);
   try {
     wasm.parse(returnArea, textLoan.ptr, textLoan.len);
-    if (memoryView().getUint32(returnArea, true) === 1) {
+    if (resultTag(returnArea, "parse() result", 1) === 1) {
       throw new ReturnedError(describeCall("parse", [text]), textAt(returnArea + 8));
     }
     return memoryView().getFloat64(returnArea + 8, true);
@@ -708,6 +708,23 @@ function readArray(Type, ptr, len) {
   return Type === Uint8Array ? copy : new Type(copy.buffer);
 }
 
+// Whether the option result whose tag is at `at` in the return area holds a value.
+function someAt(at, what) {
+  const tag = memoryView().getUint32(at, true);
+  if (tag > 1) throw badData(what, `an option tag of ${tag}, not 0 or 1`);
+  return tag === 1;
+}
+
+// The tag of a Result at `at` in the return area: Ok 0, Err 1, and Err 2 when the
+// error crosses as a value (`most` 2).
+function resultTag(at, what, most) {
+  const tag = memoryView().getUint32(at, true);
+  if (tag > most) {
+    throw badData(what, `a result tag of ${tag}, not ${most === 1 ? "0 or 1" : "0, 1 or 2"}`);
+  }
+  return tag;
+}
+
 // A result's (ptr, len) pair at `at` in the return area; owned results stay
 // the guest's, which frees them itself (docs/abi.md, "Memory ownership").
 function textAt(at) {
@@ -802,6 +819,11 @@ function failure(error, name, args) {
   if (report !== undefined) return new GuestPanic(describeCall(name, args), report, error);
   error.message = `${describeCall(name, args)} in ${MODULE}: ${error.message}`;
   return error;
+}
+
+// What the guest handed back breaks the ABI: nothing is read past it.
+function badData(what, problem) {
+  return new TypeError(`${what}: ${MODULE} handed back ${problem} (a bug in the module)`);
 }
 
 export {

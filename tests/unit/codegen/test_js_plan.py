@@ -102,9 +102,9 @@ def test_the_glue_reads_results_at_the_plans_offsets() -> None:
     assert option.inner is not None
     glue = emit_js("m", "m.wasm", interface, parse(wasm_module([])), tool="0.0.0")
     assert f"returnArea = allocate({plan.retarea_size}, 8);" in glue
-    assert "memoryView().getUint32(returnArea, true) === 1" in glue  # the result tag
+    assert 'resultTag(returnArea, "find() result", 1) === 1' in glue  # the result tag
     assert f"textAt(returnArea + {option.offset})" in glue  # the error message
-    assert f"getUint32(returnArea + {option.offset}, true) === 0" in glue  # the option tag
+    assert f'someAt(returnArea + {option.offset}, "find() result")' in glue  # the option tag
     assert f"getUint32(returnArea + {option.inner.offset}, true);" in glue  # the u32
 
 
