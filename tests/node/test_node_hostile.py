@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import struct
 import subprocess
+from typing import Any
 
 import pytest
 import wasmtime
@@ -23,6 +24,7 @@ from wasmbridge.interface import (
     Field,
     Function,
     Interface,
+    Param,
     RecordDef,
     Type,
     parse,
@@ -34,6 +36,7 @@ from wasmbridge.interface.types import Kind
 pytestmark = [pytest.mark.node]
 
 U32, F64, STRING, BOOL = Type(Kind.U32), Type(Kind.F64), Type(Kind.STRING), Type(Kind.BOOL)
+UNIT = Type(Kind.UNIT)
 POINT, SHAPE = Type(Kind.NAMED, name="Point"), Type(Kind.NAMED, name="Shape")
 
 
@@ -100,8 +103,33 @@ def _custom_section(name: str, payload: bytes) -> bytes:
     return b"\x00" + uleb(len(body)) + body
 
 
+ARGS_AT = 0x2F100  # a callback's (u32,) arguments: 7
+MEMORY_END = 4 * 65536
+# name: (the callback's result, where its arguments are, their length, where its result goes)
+CALLBACKS: dict[str, tuple[Type, int, int, int]] = {
+    "args_outside": (UNIT, 0xFFFF_FFF0, 16, ARGS_AT),
+    "args_past_the_end": (UNIT, ARGS_AT, 0x7FFF_FFFF, ARGS_AT),
+    "result_outside": (U32, ARGS_AT, 4, 0xFFFF_FFFC),
+    "result_at_the_end": (STRING, ARGS_AT, 4, MEMORY_END - 4),
+    "result_fits": (U32, ARGS_AT, 4, MEMORY_END - 8),
+}
+
+
+def _callback_export(name: str, args: int, length: int, ret: int) -> str:
+    """An export calling its callback parameter, and returning what its result slot holds."""
+    call = (
+        f"(call $callback (local.get $f) (i32.const {args}) (i32.const {length}) (i32.const {ret}))"
+    )
+    return f'(func (export "{name}") (param $f i32) {call})'
+
+
 def _interface() -> Interface:
     exports = [Function(n, (), t) for n, (t, _) in [*EXPORTS.items(), *DIRECT.items()]]
+    exports += [
+        Function(name, (Param("f", Type(Kind.CALLBACK, result, (U32,))),), UNIT)
+        for name, (result, _, _, _) in CALLBACKS.items()
+    ]
+    exports.append(Function("stray", (Param("f", Type(Kind.CALLBACK, UNIT, ())),), UNIT))
     return Interface(
         VERSION,
         tuple(exports),
@@ -116,8 +144,11 @@ def _module(interface: Interface) -> bytes:
         f'(func (export "{name}") (result i32) (i32.const {value}))'
         for name, (_, value) in DIRECT.items()
     ]
+    funcs += [_callback_export(name, *where) for name, (_, *where) in CALLBACKS.items()]
+    funcs.append(_callback_export("stray", 0, 0, 0).replace("(local.get $f)", "(i32.const -1)"))
     wat = f"""
 (module
+  (import "wasmbridge" "callback" (func $callback (param i32 i32 i32 i32)))
   (memory (export "memory") 4)
   (global $top (mut i32) (i32.const 0x30000))
   (func (export "__wb_alloc") (param $size i32) (param $align i32) (result i32)
@@ -130,6 +161,7 @@ def _module(interface: Interface) -> bytes:
   {" ".join(funcs)}
   {_data(BOMB_AT, BOMB)}
   {_data(FINE_AT, FINE)}
+  {_data(ARGS_AT, struct.pack("<I", 7))}
 )
 """
     return wasmtime.wat2wasm(wat) + _custom_section(SECTION_NAME, encode(interface))
@@ -147,17 +179,19 @@ const outcome = (run) => {
   }
 };
 const outcomes = {};
-for (const name of Object.keys(m).filter((key) => key !== "default" && key !== "init")) {
-  if (typeof m[name] === "function" && name.toLowerCase() === name) {
-    outcomes[name] = outcome(m[name]);
-  }
+for (const name of NAMES) outcomes[name] = outcome(m[name]);
+const seen = [];
+for (const name of CALLBACK_NAMES) {
+  outcomes[name] = outcome(() => m[name]((x) => (seen.push(x), name === "result_at_the_end" ? "a" : 5)));
 }
+outcomes.stray = outcome(() => m.stray(() => 0));
+outcomes.seen = seen;
 console.log(JSON.stringify(outcomes));
 """
 
 
 @pytest.fixture(scope="module")
-def outcomes(node: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def outcomes(node: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     pkg = tmp_path_factory.mktemp("hostile-node")
     wasm = pkg / "hostile.wasm"
     wasm.write_bytes(_module(_interface()))
@@ -165,16 +199,18 @@ def outcomes(node: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     manifest = pkg / "Cargo.toml"
     manifest.write_text('[package]\nname = "hostile"\nversion = "0.1.0"\n', encoding="utf-8")
     write_glue("hostile", wasm, read_interface(module), module, targets={"web"}, manifest=manifest)
-    (pkg / "checks.mjs").write_text(CHECKS, encoding="utf-8")
+    names = json.dumps([*EXPORTS, *DIRECT])
+    script = CHECKS.replace("NAMES", names, 1).replace("CALLBACK_NAMES", json.dumps([*CALLBACKS]))
+    (pkg / "checks.mjs").write_text(script, encoding="utf-8")
     argv = ["node", "--max-old-space-size=256", "checks.mjs"]
     proc = subprocess.run(argv, cwd=pkg, capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stderr) == (0, "")
-    result: dict[str, str] = json.loads(proc.stdout)
+    result: dict[str, Any] = json.loads(proc.stdout)
     return result
 
 
 def test_strings_and_lists_sharing_bytes_are_refused_before_they_are_decoded(
-    outcomes: dict[str, str],
+    outcomes: dict[str, Any],
 ) -> None:
     assert outcomes["bomb"] == (
         "TypeError: bomb() result: hostile.wasm handed back strings and lists that claim "
@@ -183,7 +219,7 @@ def test_strings_and_lists_sharing_bytes_are_refused_before_they_are_decoded(
     )
 
 
-def test_a_buffer_whose_pieces_fit_decodes(outcomes: dict[str, str]) -> None:
+def test_a_buffer_whose_pieces_fit_decodes(outcomes: dict[str, Any]) -> None:
     assert outcomes["fine"] == 'ok [["ab"]]'
 
 
@@ -207,11 +243,41 @@ def _malformed(function: str, problem: str) -> str:
     ],
 )
 def test_tags_and_bools_out_of_range_are_malformed_results(
-    outcomes: dict[str, str], function: str, problem: str
+    outcomes: dict[str, Any], function: str, problem: str
 ) -> None:
     assert outcomes[function] == _malformed(function, problem)
 
 
-def test_tags_and_bools_in_range_are_values(outcomes: dict[str, str]) -> None:
+def test_tags_and_bools_in_range_are_values(outcomes: dict[str, Any]) -> None:
     found = {name: outcomes[name] for name in ("some_u32", "none_u32", "bool_one")}
     assert found == {"some_u32": "ok 65", "none_u32": "ok undefined", "bool_one": "ok true"}
+
+
+def _outside(function: str, role: str, size: int, at: int) -> str:
+    return (
+        f"RangeError: {function}() argument 'f': hostile.wasm placed {role} outside its memory "
+        f"({size} bytes at {at}, the memory has {MEMORY_END}): a bug in the module"
+    )
+
+
+def test_callback_pointers_outside_memory_name_the_callback_and_function(
+    outcomes: dict[str, Any],
+) -> None:
+    found = {name: outcomes[name] for name in CALLBACKS}
+    assert found == {
+        "args_outside": _outside("args_outside", "its arguments", 16, 0xFFFF_FFF0),
+        "args_past_the_end": _outside("args_past_the_end", "its arguments", 0x7FFF_FFFF, ARGS_AT),
+        "result_outside": _outside("result_outside", "its result's (ptr, len)", 8, 0xFFFF_FFFC),
+        "result_at_the_end": _outside(
+            "result_at_the_end", "its result's (ptr, len)", 8, MEMORY_END - 4
+        ),
+        "result_fits": "ok undefined",
+    }
+    assert outcomes["seen"] == [7]  # only the call that fits ran the function
+
+
+def test_a_callback_id_nobody_lent_is_shown_unsigned(outcomes: dict[str, Any]) -> None:
+    assert outcomes["stray"] == (
+        "Error: hostile.wasm called function 4294967295, which no running call lent it "
+        "(a bug in the module)"
+    )

@@ -27,14 +27,20 @@ function lendCallback(fn, args, result, what) {
   return id;
 }""",
     "runCallback": """\
-// wasmbridge.callback: the guest calls the function lent as `id`.
+// wasmbridge.callback: the guest calls the function lent as `id`, its arguments at
+// (ptr, len); the (ptr, len) of the result goes to `ret`. Wasm passes each as an i32.
 function runCallback(id, ptr, len, ret) {
-  const lent = callbacks.get(id);
+  const lent = callbacks.get(id >>> 0);
   if (lent === undefined) {
-    throw new Error(`${MODULE} called function ${id}, which no running call lent it (a bug)`);
+    throw new Error(
+      `${MODULE} called function ${id >>> 0}, which no running call lent it (a bug in the module)`,
+    );
   }
+  const [at, size, result] = [ptr >>> 0, len >>> 0, ret >>> 0];
+  if (lent.args !== undefined) checkInMemory(lent.what, "its arguments", at, size);
+  if (lent.result !== undefined) checkInMemory(lent.what, "its result's (ptr, len)", result, 8);
   const what = `${lent.what} (its arguments)`;
-  const args = lent.args === undefined ? [] : decodeBuffer(lent.args, ptr, len, what);
+  const args = lent.args === undefined ? [] : decodeBuffer(lent.args, at, size, what);
   const pointer = enterHost();
   let value;
   try {
@@ -44,11 +50,22 @@ function runCallback(id, ptr, len, ret) {
   }
   if (lent.result === undefined) return;
   const encoded = encode(lent.result, value, `${lent.what} (its result)`, "result");
-  const at = allocate(encoded.length, 8);
-  memoryBytes().set(encoded.bytes.subarray(0, encoded.length), at);
+  const placed = allocate(encoded.length, 8);
+  memoryBytes().set(encoded.bytes.subarray(0, encoded.length), placed);
   const view = memoryView();
-  view.setUint32(ret, at, true);
-  view.setUint32(ret + 4, encoded.length, true);
+  view.setUint32(result, placed, true);
+  view.setUint32(result + 4, encoded.length, true);
+}
+
+// The `size` bytes at `at` the guest named for a callback's `role` lie in its memory.
+function checkInMemory(what, role, at, size) {
+  const end = memoryBytes().length;
+  if (at + size > end) {
+    throw new RangeError(
+      `${what}: ${MODULE} placed ${role} outside its memory (${size} bytes at ${at}, ` +
+        `the memory has ${end}): a bug in the module`,
+    );
+  }
 }""",
 }
 

@@ -614,7 +614,7 @@ def test_callbacks_on_a_real_module(node: None, tmp_path: Path) -> None:
         3.5,
         "TypeError: corner() argument 'f' (its result): the field y of Point is missing",
         "TypeError: apply() argument 'f': expected a function, got number",
-        "Error: callbacks.wasm called function N, which no running call lent it (a bug)",
+        "Error: callbacks.wasm called function N, which no running call lent it (a bug in the module)",
         "RuntimeError: `boom()` in callbacks.wasm: unreachable",
         True,
         True,
