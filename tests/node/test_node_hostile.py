@@ -30,6 +30,7 @@ from wasmbridge.interface import (
     parse,
     read_interface,
 )
+from wasmbridge.interface.abi import signature
 from wasmbridge.interface.section import SECTION_NAME, VERSION, encode
 from wasmbridge.interface.types import Kind
 
@@ -123,6 +124,19 @@ def _callback_export(name: str, args: int, length: int, ret: int) -> str:
     return f'(func (export "{name}") (param $f i32) {call})'
 
 
+# Functions that take numbers, for arguments of the wrong JS type (their bodies do nothing).
+TAKERS = (
+    Function("take_u32", (Param("n", U32),), UNIT),
+    Function("take_i8", (Param("n", Type(Kind.I8)),), UNIT),
+    Function("take_pair", (Param("t", Type(Kind.TUPLE, items=(Type(Kind.U8), _vec(U32)))),), UNIT),
+)
+
+
+def _does_nothing(func: Function) -> str:
+    params = " ".join(f"(param {v})" for v in signature(func).params)
+    return f'(func (export "{func.name}") {params})'
+
+
 def _interface() -> Interface:
     exports = [Function(n, (), t) for n, (t, _) in [*EXPORTS.items(), *DIRECT.items()]]
     exports += [
@@ -130,6 +144,7 @@ def _interface() -> Interface:
         for name, (result, _, _, _) in CALLBACKS.items()
     ]
     exports.append(Function("stray", (Param("f", Type(Kind.CALLBACK, UNIT, ())),), UNIT))
+    exports += TAKERS
     return Interface(
         VERSION,
         tuple(exports),
@@ -146,6 +161,7 @@ def _module(interface: Interface) -> bytes:
     ]
     funcs += [_callback_export(name, *where) for name, (_, *where) in CALLBACKS.items()]
     funcs.append(_callback_export("stray", 0, 0, 0).replace("(local.get $f)", "(i32.const -1)"))
+    funcs += [_does_nothing(func) for func in TAKERS]
     wat = f"""
 (module
   (import "wasmbridge" "callback" (func $callback (param i32 i32 i32 i32)))
@@ -185,6 +201,14 @@ for (const name of CALLBACK_NAMES) {
   outcomes[name] = outcome(() => m[name]((x) => (seen.push(x), name === "result_at_the_end" ? "a" : 5)));
 }
 outcomes.stray = outcome(() => m.stray(() => 0));
+outcomes.bigints = [
+  outcome(() => m.take_u32(5n)),
+  outcome(() => m.take_i8(5n)),
+  outcome(() => m.take_pair([5n, [1]])),
+  outcome(() => m.take_pair([5, [1, 2n]])),
+  outcome(() => m.result_fits(() => 5n)),
+  outcome(() => m.take_pair([5, [1, 2]])),
+];
 outcomes.seen = seen;
 console.log(JSON.stringify(outcomes));
 """
@@ -281,3 +305,16 @@ def test_a_callback_id_nobody_lent_is_shown_unsigned(outcomes: dict[str, Any]) -
         "Error: hostile.wasm called function 4294967295, which no running call lent it "
         "(a bug in the module)"
     )
+
+
+def test_a_bigint_where_a_number_is_expected_names_the_argument(
+    outcomes: dict[str, Any],
+) -> None:
+    assert outcomes["bigints"] == [
+        "TypeError: take_u32() argument 'n': expected number (u32), got bigint",
+        "TypeError: take_i8() argument 'n': expected number (i8), got bigint",
+        "TypeError: take_pair() argument 't' at t[0]: expected number (u8), got bigint",
+        "TypeError: take_pair() argument 't' at t[1] item: expected number (u32), got bigint",
+        "TypeError: result_fits() argument 'f' (its result): expected number (u32), got bigint",
+        "ok undefined",
+    ]

@@ -29,7 +29,9 @@ def _int_check(facts: ScalarFacts) -> str:
     same, name, range_ = wrapped(facts, "value"), facts.name, range_text(facts)
     return f"""\
 function {check_name(facts)}(value, what) {{
-  if (({same}) !== value) throw badInteger(value, what, "{name}", "{range_}");
+  if (typeof value !== "number" || ({same}) !== value) {{
+    throw badInteger(value, what, "{name}", "{range_}");
+  }}
   return value;
 }}"""
 

@@ -598,7 +598,9 @@ function checkBool(value, what) {
 }
 
 function checkU32(value, what) {
-  if ((value >>> 0) !== value) throw badInteger(value, what, "u32", "0..4294967295");
+  if (typeof value !== "number" || (value >>> 0) !== value) {
+    throw badInteger(value, what, "u32", "0..4294967295");
+  }
   return value;
 }
 

@@ -579,12 +579,16 @@ function checkBool(value, what) {
 }
 
 function checkU8(value, what) {
-  if ((value & 0xff) !== value) throw badInteger(value, what, "u8", "0..255");
+  if (typeof value !== "number" || (value & 0xff) !== value) {
+    throw badInteger(value, what, "u8", "0..255");
+  }
   return value;
 }
 
 function checkI32(value, what) {
-  if ((value | 0) !== value) throw badInteger(value, what, "i32", "-2147483648..2147483647");
+  if (typeof value !== "number" || (value | 0) !== value) {
+    throw badInteger(value, what, "i32", "-2147483648..2147483647");
+  }
   return value;
 }
 

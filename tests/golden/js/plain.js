@@ -250,7 +250,9 @@ function badInteger(value, what, type, range) {
 }
 
 function checkI32(value, what) {
-  if ((value | 0) !== value) throw badInteger(value, what, "i32", "-2147483648..2147483647");
+  if (typeof value !== "number" || (value | 0) !== value) {
+    throw badInteger(value, what, "i32", "-2147483648..2147483647");
+  }
   return value;
 }
 
