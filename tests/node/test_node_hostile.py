@@ -20,17 +20,20 @@ import wasmtime
 from wasmbridge.codegen.glue import write_glue
 from wasmbridge.interface import (
     Case,
+    ClassDef,
     EnumDef,
     Field,
     Function,
     Interface,
+    Method,
     Param,
+    Receiver,
     RecordDef,
     Type,
     parse,
     read_interface,
 )
-from wasmbridge.interface.abi import signature
+from wasmbridge.interface.abi import class_exports, signature
 from wasmbridge.interface.section import SECTION_NAME, VERSION, encode
 from wasmbridge.interface.types import Kind
 
@@ -137,6 +140,31 @@ def _does_nothing(func: Function) -> str:
     return f'(func (export "{func.name}") {params})'
 
 
+def _class_method(member: str, receiver: Receiver, result: Type = UNIT) -> Method:
+    return Method(member, receiver, Function(f"K.{member}", (), result))
+
+
+# A class whose static method `name` hides the JS class's own name.
+CLASS = ClassDef(
+    "K",
+    "",
+    (
+        _class_method("new", Receiver.CONSTRUCTOR, Type(Kind.NAMED, name="K")),
+        _class_method("name", Receiver.STATIC),
+        _class_method("get", Receiver.REF),
+    ),
+)
+
+
+def _class_exports() -> list[str]:
+    made = _stores("K.new", {0: 64})  # the handle 64
+    bodies = []
+    for name, sig in class_exports(CLASS):
+        params = " ".join(f"(param {v})" for v in sig.params)
+        bodies.append(made if name == "K.new" else f'(func (export "{name}") {params})')
+    return bodies
+
+
 def _interface() -> Interface:
     exports = [Function(n, (), t) for n, (t, _) in [*EXPORTS.items(), *DIRECT.items()]]
     exports += [
@@ -150,6 +178,7 @@ def _interface() -> Interface:
         tuple(exports),
         records=(RecordDef("Point", (Field("x", F64), Field("y", F64))),),
         enums=(EnumDef("Shape", (Case("Circle", 0), Case("Square", 1))),),
+        classes=(CLASS,),
     )
 
 
@@ -162,6 +191,7 @@ def _module(interface: Interface) -> bytes:
     funcs += [_callback_export(name, *where) for name, (_, *where) in CALLBACKS.items()]
     funcs.append(_callback_export("stray", 0, 0, 0).replace("(local.get $f)", "(i32.const -1)"))
     funcs += [_does_nothing(func) for func in TAKERS]
+    funcs += _class_exports()
     wat = f"""
 (module
   (import "wasmbridge" "callback" (func $callback (param i32 i32 i32 i32)))
@@ -210,6 +240,12 @@ outcomes.bigints = [
   outcome(() => m.take_pair([5, [1, 2]])),
 ];
 outcomes.seen = seen;
+const object = new m.K();
+outcomes.names = [
+  outcome(() => m.K.prototype.get.call(Object.create(m.K.prototype))),
+  outcome(() => m.take_u32(object)),
+  outcome(() => object.get()),
+];
 console.log(JSON.stringify(outcomes));
 """
 
@@ -316,5 +352,16 @@ def test_a_bigint_where_a_number_is_expected_names_the_argument(
         "TypeError: take_pair() argument 't' at t[0]: expected number (u8), got bigint",
         "TypeError: take_pair() argument 't' at t[1] item: expected number (u32), got bigint",
         "TypeError: result_fits() argument 'f' (its result): expected number (u32), got bigint",
+        "ok undefined",
+    ]
+
+
+def test_errors_name_a_class_whose_static_method_is_called_name(
+    outcomes: dict[str, Any],
+) -> None:
+    assert outcomes["names"] == [
+        "HandleError: K.get(): this K was not made by this instance of hostile.wasm "
+        "(another copy of its glue?); pass one it made",
+        "TypeError: take_u32() argument 'n': expected number (u32), got K",
         "ok undefined",
     ]

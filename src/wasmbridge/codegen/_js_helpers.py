@@ -77,10 +77,17 @@ function allocate(size, align) {
 
 _CHECKS = {
     "typeName": """\
+// How errors name the type of a value: an object of an exported class by the class
+// name its glue recorded (a static method may be called `name`), another object by
+// its constructor's name when that is text.
+const GLUE_CLASS = Symbol.for("wasmbridge.class");
 function typeName(value) {
   if (value === null) return "null";
   if (typeof value !== "object") return typeof value;
-  return value.constructor?.name ?? "object";
+  return textName(value[GLUE_CLASS]) ?? textName(value.constructor?.name) ?? "object";
+}
+function textName(name) {
+  return typeof name === "string" && name !== "" ? name : undefined;
 }""",
     "expected": """\
 function expected(value, what, type) {
@@ -283,7 +290,7 @@ function describeValue(value) {
     return JSON.stringify(value.length > 24 ? `${value.slice(0, 21)}...` : value);
   }
   if (typeof value === "bigint") return `${value}n`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.length})`;
+  if (ArrayBuffer.isView(value)) return `${typeName(value)}(${value.length})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   return String(value);
 }""",
@@ -297,13 +304,16 @@ function describeValue(value) {
     return JSON.stringify(value.length > 24 ? `${value.slice(0, 21)}...` : value);
   }
   if (typeof value === "bigint") return `${value}n`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.length})`;
+  if (ArrayBuffer.isView(value)) return `${typeName(value)}(${value.length})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   if (typeof value === "object" && value !== null) {
-    const name = value.constructor?.name;
-    return name && name !== "Object" ? name : "{...}";
+    const name = typeName(value);
+    return name !== "Object" && name !== "object" ? name : "{...}";
   }
-  if (typeof value === "function") return value.name ? `function ${value.name}` : "function";
+  if (typeof value === "function") {
+    const name = textName(value.name);
+    return name === undefined ? "function" : `function ${name}`;
+  }
   return String(value);
 }""",
     "ReturnedError": """\
@@ -442,6 +452,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "storeArray": ("give", "storeLoan"),
     "storeLoan": ("memoryView",),
     "reportPanic": ("readText",),
+    "describeCall": ("typeName",),
+    "describeCallObjects": ("typeName",),
     "failure": ("describeCall",),
     "failureWithPanics": ("describeCall", "GuestPanic"),
     **_js_encoded.REQUIRES,

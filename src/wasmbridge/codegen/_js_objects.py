@@ -41,9 +41,11 @@ function dropLost(state) {
 }""",
     "classType": """\
 // An exported class: its name, its destructor export, its prototype; free() doubles
-// as [Symbol.dispose]() where the engine has Symbol.dispose.
+// as [Symbol.dispose]() where the engine has Symbol.dispose. Its objects carry the
+// name as data, for error messages (Class.name may be a static method).
 function classType(Class, name, drop) {
   Object.defineProperty(Class.prototype, GLUE_OBJECT, { value: MODULE });
+  Object.defineProperty(Class.prototype, GLUE_CLASS, { value: name });
   if (typeof Symbol.dispose === "symbol") {
     Object.defineProperty(Class.prototype, Symbol.dispose, {
       value: Class.prototype.free,
@@ -146,7 +148,7 @@ function noConstructor(name) {
 REQUIRES: dict[str, tuple[str, ...]] = {
     "HandleError": (),
     "objects": (),
-    "classType": ("objects",),
+    "classType": ("objects", "typeName"),
     "adoptAt": ("objects", "memoryView", "badData"),
     "wrapAt": ("adoptAt",),
     "stateOf": ("objects", "HandleError", "typeName", "expected"),

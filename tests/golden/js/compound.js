@@ -577,10 +577,17 @@ function allocate(size, align) {
   return ptr;
 }
 
+// How errors name the type of a value: an object of an exported class by the class
+// name its glue recorded (a static method may be called `name`), another object by
+// its constructor's name when that is text.
+const GLUE_CLASS = Symbol.for("wasmbridge.class");
 function typeName(value) {
   if (value === null) return "null";
   if (typeof value !== "object") return typeof value;
-  return value.constructor?.name ?? "object";
+  return textName(value[GLUE_CLASS]) ?? textName(value.constructor?.name) ?? "object";
+}
+function textName(name) {
+  return typeof name === "string" && name !== "" ? name : undefined;
 }
 
 function expected(value, what, type) {
@@ -716,13 +723,16 @@ function describeValue(value) {
     return JSON.stringify(value.length > 24 ? `${value.slice(0, 21)}...` : value);
   }
   if (typeof value === "bigint") return `${value}n`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.length})`;
+  if (ArrayBuffer.isView(value)) return `${typeName(value)}(${value.length})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   if (typeof value === "object" && value !== null) {
-    const name = value.constructor?.name;
-    return name && name !== "Object" ? name : "{...}";
+    const name = typeName(value);
+    return name !== "Object" && name !== "object" ? name : "{...}";
   }
-  if (typeof value === "function") return value.name ? `function ${value.name}` : "function";
+  if (typeof value === "function") {
+    const name = textName(value.name);
+    return name === undefined ? "function" : `function ${name}`;
+  }
   return String(value);
 }
 
@@ -1131,9 +1141,11 @@ function dropLost(state) {
 }
 
 // An exported class: its name, its destructor export, its prototype; free() doubles
-// as [Symbol.dispose]() where the engine has Symbol.dispose.
+// as [Symbol.dispose]() where the engine has Symbol.dispose. Its objects carry the
+// name as data, for error messages (Class.name may be a static method).
 function classType(Class, name, drop) {
   Object.defineProperty(Class.prototype, GLUE_OBJECT, { value: MODULE });
+  Object.defineProperty(Class.prototype, GLUE_CLASS, { value: name });
   if (typeof Symbol.dispose === "symbol") {
     Object.defineProperty(Class.prototype, Symbol.dispose, {
       value: Class.prototype.free,

@@ -234,10 +234,17 @@ function notLoaded() {
   });
 }
 
+// How errors name the type of a value: an object of an exported class by the class
+// name its glue recorded (a static method may be called `name`), another object by
+// its constructor's name when that is text.
+const GLUE_CLASS = Symbol.for("wasmbridge.class");
 function typeName(value) {
   if (value === null) return "null";
   if (typeof value !== "object") return typeof value;
-  return value.constructor?.name ?? "object";
+  return textName(value[GLUE_CLASS]) ?? textName(value.constructor?.name) ?? "object";
+}
+function textName(name) {
+  return typeof name === "string" && name !== "" ? name : undefined;
 }
 
 function expected(value, what, type) {
@@ -281,7 +288,7 @@ function describeValue(value) {
     return JSON.stringify(value.length > 24 ? `${value.slice(0, 21)}...` : value);
   }
   if (typeof value === "bigint") return `${value}n`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.length})`;
+  if (ArrayBuffer.isView(value)) return `${typeName(value)}(${value.length})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   return String(value);
 }
