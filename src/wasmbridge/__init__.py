@@ -50,7 +50,7 @@ _LAZY = {
     "CompileCache": "wasmbridge.runtime.engine.cache",
     "GuestArray": "wasmbridge.runtime.bridge.arrays",
     "Instance": "wasmbridge.runtime.instance",
-    "Limits": "wasmbridge.runtime.limits",
+    "Limits": "wasmbridge.runtime.sandbox.limits",
     "Module": "wasmbridge.runtime.module",
     "RunResult": "wasmbridge.runtime.sandbox.command",
     "compile": "wasmbridge.runtime.module",
@@ -62,9 +62,9 @@ if TYPE_CHECKING:
     from .runtime.bridge.arrays import GuestArray
     from .runtime.engine.cache import CompileCache
     from .runtime.instance import Instance
-    from .runtime.limits import Limits
     from .runtime.module import Module, compile, load
     from .runtime.sandbox.command import RunResult
+    from .runtime.sandbox.limits import Limits
     from .runtime.sandbox.run import run
 
 

@@ -25,7 +25,7 @@ from .errors import WasmbridgeError
 
 if TYPE_CHECKING:
     from .build.pipeline import Target
-    from .runtime.limits import Limits
+    from .runtime.sandbox.limits import Limits
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -498,10 +498,10 @@ class _RunParser(argparse.ArgumentParser):
 
 
 def _grant(parser: str) -> Callable[[str], tuple[str, object]]:
-    """An argparse type for a grant spelling parsed in runtime/grants.py."""
+    """An argparse type for a grant spelling parsed in runtime/sandbox/grants.py."""
 
     def convert(text: str) -> tuple[str, object]:
-        from .runtime import grants
+        from .runtime.sandbox import grants
 
         try:
             result: tuple[str, object] = getattr(grants, parser)(text)
@@ -532,7 +532,7 @@ def _positive(
 
 def _run_limits(args: argparse.Namespace) -> Limits:
     """``Limits.untrusted()``, each limit flag given replacing one field (``none``: unlimited)."""
-    from .runtime.limits import Limits
+    from .runtime.sandbox.limits import Limits
 
     given = {field: getattr(args, dest) for dest, field in _RUN_LIMITS.items()}
     changes = {f: None if v is _NO_LIMIT else v for f, v in given.items() if v is not None}

@@ -3,7 +3,7 @@
 Records are frozen dataclasses, enums IntEnums with the Rust discriminants,
 classes have their constructor as ``__init__``, static methods, methods,
 ``close()`` and the context manager protocol: what ``m.Point``, ``m.Shape``
-and ``m.Counter`` are at run time (runtime/records.py, runtime/classes.py).
+and ``m.Counter`` are at run time (runtime/bridge/records.py, runtime/bridge/classes.py).
 Field, case and method names are spelled by the rules the runtime uses
 (interface/names.py); a name Python source cannot spell is left out, with
 a comment saying how to reach it.
@@ -27,7 +27,7 @@ from ._py_annotations import TYPE_NAMES, Uses, param_type, result_type, value_ty
 from ._writer import Writer
 
 MAX_LINE = 99  # wrap longer signatures, one parameter per line
-# What every class wrapper has besides the module's methods (runtime/classes.py).
+# What every class wrapper has besides the module's methods (runtime/bridge/classes.py).
 _WRAPPER_MEMBERS = ("__init__", "close", "__enter__", "__exit__")
 
 

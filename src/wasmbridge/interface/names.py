@@ -49,7 +49,7 @@ def python_field_names(names: Sequence[str]) -> list[str]:
     return _spelled(names, lambda name: python_special(name) or name == "mro")
 
 
-# Members a class wrapper has itself (runtime/classes.py ClassBase); a method named
+# Members a class wrapper has itself (runtime/bridge/classes.py ClassBase); a method named
 # like one of these, or like a special name, is reached with ``_`` appended.
 PYTHON_CLASS_MEMBERS = frozenset(
     {"close", "mro", "_wb_h", "_wb_busy", "_wb_gone", "_wb_types", "_wb_def", "_wb_drop"}

@@ -17,7 +17,7 @@ from ..errors import InterfaceError
 from ..interface import Interface
 from ._words import listing
 from .bridge.arrays import GuestArray, element_kind
-from .classes import lookup
+from .bridge.classes import lookup
 from .store.live import LiveInstance
 
 if TYPE_CHECKING:

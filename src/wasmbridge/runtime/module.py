@@ -19,17 +19,17 @@ import wasmtime
 
 from ..interface import Interface, WasmModule
 from ..interface.types import Function
+from .bridge.records import module_type
 from .engine import EngineSettings, get_engine
 from .engine.cache import CompileCache, resolve_cache
 from .engine.source import Source, compile_module, inspect_bytes, read_source
-from .grants import Grants
 from .instance import Instance
-from .limits import DEFAULT_MAX_MODULE_BYTES, Limits
-from .records import module_type
+from .sandbox.grants import Grants
+from .sandbox.limits import DEFAULT_MAX_MODULE_BYTES, Limits
+from .sandbox.wasi import MODULES as WASI_MODULES
 from .store.exports import plan_exports, raw_function, raw_problem
 from .store.linking import HostImports, LinkedModule, plan_imports
 from .store.live import LiveInstance, ModuleParts
-from .wasi import MODULES as WASI_MODULES
 
 
 class Module:
@@ -154,7 +154,7 @@ class Module:
 
     def __getattr__(self, attr: str) -> Any:
         """``module.Point``, ``module.Shape``: the records and enums it defines, the
-        classes every instance uses (runtime/records.py)."""
+        classes every instance uses (runtime/bridge/records.py)."""
         parts = self.__dict__.get("_parts")
         found = module_type(parts.interface, parts.name, attr) if parts is not None else None
         if found is None:

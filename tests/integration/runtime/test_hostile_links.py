@@ -94,7 +94,7 @@ def test_a_host_import_may_not_resize_its_mut_argument(imports_wasm: object) -> 
 
 def test_errors_show_big_arguments_by_size_not_by_content() -> None:
     """A failed call with a 256 MiB argument spent seconds and GiBs in repr()."""
-    from wasmbridge.runtime.calls import describe_call
+    from wasmbridge.runtime.bridge.calls import describe_call
 
     text = describe_call("f", (bytes(64 << 20), bytearray(3), memoryview(bytes(10))))
     assert text == (

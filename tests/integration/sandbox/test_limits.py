@@ -14,7 +14,7 @@ import wasmbridge
 from sandbox_helpers import wat
 from wasmbridge import Limits
 from wasmbridge.runtime.engine import EngineSettings
-from wasmbridge.runtime.ticker import BUSY_MARGIN_S, TICK_S, get_ticker
+from wasmbridge.runtime.sandbox.ticker import BUSY_MARGIN_S, TICK_S, get_ticker
 
 COUNTER = wat(
     "(module (global $n (mut i32) (i32.const 0))"

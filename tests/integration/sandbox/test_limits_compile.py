@@ -14,10 +14,10 @@ import wasmbridge
 from sandbox_helpers import wat
 from wasmbridge import Limits
 from wasmbridge.interface.binary import uleb
-from wasmbridge.runtime.compile_guard import code_stats
 from wasmbridge.runtime.engine import EngineSettings
 from wasmbridge.runtime.engine.cache import CompileCache
-from wasmbridge.runtime.limits import fmt_seconds
+from wasmbridge.runtime.sandbox.compile_guard import code_stats
+from wasmbridge.runtime.sandbox.limits import fmt_seconds
 
 # Far above the few CPU seconds the default budget allows, far below the 52 s
 # (idle machine) the 40,000 loops took to compile before.

@@ -12,7 +12,7 @@ import pytest
 from sandbox_helpers import wat
 from wasmbridge import Limits
 from wasmbridge.cli import _run_limits, build_parser
-from wasmbridge.runtime.limits import MIB
+from wasmbridge.runtime.sandbox.limits import MIB
 
 # A WASI command whose memory starts at 3,000 pages (187.5 MiB), over the preset's 128 MiB.
 BIG_MEMORY = wat('(module (memory (export "memory") 3000) (func (export "_start")))')

@@ -13,7 +13,7 @@ from sandbox_corpus import SLEEP_FOREVER, WASI
 import wasmbridge
 from sandbox_helpers import wat
 from wasmbridge import Limits
-from wasmbridge.runtime.wasi_poll import FUEL_PER_SLEEP_NS
+from wasmbridge.runtime.sandbox.wasi_poll import FUEL_PER_SLEEP_NS
 
 NAP_NS = 1_000_000
 

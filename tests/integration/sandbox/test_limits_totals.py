@@ -14,7 +14,7 @@ import wasmbridge
 from sandbox_helpers import wat
 from wasmbridge import Limits
 from wasmbridge.runtime.engine import EngineSettings
-from wasmbridge.runtime.limits import DEFAULT_TABLE_ELEMENTS, MIB, WASM_PAGE, fair_share
+from wasmbridge.runtime.sandbox.limits import DEFAULT_TABLE_ELEMENTS, MIB, WASM_PAGE, fair_share
 
 MEMORY_LIMITS_MB = [1, 16, 64, 200]
 

@@ -11,7 +11,7 @@ import pytest
 from sandbox_corpus import FD_WRITE, LOOP, SLEEP_FOREVER, exit_with, wasi_command, wasi_import
 
 from build_helpers import CliResult, Golden
-from wasmbridge.runtime.grants import parse_dir, parse_env
+from wasmbridge.runtime.sandbox.grants import parse_dir, parse_env
 
 Cli = Callable[..., CliResult]
 PRINT_ARGS = wasi_command(  # writes "ok\n" when it gets exactly one argument besides argv[0]

@@ -20,7 +20,7 @@ from sandbox_corpus import ADD, FD_WRITE, W, wasi_command
 
 import wasmbridge
 from wasmbridge import Limits
-from wasmbridge.runtime.ticker import TICK_S
+from wasmbridge.runtime.sandbox.ticker import TICK_S
 
 LATE_S = 0.05 + TICK_S  # the most a limit may fire after its value
 SPIN = W(f'(module {ADD} (func (export "spin") (loop br 0)))')

@@ -282,7 +282,7 @@ def test_stub_with_such_names_passes_mypy_strict(tmp_path: Path) -> None:
 
 
 def test_stub_parameters_are_the_keywords_the_runtime_accepts() -> None:
-    from wasmbridge.runtime.calls import keyword_names
+    from wasmbridge.runtime.bridge.calls import keyword_names
 
     interface = _stub_interface()
     odd = next(f for f in interface.exports if f.name == "odd")

@@ -33,7 +33,7 @@ def test_python_param_names_keep_spellable_names_and_invent_the_rest(
 
 
 def test_python_param_names_agree_with_the_runtime() -> None:
-    from wasmbridge.runtime.calls import keyword_names
+    from wasmbridge.runtime.bridge.calls import keyword_names
 
     for names in (("scale", "by"), ("from", "p0", "p0"), ("ﬁ", "fi")):
         assert python_param_names(_func(*names)) == keyword_names(_func(*names))

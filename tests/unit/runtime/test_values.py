@@ -1,4 +1,4 @@
-"""Encoded values (runtime/values.py) against hand-built buffers and a reference codec.
+"""Encoded values (runtime/bridge/values.py) against hand-built buffers and a reference codec.
 
 The reference below is written from the tables of docs/abi-compound.md
 alone (its own sizes, alignments and offsets, plain ``struct``), so the
@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from wasmbridge.interface import Case, EnumDef, Field, Interface, Kind, RecordDef, Type
 from wasmbridge.interface.names import python_case_names as case_names
 from wasmbridge.interface.names import python_field_names as field_attributes
-from wasmbridge.runtime import values
-from wasmbridge.runtime.records import TypeSpace
-from wasmbridge.runtime.values import LiftError, LowerError
+from wasmbridge.runtime.bridge import values
+from wasmbridge.runtime.bridge.records import TypeSpace
+from wasmbridge.runtime.bridge.values import LiftError, LowerError
 
 F64, F32, U8, U16, U32 = (Type(k) for k in (Kind.F64, Kind.F32, Kind.U8, Kind.U16, Kind.U32))
 I8, I16, I32, I64, U64 = (Type(k) for k in (Kind.I8, Kind.I16, Kind.I32, Kind.I64, Kind.U64))

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from ...interface.plan import SCALAR_FACTS, ScalarFacts
 from ...interface.types import NUMBERS, Kind
-from ..marshal import Marshal
-from ..memory import GuestMemory
+from .marshal import Marshal
+from .memory import GuestMemory
 
 _FACTS = {kind: facts for kind, facts in SCALAR_FACTS.items() if kind in NUMBERS}
 KINDS_BY_NAME = {facts.name: kind for kind, facts in _FACTS.items()}

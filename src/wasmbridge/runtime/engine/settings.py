@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import wasmtime
 
 from .. import _capi
-from ..limits import DEFAULT_STACK_KB, KIB, MIB, Limits
+from ..sandbox.limits import DEFAULT_STACK_KB, KIB, MIB, Limits
 
 # wasmtime's default reservation for 32-bit memories is 4 GiB of address
 # space; with moving disabled a memory's base address never changes, so views

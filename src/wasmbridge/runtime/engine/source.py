@@ -30,7 +30,7 @@ from ...interface import (
     validate,
 )
 from ...interface.section import VERSION
-from ..limits import Limits
+from ..sandbox.limits import Limits
 from .cache import CompileCache
 from .settings import EngineSettings
 
@@ -141,7 +141,7 @@ def compile_module(
     try:
         if limits is None:
             return cache.module(data, settings)
-        from ..compile_guard import compile_bounded
+        from ..sandbox.compile_guard import compile_bounded
 
         return compile_bounded(data, name, settings, cache, limits)
     except wasmtime.WasmtimeError as exc:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...errors import GuestExit, ModuleError
-from ..grants import Grants
-from ..limits import Limits
+from .grants import Grants
+from .limits import Limits
 
 if TYPE_CHECKING:  # the process path never imports wasmtime in this process
     from ..engine.cache import CompileCache
@@ -50,9 +50,9 @@ def run_inline(
     Compiling is bounded (compile_guard.py) when ``limits`` are given; with
     None the module is trusted to compile in reasonable time, as by ``load()``.
     """
-    from .. import traps
     from ..engine.source import inspect_bytes, read_source
     from ..module import compile
+    from . import traps
 
     given = limits
     limits = limits or Limits()

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ...errors import SandboxError, TimeLimitExceeded, WasmbridgeError
-from ..grants import INHERIT, Grants, Output, Preopen
-from ..limits import Limits, fmt_seconds
 from .command import RunResult, run_inline
+from .grants import INHERIT, Grants, Output, Preopen
+from .limits import Limits, fmt_seconds
 from .wire import decode_error, encode_error
 
 if TYPE_CHECKING:

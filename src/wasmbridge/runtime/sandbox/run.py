@@ -23,10 +23,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ..grants import DirSource, Grants, Output, Stdin
-from ..limits import Limits
 from .command import RunResult, run_inline
+from .grants import DirSource, Grants, Output, Stdin
 from .isolate import run_isolated
+from .limits import Limits
 
 if TYPE_CHECKING:  # the process path never imports wasmtime in this process
     from ..engine.cache import CompileCache

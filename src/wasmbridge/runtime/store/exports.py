@@ -58,7 +58,7 @@ def plan_exports(wasm: WasmModule, interface: Interface | None, name: str) -> Ex
     methods = {n for c in interface.classes for n, _ in abi.class_exports(c)} if interface else ()
     for export in wasm.exports:
         if export.kind != "func" or export.name.startswith("__wb_") or export.name in methods:
-            continue  # the allocator, and class methods (m.Counter, runtime/classes.py)
+            continue  # the allocator, and class methods (m.Counter, runtime/bridge/classes.py)
         ftype = wasm.func_type(export.index)
         func = described.get(export.name)
         if func is not None:

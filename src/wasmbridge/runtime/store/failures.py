@@ -14,8 +14,8 @@ import wasmtime
 
 from ...errors import LinkError, MemoryLimitExceeded, ModuleError
 from ...interface.binary import WasmModule
-from ..limits import WASM_PAGE, Limits, fmt_size, store_limits
-from ..wasi import MODULES as WASI_MODULES
+from ..sandbox.limits import WASM_PAGE, Limits, fmt_size, store_limits
+from ..sandbox.wasi import MODULES as WASI_MODULES
 
 _DECLARED = re.compile(r"(memory|table) minimum size of (\d+) (pages|elements) exceeds")
 _NO_ADDRESS_SPACE = re.compile(r"mmap failed to reserve (0x[0-9a-f]+|\d+) bytes")

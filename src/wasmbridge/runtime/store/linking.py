@@ -22,9 +22,10 @@ from ...errors import LinkError
 from ...interface import abi
 from ...interface.binary import FuncType, WasmModule
 from ...interface.types import Function, Interface, shown
-from .. import _capi, imports
+from .. import _capi
 from .._words import listing
-from ..wasi import MODULES as WASI_MODULES
+from ..bridge import imports
+from ..sandbox.wasi import MODULES as WASI_MODULES
 from .exports import raw_problem
 
 HostImports = Mapping[str, Any]

@@ -33,17 +33,19 @@ from ...interface import abi
 from ...interface.binary import FuncType, WasmModule
 from ...interface.plan import CallPlan, plan_call
 from ...interface.types import Interface
-from .. import _capi, calls, imports, interrupt, traps
+from .. import _capi
+from ..bridge import calls, imports
 from ..bridge.arrays import GuestArray
-from ..classes import instance_types
+from ..bridge.classes import instance_types
+from ..bridge.marshal import Marshal
+from ..bridge.memory import GuestMemory
+from ..bridge.records import type_space
 from ..engine import EngineSettings, get_engine
-from ..grants import Grants
-from ..guard import CallGuard, check_thread_stack
-from ..limits import Limits
-from ..marshal import Marshal
-from ..memory import GuestMemory
-from ..records import type_space
-from ..wasi import WasiSession
+from ..sandbox import interrupt, traps
+from ..sandbox.grants import Grants
+from ..sandbox.guard import CallGuard, check_thread_stack
+from ..sandbox.limits import Limits
+from ..sandbox.wasi import WasiSession
 from .exports import ExportPlan, LazyFunctions, PlannedExport
 from .failures import instantiation_error
 from .linking import LIVE, HostImports, ImportPlan, LinkedModule, define_slots, functype

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..errors import SandboxError
+from ...errors import SandboxError
 
 Mode = Literal["ro", "rw"]
 MODES: tuple[Mode, ...] = ("ro", "rw")

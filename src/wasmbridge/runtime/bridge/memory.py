@@ -12,8 +12,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from ..errors import MemoryLimitExceeded, ProtocolError
-from . import _capi
+from ...errors import MemoryLimitExceeded, ProtocolError
+from .. import _capi
 
 _U32X2 = struct.Struct("<II")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reprlib
 from typing import Any
 
-from ..interface.types import shown
+from ...interface.types import shown
 
 
 class _ShortRepr(reprlib.Repr):

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import wasmtime
 
-from ..errors import (
+from ...errors import (
     FuelExhausted,
     GuestError,
     GuestExit,
@@ -34,9 +34,10 @@ from ..errors import (
     TimeLimitExceeded,
     Trap,
 )
-from ..interface.binary import WasmModule
-from ..interface.types import shown
-from . import _capi, interrupt
+from ...interface.binary import WasmModule
+from ...interface.types import shown
+from .. import _capi
+from . import interrupt
 from .limits import DEFAULT_STACK_KB, WASM_PAGE, Limits, fmt_seconds, fmt_size
 
 TRAP_TEXT = {

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import MemoryLimitExceeded, ProtocolError
-from ..interface.plan import SCALAR_FACTS, Lifting, Lowering, ParamPlan, ResultPlan, ScalarFacts
-from ..interface.types import SEQUENCES, TEXT, Kind, Type, shown
+from ...errors import MemoryLimitExceeded, ProtocolError
+from ...interface.plan import SCALAR_FACTS, Lifting, Lowering, ParamPlan, ResultPlan, ScalarFacts
+from ...interface.types import SEQUENCES, TEXT, Kind, Type, shown
 from . import values
 from .memory import Arena, GuestMemory
 from .values import Codec, LiftError, LowerError

@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, TypeGuard
 
 if TYPE_CHECKING:
-    from ..interface.binary import WasmModule
+    from ...interface.binary import WasmModule
 
 MIB = 1024 * 1024
 KIB = 1024

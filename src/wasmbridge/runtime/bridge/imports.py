@@ -17,9 +17,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol
 
-from ..errors import ProtocolError, StackLimitExceeded
-from ..interface import abi
-from ..interface.plan import (
+from ...errors import ProtocolError, StackLimitExceeded
+from ...interface import abi
+from ...interface.plan import (
     VALTYPE_FACTS,
     CallPlan,
     Lifting,
@@ -29,11 +29,13 @@ from ..interface.plan import (
     ScalarFacts,
     plan_call,
 )
-from ..interface.types import Function, Kind
-from . import _capi, interrupt
+from ...interface.types import Function, Kind
+from .. import _capi
+from ..sandbox import interrupt
+from ..sandbox.traps import FailureContext, PanicReport
+from .classes import instance_types
 from .marshal import Marshal, ParamInfo, check_scalar, decode_text, narrow
 from .memory import GuestMemory
-from .traps import FailureContext, PanicReport
 from .values import LiftError, LowerError, char_code, char_from
 
 _SLOT = _capi.VALRAW_SIZE
@@ -171,8 +173,6 @@ def callback_host(state: HostState) -> _capi.HostCallback:
         callback_id, args, args_len, ret = (
             struct.unpack_from("<I", raw, _SLOT * i)[0] for i in range(4)
         )
-        from .classes import instance_types
-
         types = instance_types(state)
         callback = types.callbacks.get(callback_id) if types is not None else None
         if callback is None:

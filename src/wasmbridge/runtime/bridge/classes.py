@@ -34,20 +34,12 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from ..errors import HandleError, ModuleError, ProtocolError, ReturnedError, WasmbridgeError
-from ..interface import abi
-from ..interface.layout import callback_args_layout, field_offsets
-from ..interface.names import PYTHON_CLASS_MEMBERS, python_method_names, python_special
-from ..interface.plan import Lifting, ResultPlan, plan_call
-from ..interface.types import (
-    ClassDef,
-    Kind,
-    Method,
-    Receiver,
-    Type,
-    shown,
-    shown_type,
-)
+from ...errors import HandleError, ModuleError, ProtocolError, ReturnedError, WasmbridgeError
+from ...interface import abi
+from ...interface.layout import callback_args_layout, field_offsets
+from ...interface.names import PYTHON_CLASS_MEMBERS, python_method_names, python_special
+from ...interface.plan import Lifting, ResultPlan, plan_call
+from ...interface.types import ClassDef, Kind, Method, Receiver, Type, shown, shown_type
 from . import calls, values
 from .marshal import Marshal
 from .records import TypeSpace, class_name, module_name, type_space

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from types import CodeType, FunctionType
 from typing import Any, Optional, Union
 
-from ..interface.layout import is_list
-from ..interface.names import python_param_names
-from ..interface.plan import SCALAR_FACTS, CallPlan, plan_call
-from ..interface.types import RESULTS, ClassDef, Function, Interface, Kind, Type
-from . import _capi
+from ...interface.layout import is_list
+from ...interface.names import python_param_names
+from ...interface.plan import SCALAR_FACTS, CallPlan, plan_call
+from ...interface.types import RESULTS, ClassDef, Function, Interface, Kind, Type
+from .. import _capi
 from ._short import describe_call
 from .call_source import VIEW_NAMES, CallerSource, CallShape, has_class, write_caller
 from .records import TypeSpace

@@ -26,7 +26,7 @@ import os
 import threading
 import time
 
-from .engine import all_engines
+from ..engine import all_engines
 
 TICK_S = 0.01
 

@@ -31,8 +31,8 @@ from collections.abc import Callable
 
 import wasmtime
 
-from ..interface.binary import FuncType
-from . import _capi
+from ...interface.binary import FuncType
+from .. import _capi
 from .traps import FailureContext
 
 SYMLINK_TYPE = FuncType(("i32",) * 5, ("i32",))

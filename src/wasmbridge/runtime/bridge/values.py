@@ -32,8 +32,8 @@ from itertools import accumulate
 from operator import add
 from typing import Any, Optional
 
-from ..interface.plan import SCALAR_FACTS
-from ..interface.types import Kind
+from ...interface.plan import SCALAR_FACTS
+from ...interface.types import Kind
 
 Buffer = bytes | bytearray | memoryview
 

@@ -33,9 +33,9 @@ from pathlib import Path
 
 import wasmtime
 
-from ..errors import SandboxError
-from ..interface.binary import FuncType, WasmModule
-from . import _capi
+from ...errors import SandboxError
+from ...interface.binary import FuncType, WasmModule
+from .. import _capi
 from .grants import INHERIT, Grants, Output
 from .guard import CallGuard
 from .limits import DEFAULT_CAPTURE_BYTES

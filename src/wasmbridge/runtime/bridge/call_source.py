@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ProtocolError, ReturnedError
-from ..interface.plan import (
+from ...errors import ProtocolError, ReturnedError
+from ...interface.plan import (
     SCALAR_FACTS,
     VALTYPE_FACTS,
     CallPlan,
@@ -32,7 +32,7 @@ from ..interface.plan import (
     ResultPlan,
     ScalarFacts,
 )
-from ..interface.types import Kind, RecordDef, shown
+from ...interface.types import Kind, RecordDef, shown
 from ._short import describe_call
 from .marshal import Marshal, ParamInfo, check_scalar, narrow
 from .records import TypeSpace

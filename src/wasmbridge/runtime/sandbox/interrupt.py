@@ -52,7 +52,7 @@ from types import CodeType, FrameType
 
 import wasmtime
 
-from . import _capi
+from .. import _capi
 from .ticker import kick_engines
 from .wasi_poll import poll_oneoff
 

@@ -34,18 +34,9 @@ from collections.abc import Callable, Sequence
 from types import CodeType
 from typing import Any
 
-from ..interface.layout import enum_tag_size, field_offsets, layout, option_payload_offset
-from ..interface.names import python_case_names, python_field_names
-from ..interface.types import (
-    NUMBERS,
-    TEXT,
-    EnumDef,
-    Interface,
-    Kind,
-    RecordDef,
-    Type,
-    shown,
-)
+from ...interface.layout import enum_tag_size, field_offsets, layout, option_payload_offset
+from ...interface.names import python_case_names, python_field_names
+from ...interface.types import NUMBERS, TEXT, EnumDef, Interface, Kind, RecordDef, Type, shown
 from . import values
 from .values import Codec, LowerError, RecordInfo
 

@@ -37,8 +37,9 @@ from typing import Protocol
 
 import wasmtime
 
-from ..errors import StackLimitExceeded
-from . import _capi, interrupt
+from ...errors import StackLimitExceeded
+from .. import _capi
+from . import interrupt
 from .limits import KIB, Limits, fmt_size, store_limits
 from .ticker import get_ticker
 from .traps import FailureContext, LimitHit

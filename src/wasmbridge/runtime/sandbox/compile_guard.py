@@ -51,15 +51,15 @@ from typing import Any
 
 import wasmtime
 
-from ..errors import (
+from ...errors import (
     CacheWarning,
     MemoryLimitExceeded,
     SandboxError,
     TimeLimitExceeded,
     WasmbridgeError,
 )
-from .engine import EngineSettings, get_engine
-from .engine.cache import CompileCache
+from ..engine import EngineSettings, get_engine
+from ..engine.cache import CompileCache
 from .limits import Limits, fmt_seconds, fmt_size
 
 SMALL_MODULE_BYTES = 4096
@@ -76,7 +76,7 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 # from this process's sys.path instead, which site already completed here.
 _CHILD = (
     "import sys, json; sys.path[:0] = json.loads(sys.argv[1]); "
-    "from wasmbridge.runtime.compile_guard import child_main; child_main()"
+    "from wasmbridge.runtime.sandbox.compile_guard import child_main; child_main()"
 )
 
 _PROVEN: OrderedDict[str, None] = OrderedDict()  # cache keys compiled within a budget
@@ -314,7 +314,7 @@ def _artifact(header: dict[str, Any], body: bytes, name: str) -> bytes:
     if "compile_error" in header:
         raise wasmtime.WasmtimeError(str(header["compile_error"]))
     if "error" in header:
-        from .sandbox.wire import decode_error
+        from .wire import decode_error
 
         raise decode_error(header["error"])
     size = int(header["bytes"])
@@ -417,7 +417,7 @@ def child_main() -> None:
         except wasmtime.WasmtimeError as exc:
             header, artifact = {"compile_error": str(exc)}, b""
         except WasmbridgeError as exc:
-            from .sandbox.wire import encode_error
+            from .wire import encode_error
 
             header, artifact = {"error": encode_error(exc)}, b""
     header["warnings"] = [str(w.message) for w in caught if issubclass(w.category, CacheWarning)]
