@@ -2,10 +2,11 @@
 
 What a caller may pass (``param_type``), what a call returns
 (``result_type``), and what a record field holds (``value_type``) differ:
-a ``Vec<String>`` parameter takes any ``Sequence[str]`` and the call
-returns a ``list[str]``; a ``&[f64]`` takes a buffer and a ``Vec<f64>``
-result is an ``array.array``, while inside a record it is a ``list[float]``
-(docs/python.md).
+a ``Vec<String>`` parameter takes any ``Iterable[str]`` (the runtime
+takes any iterable) and the call returns a ``list[str]``; an enum
+parameter takes its ``IntEnum`` or an ``int`` equal to a case's value; a
+``&[f64]`` takes a buffer and a ``Vec<f64>`` result is an ``array.array``,
+while inside a record it is a ``list[float]`` (docs/python.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ TYPE_NAMES = {
     **dict.fromkeys(("list", "tuple", "type"), ""),
     "Any": "typing",
     "Callable": "collections.abc",
+    "Iterable": "collections.abc",
     "Mapping": "collections.abc",
     "Sequence": "collections.abc",
     "Buffer": "typing_extensions",
@@ -34,8 +36,9 @@ class Uses:
 
     ``aliases`` maps a name the body's own members shadow to its module-level
     alias; ``named`` maps each record, enum and class to its spelling (empty
-    when the stub cannot declare it: then it is ``Any``). ``names`` collects
-    every name used, shared by all bodies of one stub.
+    when the stub cannot declare it: then it is ``Any``); ``enums`` names the
+    enums among them. ``names`` collects every name used, shared by all
+    bodies of one stub.
     """
 
     def __init__(
@@ -43,10 +46,13 @@ class Uses:
         aliases: Mapping[str, str],
         named: Mapping[str, str],
         names: set[str] | None = None,
+        *,
+        enums: frozenset[str] = frozenset(),
     ) -> None:
         self.names: set[str] = set() if names is None else names
         self.aliases = aliases
         self.named = named
+        self.enums = enums
 
     def __call__(self, name: str) -> str:
         self.names.add(name)
@@ -59,7 +65,7 @@ class Uses:
 
     def within(self, aliases: Mapping[str, str], named: Mapping[str, str]) -> Uses:
         """The same collection, for a body with other members."""
-        return Uses(aliases, named, self.names)
+        return Uses(aliases, named, self.names, enums=self.enums)
 
 
 def number(kind: Kind, uses: Uses) -> str:
@@ -141,8 +147,11 @@ def _value(t: Type, uses: Uses, *, given: bool) -> str:
         return f"{uses('tuple')}[{items}]"
     if kind in (Kind.SLICE, Kind.VEC):
         assert t.inner is not None
-        container = "Sequence" if given else "list"
+        container = "Iterable" if given else "list"
         return f"{uses(container)}[{_value(t.inner, uses, given=given)}]"
     if kind in (Kind.NAMED, Kind.BORROW):
-        return uses.type(t.name)
+        spelled = uses.type(t.name)
+        if given and t.name in uses.enums and t.name in uses.named:
+            return f"{spelled} | {uses('int')}"  # an int equal to a case's value
+        return spelled
     return "None" if kind is Kind.UNIT else number(kind, uses)

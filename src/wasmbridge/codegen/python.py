@@ -46,7 +46,8 @@ from ._writer import Writer, camel_case, exported_functions, header
 HOST_NAMESPACE = "env"  # imports from it are keyed by name alone
 # Names the stub itself defines or imports; a Protocol named like one gets a suffix.
 _STUB_NAMES = frozenset(
-    {"Any", "Buffer", "Callable", "Imports", "Mapping", "Path", "Protocol", "Sequence"}
+    {"Any", "Buffer", "Callable", "Imports", "Iterable", "Mapping", "Path", "Protocol"}
+    | {"Sequence"}
     | {"TypedDict", "TYPE_CHECKING", "WASM", "array", "cast", "load", "wasmbridge"}
     | {"IntEnum", "TracebackType", "dataclass", "annotations"}
 )
@@ -154,7 +155,8 @@ class _Parts:
         imported = {n: a for n, a in self.aliases.items() if _TYPE_NAMES[n]}
         methods = {f.name for f in self.exports if attribute_name(f.name)}
         shadowed = {n: a for n, a in self.aliases.items() if n in methods}
-        uses = Uses(imported | shadowed, self.types.aliased())
+        enums = frozenset(d.name for d in self.types.definitions if isinstance(d, EnumDef))
+        uses = Uses(imported | shadowed, self.types.aliased(), enums=enums)
         plain = uses.within(imported, self.types.spelled)
         types = Writer()
         render_types(types, self.types, plain, self.aliases, stub=stub)
@@ -298,33 +300,24 @@ class _Parts:
             w.line(f'return cast("{self.protocol}", {call})')
 
     def _module_getattr(self, w: Writer, uses: Uses) -> None:
-        """``from geo import Point`` at run time: records and enums are the module's."""
-        shared = sorted(n for n, d in _named(self.types) if not isinstance(d, ClassDef))
-        classes = sorted(n for n, d in _named(self.types) if isinstance(d, ClassDef))
-        if not shared and not classes:
+        """``from geo import Point, Counter`` at run time: the compiled module's types."""
+        names = sorted(n for n, _ in _named(self.types))
+        if not names:
             return
         any_ = uses("Any")
         w.blank(2)
         w.line(f"def __getattr__(name: str) -> {any_}:")
         with w.indent():
-            text = f"The records and enums of {self.wasm_name}: the classes every instance uses."
-            if classes:
-                text += f"\n\nClasses belong to an instance: ``load().{classes[0]}``."
+            text = f"The records, enums and classes of {self.wasm_name}: those every instance uses."
+            if any(isinstance(d, ClassDef) for _, d in _named(self.types)):
+                text += (
+                    "\n\nA class from here serves annotations and ``isinstance``;\n"
+                    "its objects come from an instance: ``load().Name(...)``."
+                )
             w.line(docstring(text))
-            if shared:
-                w.line(f"if name in {_py_set(shared)}:")
-                with w.indent():
-                    w.line("return getattr(wasmbridge.compile(WASM), name)")
-            if classes:
-                w.line(f"if name in {_py_set(classes)}:")
-                with w.indent():
-                    w.line("raise AttributeError(")
-                    with w.indent():
-                        w.line(
-                            f'f"{{name}} objects belong to an instance of {self.wasm_name}: '
-                            f'use load().{{name}}"'
-                        )
-                    w.line(")")
+            w.line(f"if name in {_py_set(names)}:")
+            with w.indent():
+                w.line("return getattr(wasmbridge.compile(WASM), name)")
             w.line('raise AttributeError(f"module {__name__!r} has no attribute {name!r}")')
 
 

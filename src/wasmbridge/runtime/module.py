@@ -19,6 +19,7 @@ import wasmtime
 
 from ..interface import Interface, WasmModule
 from ..interface.types import Function
+from .bridge.class_types import module_class
 from .bridge.records import module_type
 from .engine import EngineSettings, get_engine
 from .engine.cache import CompileCache, resolve_cache
@@ -154,11 +155,16 @@ class Module:
 
     def __getattr__(self, attr: str) -> Any:
         """``module.Point``, ``module.Shape``: the records and enums it defines, the
-        classes every instance uses (runtime/bridge/records.py)."""
+        classes every instance uses (runtime/bridge/records.py); ``module.Counter``:
+        the class every instance's ``Counter`` derives from (bridge/class_types.py)."""
         parts = self.__dict__.get("_parts")
-        found = module_type(parts.interface, parts.name, attr) if parts is not None else None
+        found = None
+        if parts is not None:
+            found = module_type(parts.interface, parts.name, attr) or module_class(
+                parts.interface, parts.name, attr
+            )
         if found is None:
-            raise AttributeError(f"module has no export, record or enum named {attr!r}")
+            raise AttributeError(f"module has no record, enum or class named {attr!r}")
         return found
 
     def __repr__(self) -> str:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -133,11 +133,11 @@ class Geo(Protocol):
     Tagged: type[_Tagged]
     Weird: type[_Weird]
 
-    def area(self, s: _Shape, size: float) -> float:
+    def area(self, s: _Shape | int, size: float) -> float:
         """``area(s: Shape, size: f64) -> f64``"""
         ...
 
-    def centroid(self, points: Sequence[_Point]) -> _Point | None:
+    def centroid(self, points: Iterable[_Point]) -> _Point | None:
         """``centroid(points: Vec<Point>) -> Option<Point>``"""
         ...
 
@@ -152,7 +152,7 @@ class Geo(Protocol):
         """``chunks(data: Vec<u8>) -> Vec<Vec<u8>>``"""
         ...
 
-    def join(self, parts: Sequence[str], sep: str) -> str:
+    def join(self, parts: Iterable[str], sep: str) -> str:
         """``join(parts: Vec<String>, sep: char) -> String``"""
         ...
 
@@ -196,14 +196,11 @@ def load(**options: Any) -> Geo:
 
 
 def __getattr__(name: str) -> Any:
-    """The records and enums of geo.wasm: the classes every instance uses.
+    """The records, enums and classes of geo.wasm: those every instance uses.
 
-    Classes belong to an instance: ``load().Counter``.
+    A class from here serves annotations and ``isinstance``;
+    its objects come from an instance: ``load().Name(...)``.
     """
-    if name in {"GeoError", "Odd", "Point", "Shape", "Tagged", "Weird"}:
+    if name in {"Counter", "GeoError", "Odd", "Point", "Shape", "Tagged", "Weird"}:
         return getattr(wasmbridge.compile(WASM), name)
-    if name in {"Counter"}:
-        raise AttributeError(
-            f"{name} objects belong to an instance of geo.wasm: use load().{name}"
-        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

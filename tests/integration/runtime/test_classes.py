@@ -11,6 +11,7 @@ use after free or double free, so a host mistake cannot go unnoticed).
 from __future__ import annotations
 
 import gc
+import importlib.util
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,17 @@ import pytest
 import wasmtime
 
 import wasmbridge
-from wasmbridge.interface import ClassDef, Function, Interface, Method, Param, Receiver, Type
+from wasmbridge.codegen.python import emit_python
+from wasmbridge.interface import (
+    ClassDef,
+    Function,
+    Interface,
+    Method,
+    Param,
+    Receiver,
+    Type,
+    parse,
+)
 from wasmbridge.interface.section import SECTION_NAME, VERSION, encode
 from wasmbridge.interface.types import Kind
 
@@ -144,6 +155,45 @@ def test_static_methods_constructors_and_docs(geo_wasm: Path) -> None:
         m.Counter("x")
     with pytest.raises(AttributeError):
         named.n = 5  # type: ignore[attr-defined]
+
+
+def test_the_compiled_modules_class_serves_isinstance_but_makes_no_objects(
+    geo_wasm: Path,
+) -> None:
+    shared = wasmbridge.compile(geo_wasm).Counter
+    m1, m2 = wasmbridge.load(geo_wasm), wasmbridge.load(geo_wasm)
+    c1, c2 = m1.Counter("a", 1), m2.Counter.named("b")
+    assert m1.Counter is not m2.Counter and issubclass(m1.Counter, shared)
+    assert isinstance(c1, shared) and isinstance(c2, shared)
+    assert not isinstance(m1.Point(1, 2), shared)
+    assert shared.incr(c1, 2) == 3 and shared.label(c2) == "b"
+    with pytest.raises(TypeError, match=r"^Counter.incr\(\) takes a Counter, got Point$"):
+        shared.incr(m1.Point(1, 2), 2)
+    needs = (
+        r"^Counter{}\(\) of geo.wasm needs an instance: the class from the module serves "
+        r"annotations and isinstance only; call it on a loaded module, "
+        r"geo.load\(\).Counter{}\(...\) or m.Counter{}\(...\)$"
+    )
+    with pytest.raises(TypeError, match=needs.format("", "", "")):
+        shared("c", 5)
+    with pytest.raises(TypeError, match=needs.format(r"\.named", r"\.named", r"\.named")):
+        shared.named("x")
+
+
+def test_the_stub_module_gives_every_type_it_declares(geo_wasm: Path, tmp_path: Path) -> None:
+    module = wasmbridge.compile(geo_wasm)
+    stub = emit_python("geo_stub", "geo.wasm", module.interface, parse(geo_wasm.read_bytes()))
+    (tmp_path / "geo.wasm").write_bytes(geo_wasm.read_bytes())
+    (tmp_path / "geo_stub.py").write_text(stub.py, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("geo_stub", tmp_path / "geo_stub.py")
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    m = loaded.load()
+    assert loaded.Point is m.Point and loaded.Shape is m.Shape
+    with m.Counter("c", 5) as c:
+        assert isinstance(c, loaded.Counter) and m.area(1, 2.0) == m.area(m.Shape(1), 2.0)
+        assert m.centroid(p for p in [m.Point(0, 0), m.Point(2, 2)]) == m.Point(1, 1)
 
 
 def test_panicking_method_leaves_the_object_usable(geo_wasm: Path) -> None:

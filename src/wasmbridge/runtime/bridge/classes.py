@@ -31,16 +31,16 @@ import struct
 import threading
 import warnings
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 from ...errors import HandleError, ModuleError, ProtocolError, ReturnedError, WasmbridgeError
 from ...interface import abi
 from ...interface.layout import callback_args_layout, field_offsets
-from ...interface.names import PYTHON_CLASS_MEMBERS, python_method_names, python_special
+from ...interface.names import python_method_names
 from ...interface.plan import Lifting, ResultPlan, plan_call
 from ...interface.types import ClassDef, Kind, Method, Receiver, Type, shown, shown_type
 from . import calls, values
+from .class_types import ClassBase, module_class
 from .marshal import Marshal
 from .records import TypeSpace, class_name, module_name, type_space
 from .values import LiftError
@@ -70,49 +70,6 @@ def lookup(live: Any, name: str) -> type | None:
     return None if types is None else types.lookup(name)
 
 
-class ClassBase:
-    """Base of every class wrapper: a handle, a busy count, and how the object ended."""
-
-    __slots__ = ("_wb_h", "_wb_busy", "_wb_gone", "__weakref__")
-    _wb_h: int  # the guest's handle; 0 once closed or moved
-    _wb_busy: int  # calls running that borrow the object
-    _wb_gone: str  # how it ended: "closed", "moved into `f`"
-    # Set on each wrapper class.
-    _wb_types: InstanceTypes
-    _wb_def: ClassDef
-    _wb_drop: Callable[[int], Any]
-
-    def close(self) -> None:
-        """Run the object's ``Drop`` in the guest now; later use raises ``HandleError``.
-
-        Closing twice, or closing an object that was moved into a call, does nothing.
-        """
-        self._wb_types.close_object(self)
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        title = type(self).__name__
-        handle = getattr(self, "_wb_h", 0)
-        if handle:
-            return f"<{title} of {self._wb_types.name}, handle 0x{handle:x}>"
-        return f"<{title} ({getattr(self, '_wb_gone', 'closed')})>"
-
-    def __del__(self) -> None:
-        handle = getattr(self, "_wb_h", 0)
-        if handle:
-            # Never into the guest from here (see the module docstring).
-            self._wb_types.queue.append((self._wb_drop, handle))
-
-
-# What the wrapper has itself must be what interface/names.py reserves (the stub agrees).
-assert {n for n in dir(ClassBase) if not python_special(n)} <= PYTHON_CLASS_MEMBERS
 _SET_HANDLE = ClassBase.__dict__["_wb_h"].__set__
 _SET_BUSY = ClassBase.__dict__["_wb_busy"].__set__
 _SET_GONE = ClassBase.__dict__["_wb_gone"].__set__
@@ -227,7 +184,9 @@ class InstanceTypes:
             if method.receiver is Receiver.CONSTRUCTOR and not constructor:
                 constructor.append(build)
         namespace["__new__"] = _constructor(title, self.name, constructor)
-        return type(title, (ClassBase,), namespace)
+        base = module_class(self.interface, self.name, definition.name)
+        assert base is not None
+        return type(title, (base,), namespace)
 
     def _method_builder(
         self, definition: ClassDef, method: Method, attr: str
