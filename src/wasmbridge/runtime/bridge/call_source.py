@@ -501,10 +501,13 @@ class _Writer:
                     "_wb_returned_error": functools.partial(returned_error, func, site.module_name)
                 }
             )
+            self.const("_wb_err_fn", func)
             lines = [
                 "_wb_tag = _wb_u32(_wb_mem.view, _wb_ret)[0]",
                 "if _wb_tag:",
-                f"    raise _wb_returned_error(_wb_tag, _wb_lift_text(_wb_ret + 8), {args})",
+                "    raise _wb_returned_error(",
+                f"        _wb_tag, _wb_lift_text(_wb_ret + 8, _wb_err_fn), {args}",
+                "    )",
             ]
         if result.inner.lifting is Lifting.NONE:
             return [*lines, "return None"]
@@ -517,12 +520,12 @@ class _Writer:
             lift, func = f"_wb_lr{n}", self.func.name
             self.recipe(lambda types, site: {lift: types.slot_lifter(r, func)})
             return f"{lift}({at})"
-        if r.lifting is Lifting.TEXT:
-            return f"_wb_lift_text({at})"
-        if r.lifting is Lifting.BYTES:
-            return f"_wb_lift_bytes({at})"
-        self.const(tname, r)
         self.const(f"{tname}_fn", self.func.name)
+        if r.lifting is Lifting.TEXT:
+            return f"_wb_lift_text({at}, {tname}_fn)"
+        if r.lifting is Lifting.BYTES:
+            return f"_wb_lift_bytes({at}, {tname}_fn)"
+        self.const(tname, r)
         return f"_wb_lift({tname}, {at}, {tname}_fn)"
 
 

@@ -396,7 +396,7 @@ class InstanceTypes:
         def error(at: int, tag: int, args: tuple[Any, ...]) -> Exception:
             call = f"{describe(args)} in {self.name}"
             if tag == abi.RESULT_ERR:
-                message = marshal.lift_text(at + 8)
+                message = marshal.lift_text(at + 8, func)
                 return ReturnedError(f"{call} returned an error: {message}", error=message)
             if tag == abi.RESULT_ERR_VALUE and value_lift is not None:
                 value = value_lift(at + 8)
@@ -462,7 +462,7 @@ class Callback:
         arguments: tuple[Any, ...] = ()
         if spec.args is not None:
             if args + args_len > memory.size:
-                memory.check(args, args_len)
+                memory.check(args, args_len, f"the arguments of {self.label}")
             try:
                 arguments = values.decode(spec.args, memory.view[args : args + args_len])
             except LiftError as exc:
@@ -471,6 +471,8 @@ class Callback:
                     f"{exc.describe('args')}",
                     hint="this is a bug in the guest module or a mismatched interface",
                 ) from None
+        if spec.result is not None:
+            memory.check(ret, _U32X2.size, f"the result slot of {self.label}")
         result = self.function(*arguments)
         if spec.result is None:
             return

@@ -418,20 +418,21 @@ class Marshal:
 
         return lift
 
-    def lift_bytes(self, at: int, itemsize: int = 1) -> bytes:
-        """The bytes of a buffer result whose (ptr, len) is at ``at`` in the arena."""
+    def lift_bytes(self, at: int, func: str = "", itemsize: int = 1) -> bytes:
+        """The bytes of a buffer result whose (ptr, len) is at ``at`` in the arena;
+        ``func`` names the function in errors."""
         memory = self.memory
         ptr, n = _U32X2.unpack_from(memory.view, at)
         if not n:
             return b""
         n *= itemsize
         if ptr + n > memory.size:
-            memory.check(ptr, n)
+            memory.check(ptr, n, f"the result of `{func}`" if func else "a result")
         return memory.view[ptr : ptr + n].tobytes()
 
-    def lift_text(self, at: int) -> str:
+    def lift_text(self, at: int, func: str = "") -> str:
         """A ``String`` / ``&'static str`` result whose (ptr, len) is at ``at``."""
-        data = self.lift_bytes(at)
+        data = self.lift_bytes(at, func)
         try:
             return data.decode()
         except UnicodeDecodeError:
@@ -453,13 +454,13 @@ class Marshal:
                     raise self._malformed(func, plan.type, f"a bool is {raw}, not 0 or 1")
             return value
         if lifting is Lifting.TEXT:
-            return self.lift_text(at)
+            return self.lift_text(at, func)
         if lifting is Lifting.BYTES:
-            return self.lift_bytes(at)
+            return self.lift_bytes(at, func)
         if lifting is Lifting.ELEMENTS:
             assert facts is not None
             out = array.array(facts.code)
-            out.frombytes(self.lift_bytes(at, facts.size))
+            out.frombytes(self.lift_bytes(at, func, facts.size))
             return out
         if lifting is Lifting.OPTION:
             assert plan.inner is not None

@@ -67,15 +67,16 @@ class GuestMemory:
         except BufferError:
             pass  # something exports it (numpy): it keeps the store alive instead
 
-    def check(self, ptr: int, nbytes: int) -> None:
-        """Raise unless ``[ptr, ptr + nbytes)`` lies inside the memory."""
+    def check(self, ptr: int, nbytes: int, what: str = "a buffer it gave") -> None:
+        """Raise unless ``[ptr, ptr + nbytes)`` lies inside the memory; ``what`` names
+        the buffer in the error (``the result of `f```)."""
         end = ptr + nbytes
         if end > self.size or ptr < 0:
             self.refresh()
             if end > self.size or ptr < 0:
                 raise ProtocolError(
-                    f"{self._name} returned a buffer outside its memory "
-                    f"(bytes {ptr}..{end} of {self.size})",
+                    f"{self._name}: {what}: bytes {ptr:,}..{end:,} are outside its "
+                    f"{self.size:,}-byte memory",
                     hint="this is a bug in the guest module or a mismatched interface",
                 )
 
