@@ -73,3 +73,22 @@ def same(actual: Any, expected: Any) -> bool:
             and actual.tolist() == expected.tolist()
         )
     return type(actual) is type(expected) and actual == expected
+
+
+def callback(v: dict[str, Any], convert: Any) -> Any:
+    """``{"callback": "echo"}`` returns its first argument; ``{"callback": "returns",
+    "values": [...]}`` returns the i-th value (converted) on its i-th call, the last one
+    after that, and nothing when there are none."""
+    if v["callback"] == "echo":
+        return lambda first, *rest: first
+    results = [convert(item) for item in v.get("values", [])]
+    calls = [0]
+
+    def returns(*args: Any) -> Any:
+        if not results:
+            return None
+        index = min(calls[0], len(results) - 1)
+        calls[0] += 1
+        return results[index]
+
+    return returns

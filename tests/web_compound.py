@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vector_values import decode
+from vector_values import callback, decode
 from wasmbridge.interface import (
     EnumDef,
     Function,
@@ -155,6 +155,8 @@ class PythonHost:
             return [self._value(item, objects) for item in v]
         if not isinstance(v, dict):
             return v
+        if "callback" in v:
+            return callback(v, lambda item: self._value(item, objects))
         if "record" in v:
             cls = getattr(self.module, v["record"])
             return cls(**{k: self._value(f, objects) for k, f in v["fields"].items()})

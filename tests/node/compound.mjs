@@ -31,6 +31,9 @@ export class Harness {
   /** A vector value as the JS value of interface type `type`; `vars` names script objects. */
   toJs(value, type, vars = {}, nested = false) {
     const kind = type?.kind;
+    if (value !== null && typeof value === "object" && "callback" in value) {
+      return this.callback(value, type, vars);
+    }
     if (kind === "option" || kind === "result" || kind === "result_value") {
       return value === null ? undefined : this.toJs(value, type.inner, vars, nested);
     }
@@ -52,6 +55,15 @@ export class Harness {
     }
     if (Array.isArray(value)) return value.map((element) => decodeScalar(element, type.inner));
     return decodeScalar(value, type);
+  }
+
+  /** {"callback": "echo"} returns its first argument; {"callback": "returns", "values": [...]}
+   * returns the i-th value on its i-th call (the last one after that; nothing for none). */
+  callback(value, type, vars) {
+    if (value.callback === "echo") return (first) => first;
+    const results = (value.values ?? []).map((v) => this.toJs(v, type?.inner, vars, true));
+    let calls = 0;
+    return () => (results.length ? results[Math.min(calls++, results.length - 1)] : undefined);
   }
 
   record(value, vars) {

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import wasmbridge
-from vector_values import VECTORS, case_id, decode
+from vector_values import VECTORS, callback, case_id, decode
 
 pytestmark = pytest.mark.toolchain
 BuildFixture = Callable[..., Path]  # conftest's build_fixture
@@ -57,6 +57,8 @@ class Notation:
             return [self.value(item) for item in v]
         if not isinstance(v, dict):
             return v
+        if "callback" in v:
+            return callback(v, self.value)
         if "record" in v:
             cls = getattr(self.module, v["record"])
             return cls(**{name: self.value(field) for name, field in v["fields"].items()})
