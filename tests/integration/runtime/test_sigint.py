@@ -27,6 +27,17 @@ from sandbox_helpers import wat
 
 ADD = '(func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)'
 SPIN = wat(f'(module {ADD} (func (export "spin") (loop br 0)))')
+# busy(n): the sum of 0..n-1 (wrapping), n loop iterations with no call out of the guest.
+BUSY = wat(
+    f"(module {ADD}"
+    ' (func (export "busy") (param $n i32) (result i32) (local $i i32) (local $acc i32)'
+    "  (block $done (loop $more"
+    "   (br_if $done (i32.ge_u (local.get $i) (local.get $n)))"
+    "   (local.set $acc (i32.add (local.get $acc) (local.get $i)))"
+    "   (local.set $i (i32.add (local.get $i) (i32.const 1)))"
+    "   (br $more)))"
+    "  local.get $acc))"
+)
 # count_to(n) calls the host's inc(acc) n times and returns acc: an import that
 # did not run (its result slot still holds acc) leaves the total short.
 COUNT = wat(
@@ -68,8 +79,22 @@ limits = Limits(timeout_s=600, memory_mb=64) if cfg["limited"] else None
 m = wasmbridge.load(data, name="m.wasm", imports=imports, limits=limits)
 count = getattr(m, cfg["count"]) if cfg["count"] else None
 add = m.add if hasattr(m, "add") else (lambda a, b: m.call_add(a, b))
+ended, results = [], []
+if cfg.get("busy_s"):  # a call of about busy_s seconds, whatever this machine's speed
+    start = time.monotonic()
+    m.busy(10_000_000)
+    busy_n = min(int(10_000_000 * cfg["busy_s"] / (time.monotonic() - start)), 4_000_000_000)
+    expected = (busy_n * (busy_n - 1) // 2 + 2**31) % 2**32 - 2**31
 
 def work():
+    if cfg.get("busy_s"):
+        try:
+            got = m.busy(busy_n)
+        finally:
+            ended.append(time.monotonic())
+        results.append(got == expected)
+        while True:  # the deferred KeyboardInterrupt comes right after the call
+            time.sleep(0.001)
     if count is None:
         m.spin()
     n = cfg["n"]
@@ -87,7 +112,12 @@ for _ in sys.stdin:
         caught = time.monotonic()
         notes = getattr(exc, "__notes__", [])
     usable = add(2, 3) == 5 and (count is None or count(1000) == 1000)
-    print(json.dumps({"caught": caught, "notes": notes, "usable": usable}), flush=True)
+    answer = {"caught": caught, "notes": notes, "usable": usable}
+    if cfg.get("busy_s"):
+        answer.update(ended=ended.pop() if ended else None, right=results[:])
+        results.clear()
+        usable = usable and m.busy(1000) == 499500
+    print(json.dumps(answer), flush=True)
 """
 
 
@@ -152,17 +182,25 @@ class Child:
         return self.err
 
 
-def interrupt_rounds(cfg: dict[str, Any], seed: int, max_delay: float) -> list[dict[str, Any]]:
-    """ROUNDS times: start work in the child, SIGINT after a random delay, collect the answer."""
+def interrupt_rounds(
+    cfg: dict[str, Any],
+    seed: int,
+    max_delay: float,
+    *,
+    min_delay: float = 0.0,
+    rounds: int = ROUNDS,
+) -> list[dict[str, Any]]:
+    """``rounds`` times: start work in the child, SIGINT after a random delay, collect the
+    answer."""
     rng = random.Random(seed)
     child = Child(CHILD, json.dumps(cfg))
     answers = []
     try:
         assert child.line() == "ready"
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             child.send("go")
             assert child.line() == "running"
-            time.sleep(rng.uniform(0, max_delay))
+            time.sleep(rng.uniform(min_delay, max_delay))
             sent = child.interrupt()
             answer = json.loads(child.line())
             answer["latency"] = answer["caught"] - sent
@@ -197,14 +235,34 @@ def count_wasm(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("limited", [False, True], ids=["no-limits", "limits"])
-def test_sigint_stops_a_spinning_guest_and_the_instance_keeps_working(
-    spin_wasm: Path, limited: bool
+def test_sigint_stops_a_spinning_guest_with_a_time_limit_and_the_instance_keeps_working(
+    spin_wasm: Path,
 ) -> None:
-    cfg = {"wasm": str(spin_wasm), "limited": limited, "count": None}
-    answers = interrupt_rounds(cfg, seed=7 + limited, max_delay=0.05)
+    cfg = {"wasm": str(spin_wasm), "limited": True, "count": None}
+    answers = interrupt_rounds(cfg, seed=8, max_delay=0.05)
     check_answers(answers)
     assert all(a["notes"] == [STOPPED] for a in answers)
+
+
+BUSY_S = 0.5
+BUSY_ROUNDS = 8
+
+
+def test_sigint_during_a_long_call_without_limits_is_raised_once_it_returns(
+    tmp_path: Path,
+) -> None:
+    # Code without a time limit has no epoch checks: the guest cannot be
+    # stopped, so the call runs to its end, returns the right answer, and
+    # the KeyboardInterrupt comes right after it (the watcher re-delivers it).
+    path = tmp_path / "busy.wasm"
+    path.write_bytes(BUSY)
+    cfg = {"wasm": str(path), "limited": False, "count": None, "busy_s": BUSY_S}
+    answers = interrupt_rounds(cfg, seed=7, max_delay=0.2, min_delay=0.05, rounds=BUSY_ROUNDS)
+    assert all(a["usable"] and a["notes"] == [] for a in answers), answers
+    assert all(a["ended"] is not None and a["right"] in ([], [True]) for a in answers), answers
+    assert all(a["ended"] > a["caught"] - a["latency"] for a in answers)  # arrived mid-call
+    after_return = [a["caught"] - a["ended"] for a in answers]
+    assert max(after_return) < WITHIN_S + MARGIN_S, sorted(after_return)
 
 
 @pytest.mark.parametrize("limited", [False, True], ids=["no-limits", "limits"])

@@ -10,6 +10,6 @@
 
 from __future__ import annotations
 
-from .settings import EngineSettings, all_engines, get_engine, reservation_for
+from .settings import EngineSettings, all_engines, epoch_engines, get_engine, reservation_for
 
-__all__ = ["EngineSettings", "all_engines", "get_engine", "reservation_for"]
+__all__ = ["EngineSettings", "all_engines", "epoch_engines", "get_engine", "reservation_for"]

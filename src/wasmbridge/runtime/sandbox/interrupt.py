@@ -15,7 +15,7 @@ the first instance created in the main thread replaces it with
   import's exception comes out of the export call, as any other does;
 - anywhere else on the call path (generated export code, the ctypes
   trampolines of ``_capi``) only records the interrupt (``pending``) and
-  advances every engine's epoch. The guest stops at its next epoch check,
+  advances every epoch engine's epoch. The guest stops at its next epoch check,
   where its store's deadline callback sees ``stop_requested()``, and the
   failed call raises KeyboardInterrupt (``traps.failure`` calls ``take``).
   If the call ends before the guest gets there, the watcher thread
@@ -27,13 +27,20 @@ watcher thread blocks on the read end of a pipe installed with
 ``signal.set_wakeup_fd`` (only when no other wakeup descriptor is set, as
 asyncio sets one: then we leave it alone, and a spinning guest stops only
 when it next calls the host or its time limit ticks). The C-level signal
-handler writes to it; the watcher advances every engine's epoch, the
-running guest enters its deadline callback, and Python runs the handler
-right there. Every store has a deadline one epoch ahead (``watch_store``):
-stores without a time limit share one callback that only answers "carry
-on" unless an interrupt is pending. Epochs only move while a time limit is
-armed or after a SIGINT, so calls into modules without limits see no
-callback at all, and their call path is unchanged.
+handler writes to it; the watcher advances the epoch of every engine with
+epoch checks, the running guest enters its deadline callback, and Python
+runs the handler right there. Every store of such an engine has a deadline
+one epoch ahead (``watch_store``) and a callback that stops the guest when
+an interrupt is pending.
+
+Only code under a time limit has epoch checks (engine/settings.py): code
+without one runs at native speed and nothing can stop it from outside. A
+Ctrl-C during such a call is deferred as above: the guest runs on, and
+KeyboardInterrupt is raised as soon as the call returns (the watcher's
+re-delivery), or at its next host import, which the dispatcher of host
+functions (store/linking.py) turns into a trap before the import runs. To make a runaway guest
+stoppable, give it a time limit (``Limits(timeout_s=...)``): then Ctrl-C
+stops it within a tick, as its deadline would.
 
 A handler the program installed itself (anything but
 ``signal.default_int_handler``, before or after ours) is respected: the
@@ -83,6 +90,7 @@ class _State:
 
 
 _state = _State()
+state = _state  # read by the host functions' dispatcher (store/linking.py)
 
 
 def stop_requested() -> bool:
@@ -99,21 +107,26 @@ def take() -> bool:
 
 
 def _carry_on() -> int | None:
-    """The deadline callback of stores without a time limit."""
+    """The deadline callback of epoch stores until a time limit sets its own."""
     return None if stop_requested() else 1
 
 
 _SHARED_CALLBACK = _capi.epoch_callback(_carry_on)
 
 
-def watch_store(store: wasmtime.Store, ctx: int) -> None:
-    """Make a new store stop for Ctrl-C: a deadline one epoch ahead and the shared callback.
+def watch_store(store: wasmtime.Store, ctx: int, *, epoch: bool) -> None:
+    """Make a new store answer Ctrl-C.
 
-    A time limit replaces the callback with its own (``CallGuard``), which
-    asks ``stop_requested()`` too.
+    A store whose engine checks epochs gets a deadline one epoch ahead and
+    the shared callback (a time limit replaces it with its own, in
+    ``CallGuard``, which asks ``stop_requested()`` too). A store without
+    epoch checks gets nothing: its calls cannot be stopped, and a Ctrl-C
+    during one is raised once it returns. Either way the SIGINT handler is
+    installed, so an interrupt never lands inside a call's bookkeeping.
     """
-    _capi.set_epoch_callback(store, _SHARED_CALLBACK)
-    _capi.set_epoch_deadline(ctx, 1)
+    if epoch:
+        _capi.set_epoch_callback(store, _SHARED_CALLBACK)
+        _capi.set_epoch_deadline(ctx, 1)
     if not _state.decided:
         install()
 

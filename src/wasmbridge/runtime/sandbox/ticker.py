@@ -1,14 +1,16 @@
 """The epoch ticker: one background thread that makes time limits fire.
 
-Every engine is built with epoch interruption: compiled code checks the
-engine's epoch at function entries and loop headers. Each store's epoch
+Engines for code under a time limit are built with epoch interruption
+(engine/settings.py, ``EngineSettings.epoch``): compiled code checks the
+engine's epoch at function entries and loop headers. The others have no
+checks and are never kicked. Each store's epoch
 deadline is one increment ahead, so every increment makes each running
 guest call its store's deadline callback once, which reads the monotonic
 clock and stops the guest if its call's deadline has passed (guard.py).
 Ticks are only the occasions to look at the clock: a deadline never
 depends on how many ticks came, or how late they came.
 
-The thread increments every engine's epoch about each ``TICK_S`` while
+The thread increments every epoch engine's epoch about each ``TICK_S`` while
 some armed deadline is still ahead, then once more at or after the last of
 them, and only then parks: every deadline gets one tick that comes after
 it, so a guest running past its deadline stops within about one tick of
@@ -27,7 +29,7 @@ import os
 import threading
 import time
 
-from ..engine import all_engines
+from ..engine import epoch_engines
 
 TICK_S = 0.01
 
@@ -40,8 +42,9 @@ PARKED_KICK_S = 1.0
 
 
 def kick_engines() -> None:
-    """Advance every engine's epoch once: each running guest consults its store's callback."""
-    for engine in all_engines():
+    """Advance the epoch of every engine with epoch checks once: each running guest
+    there consults its store's callback. Engines without them are never kicked."""
+    for engine in epoch_engines():
         engine.increment_epoch()
 
 

@@ -25,6 +25,7 @@ from ...interface.types import Function, Interface, shown
 from .. import _capi
 from .._words import listing
 from ..bridge import imports
+from ..sandbox import interrupt
 from ..sandbox.wasi import MODULES as WASI_MODULES
 from .exports import raw_problem
 
@@ -196,11 +197,22 @@ def define_slots(linker: wasmtime.Linker, plan: ImportPlan) -> list[_capi.Linker
 
 
 def _dispatcher(slot: int) -> _capi.HostCallback:
+    """The host function of one slot: runs the calling instance's own callback.
+
+    A Ctrl-C that came during the call stops the guest here, before the
+    import runs: code without epoch checks (no time limit) cannot be
+    stopped anywhere else, and the export call then raises KeyboardInterrupt
+    as a stopped call does (interrupt.py).
+    """
     live = LIVE
     context = _capi.caller_context
+    state = interrupt.state
+    stop_requested = interrupt.stop_requested
 
     def dispatch(env: int, caller: int, values: int, count: int) -> int:
         try:
+            if state.pending and stop_requested():
+                return _capi.new_trap("wasmbridge: interrupted")
             calls = live[context(caller)].host_calls
             return calls[slot](env, caller, values, count)
         except BaseException:  # noqa: BLE001 - never unwind through wasmtime's frames

@@ -116,7 +116,7 @@ class LiveInstance:
         engine = get_engine(settings)
         self.store = wasmtime.Store(engine)
         self.ctx = _capi.context_address(self.store)
-        interrupt.watch_store(self.store, self.ctx)  # Ctrl-C stops its guest calls
+        interrupt.watch_store(self.store, self.ctx, epoch=settings.epoch)  # Ctrl-C
         self.guard = (
             CallGuard(limits, self.store, self.ctx, name, self, self.failure) if limits else None
         )
@@ -237,6 +237,7 @@ class LiveInstance:
             check_thread=self._check_thread if self.guard is None else None,
             types=functools.partial(instance_types, self) if self.interface else None,
             reentrant=self.reentrant,
+            wasm_stack=self._wasm_stack,
         )
 
     def _check_thread(self) -> None:
