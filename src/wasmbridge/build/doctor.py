@@ -83,7 +83,7 @@ def run_doctor(environ: Mapping[str, str] | None = None) -> DoctorReport:
     checks.append(_wasm_opt_check(diagnosis.wasm_opt, env))
     for name, purpose, fix in OPTIONAL_TOOLS:
         checks.append(_optional_check(find_tool(name, env), purpose, fix))
-    checks += [_wasmtime_check(), _sdk_check(env)]
+    checks += [_wasmtime_check(), _call_path_check(), _sdk_check(env)]
     return DoctorReport(tuple(checks), diagnosis)
 
 
@@ -157,6 +157,20 @@ def _wasmtime_check() -> Check:
         return Check(
             "wasmtime", False, "wasmtime-py is not installed", "pip install wasmtime", True
         )
+
+
+def _call_path_check() -> Check:
+    """Which call path runs exports: the compiled one, or ctypes (and why)."""
+    try:
+        from ..runtime.bridge import native
+    except Exception as exc:  # noqa: BLE001 - wasmtime missing or broken: its own check says
+        return Check("call path", None, f"unknown ({type(exc).__name__})")
+    if native.NATIVE is not None:
+        return Check("call path", True, native.describe())
+    fix = "reinstall wasmbridge where a C compiler and Python's headers exist"
+    if native.WHY_NOT.startswith("switched off"):
+        fix = f"unset {native.SWITCH}"
+    return Check("call path", None, native.describe(), fix)
 
 
 def _sdk_check(env: Mapping[str, str]) -> Check:

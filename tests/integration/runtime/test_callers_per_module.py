@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,8 @@ def test_limited_instances_get_callers_that_arm_their_limits(geo_wasm: Path) -> 
     again = module.instantiate(limits=Limits(timeout_s=5))
     assert "_wb_before()" not in plain.count_to.__wasmbridge_source__
     assert "_wb_before()" in limited.count_to.__wasmbridge_source__
-    assert limited.count_to.__code__ is again.count_to.__code__
+    # The generated caller (the compiled call path keeps it as its fallback).
+    assert python_caller(limited.count_to).__code__ is python_caller(again.count_to).__code__
     assert (plain.count_to(3), limited.count_to(4), again.count_to(5)) == (3, 4, 5)
 
 
@@ -64,3 +66,8 @@ def test_closing_an_instance_leaves_the_modules_callers_to_the_others(geo_wasm: 
     assert fresh.count_to(8) == 8
     with pytest.raises(wasmbridge.ModuleError, match="this instance was closed"):
         m.count_to(1)
+
+
+def python_caller(export: Any) -> Any:
+    """The generated Python caller of an export, also behind a compiled one."""
+    return getattr(export, "fallback", export)

@@ -75,6 +75,7 @@ class CallerSource:
     recipes: list[Recipe] = field(default_factory=list)
     needs_types: bool = False  # recipes (or annotations) need the instance's InstanceTypes
     drains: bool = False  # first runs the instance's queue of collected class objects
+    multi_value: bool = False  # returns a tuple of the wasm results (``raw_results``)
 
 
 def write_caller(
@@ -168,6 +169,7 @@ class _Writer:
         nslots = max(len(signature.params), len(signature.results), len(raw_results))
         self.out = CallerSource("", nslots, needs_types=needs_types(plan))
         self.out.drains = has_class(plan)
+        self.out.multi_value = len(raw_results) > 1
         self.uses_memory = plan.needs_memory
         self.lines: list[str] = []
         self.after: list[str] = []  # copy-backs, run after a successful call
@@ -231,6 +233,9 @@ class _Writer:
             body += [
                 "        _wb_mark = _wb_arena.top - _wb_arena.start",
                 "        _wb_fmark = len(_wb_pending)",
+                "        if not _wb_arena.start:  # the instance's first call with memory",
+                "            _wb_arena.open()",
+                "            _wb_mark = _wb_arena.top - _wb_arena.start",
             ]
         body += ["        try:"]
         body += [f"            {line}" for line in self.lines or ["pass"]]

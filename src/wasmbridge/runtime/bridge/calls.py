@@ -33,6 +33,7 @@ from ...interface.names import python_param_names
 from ...interface.plan import SCALAR_FACTS, CallPlan, plan_call
 from ...interface.types import RESULTS, ClassDef, Function, Interface, Kind, Type
 from .. import _capi
+from . import native
 from ._short import describe_call
 from .call_source import VIEW_NAMES, CallerSource, CallShape, has_class, write_caller
 from .records import TypeSpace
@@ -79,6 +80,8 @@ class CallSite:
     types: Callable[[], Any] | None = None
     # Python code may run during a call (the module imports host functions).
     reentrant: bool = False
+    # The engine's wasm stack in bytes: a calling thread's stack must hold it.
+    wasm_stack: int = 0
 
     @property
     def shape(self) -> CallShape:
@@ -192,7 +195,9 @@ def bind(template: CallerTemplate, site: CallSite) -> Callable[..., Any]:
     callable_.__wasmbridge_source__ = written.source
     callable_.__wasmbridge_function__ = func
     built: Callable[..., Any] = callable_
-    return built
+    # The compiled call path runs it when it can, this function when it cannot.
+    compiled = native.compiled_caller(template, site, built)
+    return built if compiled is None else compiled
 
 
 def build_export(

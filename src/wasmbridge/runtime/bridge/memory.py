@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ...errors import MemoryLimitExceeded, ProtocolError
 from .. import _capi
+from .native import ArenaPositions
 
 _U32X2 = struct.Struct("<II")
 
@@ -41,6 +42,11 @@ class GuestMemory:
         memory.size = size
         memory.view = _capi.view_at(base, size, owner) if size else memoryview(b"")
         return memory
+
+    @property
+    def raw(self) -> _capi.Memory | None:
+        """The wasmtime memory (None for a memory known only by address, or released)."""
+        return self._raw
 
     def refresh(self) -> None:
         """Pick up growth; the base address never changes."""
@@ -100,13 +106,14 @@ Alloc = Callable[[int, int], int]
 Free = Callable[[int, int, int], None]
 
 
-class Arena:
+class Arena(ArenaPositions):
     """Scratch space in guest memory for borrowed arguments and the return area.
 
     A call records ``top`` on entry and restores it on exit (stack
     discipline), so a nested call from inside a host import uses the space
     above its caller's. The space comes from the guest's ``__wb_alloc``
-    when the instance starts and is regrown (up to ``MAX_SIZE``) only when
+    on the first call that needs it (``open()``; ``start`` is 0 until then,
+    so making an instance never calls into the guest) and is regrown (up to ``MAX_SIZE``) only when
     no call holds any of it and no host import is running (``busy``);
     larger buffers get their own allocation for the call.
     """
@@ -124,10 +131,15 @@ class Arena:
         self.end = 0
         self.top = 0
         self.busy = 0  # host imports running: an outer call may hold the return area
-        self._grow(self.INITIAL_SIZE)
+
+    def open(self) -> None:
+        """Allocate the space (callers check ``start`` first: 0 until this runs)."""
+        if not self.start:
+            self._grow(self.INITIAL_SIZE)
 
     def take(self, nbytes: int, align: int) -> int:
         """Space for ``nbytes`` until the current call restores ``top``, or 0."""
+        self.open()
         top = (self.top + align - 1) & ~(align - 1)
         if top + nbytes <= self.end:
             self.top = top + nbytes

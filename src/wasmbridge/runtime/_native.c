@@ -1,0 +1,663 @@
+/*
+ * wasmbridge.runtime._native: the compiled call path (optional).
+ *
+ * A `Caller` runs one export's call plan in C: numbers, bools, `&str` and
+ * `&[u8]` arguments lowered (text and bytes copied into the instance's
+ * scratch arena), the unchecked call with the GIL released, the result
+ * lifted (numbers, bools, text, bytes). Everything else it hands, untouched,
+ * to the export's generated Python caller (its `fallback`): keyword
+ * arguments, another argument type, a busy or closed instance, a full arena,
+ * and every error message. So both paths behave the same by construction.
+ *
+ * wasmtime is never linked here: `init()` receives the addresses of the C
+ * functions of the wasmtime library wasmtime-py already loaded. The
+ * layouts used below (wasmtime_val_raw_t) are those of wasmtime 50, which
+ * `init()` checks. `Arena` is the storage of the scratch arena's positions
+ * (runtime/bridge/memory.py subclasses it), read and written here without
+ * a Python attribute lookup.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define WASMTIME_MAJOR 50
+#define MAX_SLOTS 16
+
+typedef union {
+    int32_t i32;
+    int64_t i64;
+    float f32;
+    double f64;
+    uint8_t v128[16];
+    void *ref;
+} val_raw;  /* wasmtime_val_raw_t */
+
+typedef void *(*call_unchecked_fn)(void *ctx, const void *func, val_raw *args, size_t nargs,
+                                   void **trap);
+typedef size_t (*memory_size_fn)(const void *ctx, const void *memory);
+
+static call_unchecked_fn call_unchecked = NULL;
+static memory_size_fn memory_data_size = NULL;
+static int release_gil = 1;
+/* The largest wasm stack the current thread was checked to hold (see Caller.need_stack). */
+static _Thread_local size_t checked_stack = 0;
+
+/* -- Arena: start, top, end, busy of one instance's scratch arena ---------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t start;
+    Py_ssize_t top;
+    Py_ssize_t end;
+    Py_ssize_t busy;
+} ArenaObject;
+
+static PyMemberDef arena_members[] = {
+    {"start", T_PYSSIZET, offsetof(ArenaObject, start), 0, "first byte (0: not allocated yet)"},
+    {"top", T_PYSSIZET, offsetof(ArenaObject, top), 0, "first free byte"},
+    {"end", T_PYSSIZET, offsetof(ArenaObject, end), 0, "one past the last byte"},
+    {"busy", T_PYSSIZET, offsetof(ArenaObject, busy), 0, "host imports running"},
+    {NULL},
+};
+
+static PyTypeObject ArenaType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "wasmbridge.runtime._native.Arena",
+    .tp_basicsize = sizeof(ArenaObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "The positions of a scratch arena in guest memory (memory.Arena's storage).",
+    .tp_members = arena_members,
+    .tp_new = PyType_GenericNew,
+};
+
+/* -- Caller ------------------------------------------------------------------------------- */
+
+/* Parameter codes. */
+enum {
+    P_INT = 'n',   /* an integer carried in an i32, range-checked */
+    P_I64 = 'q',
+    P_U64 = 'Q',
+    P_F32 = 'f',
+    P_F64 = 'd',
+    P_BOOL = '?',
+    P_TEXT = 's',  /* &str: UTF-8 in the arena, (ptr, len) */
+    P_BYTES = 'y', /* &[u8]: bytes or bytearray in the arena, (ptr, len) */
+};
+
+/* Result codes. */
+enum {
+    R_NONE = 'v',
+    R_INT = 'n',   /* an i32 carrier: `bits` wide, signed or not */
+    R_I64 = 'q',
+    R_U64 = 'Q',
+    R_F32 = 'f',
+    R_F64 = 'd',
+    R_BOOL = '?',
+    R_TEXT = 's',  /* (ptr, len) in the return area */
+    R_BYTES = 'y',
+};
+
+typedef struct {
+    char code;
+    int slot;
+    long long low, high; /* P_INT */
+} Param;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *dict;
+    void *ctx;
+    const void *func;     /* wasmtime_func_t, kept alive by `keep` */
+    const void *memory;   /* wasmtime_memory_t or NULL, kept alive by `keep` */
+    uint8_t *base;        /* linear memory (never moves: engine/settings.py) */
+    ArenaObject *arena;   /* NULL when the plan uses no memory */
+    PyObject *tokens;     /* the instance's call token list */
+    PyObject *fallback;   /* the generated Python caller */
+    PyObject *fail;       /* fail(name, args, error, trap_address) -> exception */
+    PyObject *name;
+    PyObject *before;     /* arms per-call limits, or NULL */
+    PyObject *check_thread; /* refuses a thread whose stack is too small, or NULL */
+    PyObject *lift;       /* lift(at): a text or bytes result the long way (its errors) */
+    PyObject *keep;
+    size_t need_stack;
+    Py_ssize_t nparams;
+    size_t nslots;
+    int retptr;
+    char result;
+    int result_bits;
+    int result_signed;
+    Param params[MAX_SLOTS];
+} CallerObject;
+
+static int
+caller_traverse(CallerObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->dict);
+    Py_VISIT(self->arena);
+    Py_VISIT(self->tokens);
+    Py_VISIT(self->fallback);
+    Py_VISIT(self->fail);
+    Py_VISIT(self->name);
+    Py_VISIT(self->before);
+    Py_VISIT(self->check_thread);
+    Py_VISIT(self->lift);
+    Py_VISIT(self->keep);
+    return 0;
+}
+
+static int
+caller_clear(CallerObject *self)
+{
+    Py_CLEAR(self->dict);
+    Py_CLEAR(self->arena);
+    Py_CLEAR(self->tokens);
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->fail);
+    Py_CLEAR(self->name);
+    Py_CLEAR(self->before);
+    Py_CLEAR(self->check_thread);
+    Py_CLEAR(self->lift);
+    Py_CLEAR(self->keep);
+    return 0;
+}
+
+static void
+caller_dealloc(CallerObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    caller_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The generated Python caller does the whole call: same arguments, same keywords. */
+static PyObject *
+fallback(CallerObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
+}
+
+/* Put `count` bytes at `data` into the arena; 0 (nothing changed) when they do not fit. */
+static int
+place(CallerObject *self, const char *data, Py_ssize_t count, val_raw *vals, int slot)
+{
+    ArenaObject *arena = self->arena;
+    Py_ssize_t at = 1; /* an empty buffer: a dangling, aligned, non-null pointer */
+    if (count) {
+        at = arena->top;
+        if (count > arena->end - at)
+            return 0;
+        memcpy(self->base + at, data, (size_t)count);
+        arena->top = at + count;
+    }
+    vals[slot].i32 = (int32_t)(uint32_t)at;
+    vals[slot + 1].i32 = (int32_t)(uint32_t)count;
+    return 1;
+}
+
+/* Lower argument `value` as `p`; 0 when the Python caller must take the call. */
+static int
+lower(CallerObject *self, const Param *p, PyObject *value, val_raw *vals)
+{
+    val_raw *v = &vals[p->slot];
+    switch (p->code) {
+    case P_INT: {
+        if (!PyLong_CheckExact(value))
+            return 0;
+        int overflow;
+        long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow || (n == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            return 0;
+        }
+        if (n < p->low || n > p->high)
+            return 0;
+        v->i32 = (int32_t)(uint32_t)(unsigned long long)n;
+        return 1;
+    }
+    case P_I64: {
+        if (!PyLong_CheckExact(value))
+            return 0;
+        int overflow;
+        long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow || (n == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            return 0;
+        }
+        v->i64 = (int64_t)n;
+        return 1;
+    }
+    case P_U64: {
+        if (!PyLong_CheckExact(value))
+            return 0;
+        unsigned long long n = PyLong_AsUnsignedLongLong(value);
+        if (n == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        v->i64 = (int64_t)n;
+        return 1;
+    }
+    case P_F32: {
+        if (!PyFloat_CheckExact(value))
+            return 0;
+        double d = PyFloat_AS_DOUBLE(value);
+        float f = (float)d;
+        if (isinf(f) && !isinf(d))
+            return 0; /* too large for f32: the Python caller's OverflowError */
+        memset(v, 0, sizeof *v);
+        v->f32 = f;
+        return 1;
+    }
+    case P_F64:
+        if (!PyFloat_CheckExact(value))
+            return 0;
+        v->f64 = PyFloat_AS_DOUBLE(value);
+        return 1;
+    case P_BOOL:
+        if (value == Py_True)
+            v->i32 = 1;
+        else if (value == Py_False)
+            v->i32 = 0;
+        else
+            return 0;
+        return 1;
+    case P_TEXT: {
+        if (!PyUnicode_CheckExact(value))
+            return 0;
+        Py_ssize_t count;
+        const char *data = PyUnicode_AsUTF8AndSize(value, &count);
+        if (data == NULL) { /* lone surrogates: the Python caller words the error */
+            PyErr_Clear();
+            return 0;
+        }
+        return place(self, data, count, vals, p->slot);
+    }
+    case P_BYTES:
+        if (PyBytes_CheckExact(value))
+            return place(self, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), vals, p->slot);
+        if (PyByteArray_CheckExact(value))
+            return place(self, PyByteArray_AS_STRING(value), PyByteArray_GET_SIZE(value), vals,
+                         p->slot);
+        return 0;
+    }
+    return 0;
+}
+
+static PyObject *
+lift_int(const CallerObject *self, int32_t raw)
+{
+    int bits = self->result_bits;
+    if (self->result_signed) {
+        if (bits < 32) {
+            uint32_t sign = 1u << (bits - 1);
+            uint32_t low = (uint32_t)raw & ((1u << bits) - 1);
+            return PyLong_FromLong((long)(int32_t)((low ^ sign) - sign));
+        }
+        return PyLong_FromLong((long)raw);
+    }
+    uint32_t value = (uint32_t)raw;
+    if (bits < 32)
+        value &= (1u << bits) - 1;
+    return PyLong_FromUnsignedLong((unsigned long)value);
+}
+
+/* A text or bytes result: (ptr, len) at `at`, copied out when it lies inside memory. */
+static PyObject *
+lift_buffer(CallerObject *self, Py_ssize_t at)
+{
+    uint32_t pair[2];
+    memcpy(pair, self->base + at, sizeof pair);
+    size_t ptr = pair[0], count = pair[1];
+    if (count == 0)
+        return self->result == R_TEXT ? PyUnicode_FromStringAndSize(NULL, 0)
+                                      : PyBytes_FromStringAndSize(NULL, 0);
+    size_t size = memory_data_size(self->ctx, self->memory);
+    if (ptr <= size && count <= size - ptr) {
+        const char *data = (const char *)self->base + ptr;
+        if (self->result == R_BYTES)
+            return PyBytes_FromStringAndSize(data, (Py_ssize_t)count);
+        PyObject *text = PyUnicode_DecodeUTF8(data, (Py_ssize_t)count, NULL);
+        if (text != NULL || !PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
+            return text;
+        PyErr_Clear();
+    }
+    /* Outside memory, or not UTF-8: the Python lifter raises the error it deserves. */
+    PyObject *where = PyLong_FromSsize_t(at);
+    if (where == NULL)
+        return NULL;
+    PyObject *found = PyObject_CallOneArg(self->lift, where);
+    Py_DECREF(where);
+    return found;
+}
+
+static PyObject *
+lift_result(CallerObject *self, const val_raw *vals, Py_ssize_t retarea)
+{
+    switch (self->result) {
+    case R_NONE:
+        Py_RETURN_NONE;
+    case R_INT:
+        return lift_int(self, vals[0].i32);
+    case R_I64:
+        return PyLong_FromLongLong((long long)vals[0].i64);
+    case R_U64:
+        return PyLong_FromUnsignedLongLong((unsigned long long)(uint64_t)vals[0].i64);
+    case R_F32:
+        return PyFloat_FromDouble((double)vals[0].f32);
+    case R_F64:
+        return PyFloat_FromDouble(vals[0].f64);
+    case R_BOOL:
+        return PyBool_FromLong(vals[0].i32 != 0);
+    case R_TEXT:
+    case R_BYTES:
+        return lift_buffer(self, retarea);
+    }
+    PyErr_SetString(PyExc_SystemError, "wasmbridge: unknown result code");
+    return NULL;
+}
+
+/* The exception `fail()` makes for a trap or error, set as the current one. */
+static void
+raise_failure(CallerObject *self, PyObject *const *args, Py_ssize_t nargs, void *error,
+              void **trap)
+{
+    PyObject *argtuple = PyTuple_New(nargs);
+    if (argtuple == NULL)
+        return;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SET_ITEM(argtuple, i, args[i]);
+    }
+    PyObject *err = error ? PyLong_FromVoidPtr(error) : Py_NewRef(Py_None);
+    PyObject *where = PyLong_FromVoidPtr((void *)trap);
+    PyObject *exc = NULL;
+    if (err != NULL && where != NULL)
+        exc = PyObject_CallFunctionObjArgs(self->fail, self->name, argtuple, err, where, NULL);
+    Py_XDECREF(err);
+    Py_XDECREF(where);
+    Py_DECREF(argtuple);
+    if (exc == NULL)
+        return; /* fail() itself raised: that exception stands */
+    if (PyExceptionInstance_Check(exc))
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    else
+        PyErr_SetString(PyExc_SystemError, "wasmbridge: fail() returned no exception");
+    Py_DECREF(exc);
+}
+
+static PyObject *
+caller_call(CallerObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames != NULL || nargs != self->nparams)
+        return fallback(self, args, nargsf, kwnames);
+    if (self->check_thread != NULL && checked_stack < self->need_stack) {
+        PyObject *ok = PyObject_CallNoArgs(self->check_thread);
+        if (ok == NULL)
+            return NULL;
+        Py_DECREF(ok);
+        checked_stack = self->need_stack;
+    }
+    /* Take the call token (a list holding one object while the instance is idle). */
+    PyListObject *tokens = (PyListObject *)self->tokens;
+    Py_ssize_t count = PyList_GET_SIZE(tokens);
+    if (count == 0)
+        return fallback(self, args, nargsf, kwnames); /* busy, nested or closed */
+    PyObject *token = PyList_GET_ITEM(tokens, count - 1); /* its reference is ours now */
+    Py_SET_SIZE(tokens, count - 1);
+
+    ArenaObject *arena = self->arena;
+    Py_ssize_t mark = 0, retarea = 0;
+    if (arena != NULL) {
+        if (arena->start == 0)
+            goto give_back; /* the instance's first call with memory opens the arena */
+        mark = arena->top;
+        retarea = arena->start;
+    }
+    val_raw vals[MAX_SLOTS];
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        if (!lower(self, &self->params[i], args[i], vals))
+            goto give_back;
+    }
+    if (self->retptr)
+        vals[0].i32 = (int32_t)(uint32_t)retarea;
+
+    PyObject *result = NULL;
+    if (self->before != NULL) {
+        PyObject *ok = PyObject_CallNoArgs(self->before);
+        if (ok == NULL)
+            goto done;
+        Py_DECREF(ok);
+    }
+    void *trap = NULL, *error;
+    if (release_gil) {
+        Py_BEGIN_ALLOW_THREADS
+        error = call_unchecked(self->ctx, self->func, vals, self->nslots, &trap);
+        Py_END_ALLOW_THREADS
+    }
+    else {
+        error = call_unchecked(self->ctx, self->func, vals, self->nslots, &trap);
+    }
+    if (error != NULL || trap != NULL)
+        raise_failure(self, args, nargs, error, &trap);
+    else
+        result = lift_result(self, vals, retarea);
+done:
+    if (arena != NULL)
+        arena->top = mark;
+    if (PyList_Append((PyObject *)tokens, token) < 0) {
+        Py_CLEAR(result);
+    }
+    Py_DECREF(token);
+    return result;
+
+give_back:
+    if (arena != NULL && arena->start != 0)
+        arena->top = mark;
+    if (PyList_Append((PyObject *)tokens, token) < 0) {
+        Py_DECREF(token);
+        return NULL;
+    }
+    Py_DECREF(token);
+    return fallback(self, args, nargsf, kwnames);
+}
+
+static PyObject *
+caller_tp_call(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    return PyVectorcall_Call(self, args, kwargs);
+}
+
+static int
+parse_params(CallerObject *self, PyObject *params)
+{
+    if (!PyTuple_Check(params) || PyTuple_GET_SIZE(params) > MAX_SLOTS) {
+        PyErr_SetString(PyExc_ValueError, "params: a tuple of at most 16 (code, slot, low, high)");
+        return -1;
+    }
+    self->nparams = PyTuple_GET_SIZE(params);
+    for (Py_ssize_t i = 0; i < self->nparams; i++) {
+        Param *p = &self->params[i];
+        int code;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(params, i), "CiLL", &code, &p->slot, &p->low,
+                              &p->high))
+            return -1;
+        p->code = (char)code;
+        int width = (code == P_TEXT || code == P_BYTES) ? 2 : 1;
+        if (!strchr("nqQfd?sy", code) || p->slot < 0 || (size_t)(p->slot + width) > self->nslots) {
+            PyErr_Format(PyExc_ValueError, "params[%zd]: bad code or slot", i);
+            return -1;
+        }
+        if (width == 2 && self->arena == NULL) {
+            PyErr_SetString(PyExc_ValueError, "text and bytes parameters need an arena");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+caller_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"ctx", "func", "nslots", "params", "result", "result_bits",
+                            "result_signed", "retptr", "tokens", "fallback", "fail", "name",
+                            "before", "check_thread", "need_stack", "memory", "base", "arena",
+                            "lift", "keep", NULL};
+    unsigned long long ctx, func, memory, base;
+    Py_ssize_t nslots, need_stack;
+    int result, bits, is_signed, retptr;
+    PyObject *params, *tokens, *fallback_, *fail, *name, *before, *check_thread, *arena, *lift,
+        *keep;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KKnO!CippO!OOUOOnKKOOO", names, &ctx, &func,
+                                     &nslots, &PyTuple_Type, &params, &result, &bits, &is_signed,
+                                     &retptr, &PyList_Type, &tokens, &fallback_, &fail, &name,
+                                     &before, &check_thread, &need_stack, &memory, &base, &arena,
+                                     &lift, &keep))
+        return NULL;
+    if (call_unchecked == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "wasmbridge._native: init() has not run");
+        return NULL;
+    }
+    if (nslots < 1 || nslots > MAX_SLOTS || !strchr("vnqQfd?sy", result) || bits < 1 ||
+        bits > 32 || (arena != Py_None && !PyObject_TypeCheck(arena, &ArenaType)) ||
+        ((result == R_TEXT || result == R_BYTES) && (arena == Py_None || !retptr || !memory))) {
+        PyErr_SetString(PyExc_ValueError, "wasmbridge._native.Caller: inconsistent plan");
+        return NULL;
+    }
+    CallerObject *self = (CallerObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->vectorcall = (vectorcallfunc)caller_call;
+    self->ctx = (void *)(uintptr_t)ctx;
+    self->func = (const void *)(uintptr_t)func;
+    self->memory = (const void *)(uintptr_t)memory;
+    self->base = (uint8_t *)(uintptr_t)base;
+    self->nslots = (size_t)nslots;
+    self->result = (char)result;
+    self->result_bits = bits;
+    self->result_signed = is_signed;
+    self->retptr = retptr;
+    self->need_stack = (size_t)need_stack;
+    self->arena = arena == Py_None ? NULL : (ArenaObject *)Py_NewRef(arena);
+    self->tokens = Py_NewRef(tokens);
+    self->fallback = Py_NewRef(fallback_);
+    self->fail = Py_NewRef(fail);
+    self->name = Py_NewRef(name);
+    self->before = before == Py_None ? NULL : Py_NewRef(before);
+    self->check_thread = check_thread == Py_None ? NULL : Py_NewRef(check_thread);
+    self->lift = Py_NewRef(lift);
+    self->keep = Py_NewRef(keep);
+    if (parse_params(self, params) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static PyObject *
+caller_repr(CallerObject *self)
+{
+    return PyUnicode_FromFormat("<wasmbridge export %U (compiled call path)>", self->name);
+}
+
+static PyObject *
+caller_get_fallback(CallerObject *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->fallback);
+}
+
+static PyGetSetDef caller_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {"fallback", (getter)caller_get_fallback, NULL, "the generated Python caller", NULL},
+    {NULL},
+};
+
+static PyTypeObject CallerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "wasmbridge.runtime._native.Caller",
+    .tp_basicsize = sizeof(CallerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "One export's call plan, run in C (runtime/bridge/native.py makes them).",
+    .tp_new = caller_new,
+    .tp_dealloc = (destructor)caller_dealloc,
+    .tp_traverse = (traverseproc)caller_traverse,
+    .tp_clear = (inquiry)caller_clear,
+    .tp_call = caller_tp_call,
+    .tp_vectorcall_offset = offsetof(CallerObject, vectorcall),
+    .tp_dictoffset = offsetof(CallerObject, dict),
+    .tp_getset = caller_getset,
+    .tp_repr = (reprfunc)caller_repr,
+};
+
+/* -- module ------------------------------------------------------------------------------- */
+
+static PyObject *
+native_init(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    unsigned long long call, size;
+    int major;
+    if (!PyArg_ParseTuple(args, "iKK", &major, &call, &size))
+        return NULL;
+    if (major != WASMTIME_MAJOR) {
+        PyErr_Format(PyExc_RuntimeError, "built for wasmtime %d.x, not %d.x", WASMTIME_MAJOR,
+                     major);
+        return NULL;
+    }
+    if (!call || !size) {
+        PyErr_SetString(PyExc_ValueError, "a wasmtime function address is 0");
+        return NULL;
+    }
+    call_unchecked = (call_unchecked_fn)(uintptr_t)call;
+    memory_data_size = (memory_size_fn)(uintptr_t)size;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+native_set_release_gil(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    int flag = PyObject_IsTrue(arg);
+    if (flag < 0)
+        return NULL;
+    int previous = release_gil;
+    release_gil = flag;
+    return PyBool_FromLong(previous);
+}
+
+static PyMethodDef native_methods[] = {
+    {"init", native_init, METH_VARARGS,
+     "init(wasmtime_major, func_call_unchecked, memory_data_size): the addresses of wasmtime's "
+     "C functions, from the library already loaded."},
+    {"set_release_gil", native_set_release_gil, METH_O,
+     "Whether calls release the GIL while the guest runs (default true); returns the old value."},
+    {NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "wasmbridge.runtime._native",
+    .m_doc = "The compiled call path of wasmbridge (optional; see runtime/bridge/native.py).",
+    .m_size = -1,
+    .m_methods = native_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__native(void)
+{
+    if (PyType_Ready(&ArenaType) < 0 || PyType_Ready(&CallerType) < 0)
+        return NULL;
+    PyObject *module = PyModule_Create(&native_module);
+    if (module == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(module, "Arena", (PyObject *)&ArenaType) < 0 ||
+        PyModule_AddObjectRef(module, "Caller", (PyObject *)&CallerType) < 0 ||
+        PyModule_AddIntConstant(module, "WASMTIME_MAJOR", WASMTIME_MAJOR) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_SLOTS", MAX_SLOTS) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
