@@ -49,6 +49,15 @@ _call_unchecked = ctypes.CFUNCTYPE(c_void_p)(_address(_dll.wasmtime_func_call_un
 _call_unchecked.argtypes = None  # type: ignore[assignment]
 
 
+def native_entry_points() -> tuple[int, int]:
+    """The addresses the compiled call path (``_native.init``) calls wasmtime through:
+    ``wasmtime_func_call_unchecked`` and ``wasmtime_memory_data_size``."""
+    return (
+        _address(_dll.wasmtime_func_call_unchecked),
+        _address(_dll.wasmtime_memory_data_size),
+    )
+
+
 def cast_any(value: object) -> Any:
     """``value`` typed as Any: ctypes objects whose stubs disagree with runtime behaviour."""
     return typing_cast(Any, value)
@@ -167,6 +176,11 @@ class Memory:
             ctypes.addressof(memory._memory),
             ctypes.sizeof(ffi.wasmtime_memory_t),
         )
+
+    @property
+    def address(self) -> int:
+        """Where its ``wasmtime_memory_t`` lives (for the compiled call path)."""
+        return ctypes.addressof(self._storage)
 
     def base(self) -> int:
         value = ctypes.cast(
