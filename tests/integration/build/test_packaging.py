@@ -45,7 +45,10 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _wheel(dist: Path) -> Path:
-    return dist / f"wasmbridge-{VERSION}-py3-none-any.whl"
+    """The wheel: tagged for this interpreter and platform when it carries the compiled
+    call path (hatch_build.py), ``py3-none-any`` when it could not be built."""
+    (found,) = dist.glob(f"wasmbridge-{VERSION}-*.whl")
+    return found
 
 
 def _metadata(dist: Path) -> email.message.Message:
@@ -74,8 +77,11 @@ def test_the_sdist_holds_the_package_sdk_docs_and_license_and_no_tests(dist: Pat
         names = [n.split("/", 1)[1] for n in sdist.getnames() if "/" in n]
     tops = {n.split("/")[0] for n in names}
     assert tops == {
-        ".gitignore", "LICENSE", "PKG-INFO", "README.md", "docs", "guest", "pyproject.toml", "src"
+        ".gitignore", "LICENSE", "PKG-INFO", "README.md", "docs", "guest", "hatch_build.py",
+        "pyproject.toml", "src",
     }  # fmt: skip
+    assert "src/wasmbridge/runtime/_native.c" in names
+    assert not [n for n in names if n.endswith(".so")]
     assert "docs/pypi.md" in names
     assert not [n for n in names if "fixtures" in n or "/target/" in n or n.endswith("Cargo.lock")]
     assert all(n.startswith("src/wasmbridge/") for n in names if n.startswith("src/"))
@@ -139,3 +145,31 @@ def test_the_wheel_installed_in_a_fresh_venv_creates_builds_and_loads(
     lines = run(str(venv / "bin" / "python"), "-c", code, cwd=work / "hello").splitlines()
     assert Path(lines[0]).is_relative_to(venv)  # the installed package, not this checkout
     assert lines[1:] == ["12", "Hello, World!"]
+    # The wheel built here carries the compiled call path, and the installed package uses it.
+    with zipfile.ZipFile(_wheel(dist)) as wheel:
+        assert [n for n in wheel.namelist() if n.startswith("wasmbridge/runtime/_native.")]
+    doctor = run(str(venv / "bin" / "wasmbridge"), "doctor", cwd=work)
+    assert "call path  compiled (C extension" in doctor
+    kind = "import wasmbridge; m = wasmbridge.load('pkg/hello.wasm'); print(type(m.add).__name__)"
+    assert run(str(venv / "bin" / "python"), "-c", kind, cwd=work / "hello").strip() == "Caller"
+
+
+def test_without_a_c_compiler_the_wheel_is_pure_and_runs_the_ctypes_path(
+    dist: Path, tmp_path: Path
+) -> None:
+    """A machine without a C compiler (or Python's headers) still gets a working wheel."""
+    (sdist,) = dist.glob(f"wasmbridge-{VERSION}.tar.gz")
+    env = {**os.environ, "CC": str(tmp_path / "no-such-cc")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(sdist)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "the C call path was not built (no C compiler" in proc.stdout + proc.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    assert wheel.name == f"wasmbridge-{VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        assert not [n for n in archive.namelist() if "_native." in n and not n.endswith(".c")]

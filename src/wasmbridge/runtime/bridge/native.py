@@ -81,7 +81,8 @@ def _param_code(p: ParamPlan) -> tuple[str, int, int, int] | None:
         code = _scalar_code(p.facts)
         if code is None:
             return None
-        low, high = p.facts.range or (0, 0)
+        # Only integers carried in an i32 are range-checked here; wider ones by conversion.
+        low, high = p.facts.range if code == "n" and p.facts.range else (0, 0)
         return code, p.slot, low, high
     if p.owned:  # the guest keeps it: allocated, not in the arena
         return None
