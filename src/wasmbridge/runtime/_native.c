@@ -268,6 +268,10 @@ lower(CallerObject *self, const Param *p, PyObject *value, val_raw *vals)
     case P_TEXT: {
         if (!PyUnicode_CheckExact(value))
             return 0;
+        /* Too long for the arena (UTF-8 takes a byte or more a character): the Python
+           caller allocates, and no UTF-8 copy is cached on the string for nothing. */
+        if (PyUnicode_GET_LENGTH(value) > self->arena->end - self->arena->top)
+            return 0;
         Py_ssize_t count;
         const char *data = PyUnicode_AsUTF8AndSize(value, &count);
         if (data == NULL) { /* lone surrogates: the Python caller words the error */

@@ -150,7 +150,10 @@ def test_the_wheel_installed_in_a_fresh_venv_creates_builds_and_loads(
         assert [n for n in wheel.namelist() if n.startswith("wasmbridge/runtime/_native.")]
     doctor = run(str(venv / "bin" / "wasmbridge"), "doctor", cwd=work)
     assert "call path  compiled (C extension" in doctor
-    kind = "import wasmbridge; m = wasmbridge.load('pkg/hello.wasm'); print(type(m.add).__name__)"
+    kind = (
+        "import wasmbridge; m = wasmbridge.load('pkg/hello.wasm', imports={'alert': print}); "
+        "print(type(m.add).__name__)"
+    )
     assert run(str(venv / "bin" / "python"), "-c", kind, cwd=work / "hello").strip() == "Caller"
 
 
