@@ -2,8 +2,9 @@
  * wasmbridge.runtime._native: the compiled call path (optional).
  *
  * A `Caller` runs one export's call plan in C: numbers, bools, `&str` and
- * `&[u8]` arguments lowered (text and bytes copied into the instance's
- * scratch arena), the unchecked call with the GIL released, the result
+ * lent slices (`&[T]`, `&mut [T]` of numbers, from any C-contiguous buffer of
+ * their format) lowered (text and buffers copied into the instance's scratch
+ * arena, `&mut` ones copied back), the unchecked call with the GIL released, the result
  * lifted (numbers, bools, text, bytes). Everything else it hands, untouched,
  * to the export's generated Python caller (its `fallback`): keyword
  * arguments, another argument type, a busy or closed instance, a full arena,
@@ -84,7 +85,9 @@ enum {
     P_F64 = 'd',
     P_BOOL = '?',
     P_TEXT = 's',  /* &str: UTF-8 in the arena, (ptr, len) */
-    P_BYTES = 'y', /* &[u8]: bytes or bytearray in the arena, (ptr, len) */
+    P_BYTES = 'y', /* &[u8]: any C-contiguous buffer in the arena, (ptr, len in bytes) */
+    P_ELEMS = 'e', /* &[T]: a buffer of T's format in the arena, (ptr, len in elements) */
+    P_MUT = 'm',   /* &mut [T]: the same, writable, copied back after the call */
 };
 
 /* Result codes. */
@@ -104,7 +107,16 @@ typedef struct {
     char code;
     int slot;
     long long low, high; /* P_INT */
+    Py_ssize_t align;    /* buffers: the element size */
+    char formats[8];     /* P_ELEMS, P_MUT: accepted struct formats ("" for u8: any) */
 } Param;
+
+/* What lowering a parameter left to undo or finish after the call. */
+typedef struct {
+    Py_buffer view;
+    int held;          /* view is a buffer to release */
+    Py_ssize_t placed; /* P_MUT: where the guest's copy lives */
+} Lent;
 
 typedef struct {
     PyObject_HEAD
@@ -123,6 +135,7 @@ typedef struct {
     PyObject *check_thread; /* refuses a thread whose stack is too small, or NULL */
     PyObject *lift;       /* lift(at): a text or bytes result the long way (its errors) */
     PyObject *keep;
+    PyObject *guest_array; /* the GuestArray class: passed without a copy by the Python caller */
     size_t need_stack;
     Py_ssize_t nparams;
     size_t nslots;
@@ -146,6 +159,7 @@ caller_traverse(CallerObject *self, visitproc visit, void *arg)
     Py_VISIT(self->check_thread);
     Py_VISIT(self->lift);
     Py_VISIT(self->keep);
+    Py_VISIT(self->guest_array);
     return 0;
 }
 
@@ -162,6 +176,7 @@ caller_clear(CallerObject *self)
     Py_CLEAR(self->check_thread);
     Py_CLEAR(self->lift);
     Py_CLEAR(self->keep);
+    Py_CLEAR(self->guest_array);
     return 0;
 }
 
@@ -180,28 +195,63 @@ fallback(CallerObject *self, PyObject *const *args, size_t nargsf, PyObject *kwn
     return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
 }
 
-/* Put `count` bytes at `data` into the arena; 0 (nothing changed) when they do not fit. */
+/* Put `count` bytes at `data` into the arena, aligned to `align`; at `*placed`, 0 (nothing
+   changed) when they do not fit. An empty buffer is a dangling, aligned, non-null pointer. */
 static int
-place(CallerObject *self, const char *data, Py_ssize_t count, val_raw *vals, int slot)
+place(CallerObject *self, const void *data, Py_ssize_t count, Py_ssize_t align,
+      Py_ssize_t *placed)
 {
     ArenaObject *arena = self->arena;
-    Py_ssize_t at = 1; /* an empty buffer: a dangling, aligned, non-null pointer */
+    Py_ssize_t at = align;
     if (count) {
-        at = arena->top;
-        if (count > arena->end - at)
+        at = (arena->top + align - 1) & -align;
+        if (at > arena->end || count > arena->end - at)
             return 0;
         memcpy(self->base + at, data, (size_t)count);
         arena->top = at + count;
     }
-    vals[slot].i32 = (int32_t)(uint32_t)at;
+    *placed = at;
+    return 1;
+}
+
+static void
+store_pair(val_raw *vals, int slot, Py_ssize_t ptr, Py_ssize_t count)
+{
+    vals[slot].i32 = (int32_t)(uint32_t)ptr;
     vals[slot + 1].i32 = (int32_t)(uint32_t)count;
+}
+
+/* A buffer argument (not bytes or bytearray): C-contiguous, of an accepted format. */
+static int
+lower_buffer(CallerObject *self, const Param *p, PyObject *value, val_raw *vals, Lent *lent)
+{
+    if (Py_IS_TYPE(value, (PyTypeObject *)self->guest_array) || PyUnicode_Check(value))
+        return 0;
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (p->code == P_MUT ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(value, &lent->view, flags) < 0) {
+        PyErr_Clear(); /* not a buffer, read-only, strided: the Python caller decides */
+        return 0;
+    }
+    lent->held = 1;
+    if (p->formats[0]) {
+        const char *format = lent->view.format ? lent->view.format : "B";
+        while (*format == '@' || *format == '=' || *format == '<')
+            format++;
+        if (format[0] == 0 || format[1] != 0 || !strchr(p->formats, format[0]))
+            return 0;
+    }
+    Py_ssize_t count = lent->view.len;
+    if (!place(self, lent->view.buf, count, p->align, &lent->placed))
+        return 0;
+    store_pair(vals, p->slot, lent->placed, p->code == P_BYTES ? count : count / p->align);
     return 1;
 }
 
 /* Lower argument `value` as `p`; 0 when the Python caller must take the call. */
 static int
-lower(CallerObject *self, const Param *p, PyObject *value, val_raw *vals)
+lower(CallerObject *self, const Param *p, PyObject *value, val_raw *vals, Lent *lent)
 {
+    Py_ssize_t placed;
     val_raw *v = &vals[p->slot];
     switch (p->code) {
     case P_INT: {
@@ -278,17 +328,37 @@ lower(CallerObject *self, const Param *p, PyObject *value, val_raw *vals)
             PyErr_Clear();
             return 0;
         }
-        return place(self, data, count, vals, p->slot);
+        if (!place(self, data, count, 1, &placed))
+            return 0;
+        store_pair(vals, p->slot, placed, count);
+        return 1;
     }
     case P_BYTES:
-        if (PyBytes_CheckExact(value))
-            return place(self, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), vals, p->slot);
-        if (PyByteArray_CheckExact(value))
-            return place(self, PyByteArray_AS_STRING(value), PyByteArray_GET_SIZE(value), vals,
-                         p->slot);
-        return 0;
+        if (PyBytes_CheckExact(value)) {
+            Py_ssize_t count = PyBytes_GET_SIZE(value);
+            if (!place(self, PyBytes_AS_STRING(value), count, 1, &placed))
+                return 0;
+            store_pair(vals, p->slot, placed, count);
+            return 1;
+        }
+        return lower_buffer(self, p, value, vals, lent);
+    case P_ELEMS:
+    case P_MUT:
+        return lower_buffer(self, p, value, vals, lent);
     }
     return 0;
+}
+
+/* Release what lowering holds (every exit path). */
+static void
+release(Lent *lent, Py_ssize_t count)
+{
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (lent[i].held) {
+            PyBuffer_Release(&lent[i].view);
+            lent[i].held = 0;
+        }
+    }
 }
 
 static PyObject *
@@ -423,9 +493,13 @@ caller_call(CallerObject *self, PyObject *const *args, size_t nargsf, PyObject *
         retarea = arena->start;
     }
     val_raw vals[MAX_SLOTS];
+    Lent lent[MAX_SLOTS];
     for (Py_ssize_t i = 0; i < nargs; i++) {
-        if (!lower(self, &self->params[i], args[i], vals))
+        lent[i].held = 0;
+        if (!lower(self, &self->params[i], args[i], vals, &lent[i])) {
+            release(lent, i + 1);
             goto give_back;
+        }
     }
     if (self->retptr)
         vals[0].i32 = (int32_t)(uint32_t)retarea;
@@ -446,11 +520,17 @@ caller_call(CallerObject *self, PyObject *const *args, size_t nargsf, PyObject *
     else {
         error = call_unchecked(self->ctx, self->func, vals, self->nslots, &trap);
     }
-    if (error != NULL || trap != NULL)
+    if (error != NULL || trap != NULL) {
         raise_failure(self, args, nargs, error, &trap);
-    else
-        result = lift_result(self, vals, retarea);
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) { /* &mut [T]: the guest's copy, back */
+        if (self->params[i].code == P_MUT && lent[i].view.len)
+            memcpy(lent[i].view.buf, self->base + lent[i].placed, (size_t)lent[i].view.len);
+    }
+    result = lift_result(self, vals, retarea);
 done:
+    release(lent, nargs);
     if (arena != NULL)
         arena->top = mark;
     if (PyList_Append((PyObject *)tokens, token) < 0) {
@@ -487,17 +567,24 @@ parse_params(CallerObject *self, PyObject *params)
     for (Py_ssize_t i = 0; i < self->nparams; i++) {
         Param *p = &self->params[i];
         int code;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(params, i), "CiLL", &code, &p->slot, &p->low,
-                              &p->high))
+        const char *formats;
+        Py_ssize_t nformats;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(params, i), "CiLLns#", &code, &p->slot, &p->low,
+                              &p->high, &p->align, &formats, &nformats))
             return -1;
         p->code = (char)code;
-        int width = (code == P_TEXT || code == P_BYTES) ? 2 : 1;
-        if (!strchr("nqQfd?sy", code) || p->slot < 0 || (size_t)(p->slot + width) > self->nslots) {
-            PyErr_Format(PyExc_ValueError, "params[%zd]: bad code or slot", i);
+        int width = strchr("syem", code) ? 2 : 1;
+        if (!strchr("nqQfd?syem", code) || p->slot < 0 ||
+            (size_t)(p->slot + width) > self->nslots || p->align < 1 || p->align > 8 ||
+            (p->align & (p->align - 1)) || nformats >= (Py_ssize_t)sizeof p->formats) {
+            PyErr_Format(PyExc_ValueError, "params[%zd]: bad code, slot, alignment or formats",
+                         i);
             return -1;
         }
+        memcpy(p->formats, formats, (size_t)nformats);
+        p->formats[nformats] = 0;
         if (width == 2 && self->arena == NULL) {
-            PyErr_SetString(PyExc_ValueError, "text and bytes parameters need an arena");
+            PyErr_SetString(PyExc_ValueError, "text and buffer parameters need an arena");
             return -1;
         }
     }
@@ -510,17 +597,17 @@ caller_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     static char *names[] = {"ctx", "func", "nslots", "params", "result", "result_bits",
                             "result_signed", "retptr", "tokens", "fallback", "fail", "name",
                             "before", "check_thread", "need_stack", "memory", "base", "arena",
-                            "lift", "keep", NULL};
+                            "lift", "keep", "guest_array", NULL};
     unsigned long long ctx, func, memory, base;
     Py_ssize_t nslots, need_stack;
     int result, bits, is_signed, retptr;
     PyObject *params, *tokens, *fallback_, *fail, *name, *before, *check_thread, *arena, *lift,
-        *keep;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KKnO!CippO!OOUOOnKKOOO", names, &ctx, &func,
-                                     &nslots, &PyTuple_Type, &params, &result, &bits, &is_signed,
-                                     &retptr, &PyList_Type, &tokens, &fallback_, &fail, &name,
-                                     &before, &check_thread, &need_stack, &memory, &base, &arena,
-                                     &lift, &keep))
+        *keep, *guest_array;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KKnO!CippO!OOUOOnKKOOOO!", names, &ctx,
+                                     &func, &nslots, &PyTuple_Type, &params, &result, &bits,
+                                     &is_signed, &retptr, &PyList_Type, &tokens, &fallback_, &fail,
+                                     &name, &before, &check_thread, &need_stack, &memory, &base,
+                                     &arena, &lift, &keep, &PyType_Type, &guest_array))
         return NULL;
     if (call_unchecked == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "wasmbridge._native: init() has not run");
@@ -555,6 +642,7 @@ caller_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->check_thread = check_thread == Py_None ? NULL : Py_NewRef(check_thread);
     self->lift = Py_NewRef(lift);
     self->keep = Py_NewRef(keep);
+    self->guest_array = Py_NewRef(guest_array);
     if (parse_params(self, params) < 0) {
         Py_DECREF(self);
         return NULL;

@@ -11,6 +11,7 @@ runs once per path in CI (``WASMBRIDGE_NATIVE=0`` for the ctypes one).
 
 from __future__ import annotations
 
+import array
 import base64
 import functools
 import hashlib
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy
 import pytest
 
 import wasmbridge
@@ -80,7 +82,10 @@ def test_the_switch_forces_the_ctypes_path(diff_wasm: Path) -> None:
 @compiled_only
 def test_compiled_callers_look_like_the_python_ones(diff_wasm: Path) -> None:
     m = wasmbridge.load(diff_wasm)
-    for name in ("crc32", "b64_encode", "sha256", "upper", "repeat", "is_ascii", "version"):
+    for name in (
+        *("crc32", "b64_encode", "sha256", "upper", "repeat", "is_ascii", "version"),
+        *("sum_i32", "sum_f64", "dot", "reverse_bytes", "xor_into", "concat3"),
+    ):
         export = getattr(m, name)
         assert type(export) is native.NATIVE.Caller, name
         python = export.fallback
@@ -89,7 +94,7 @@ def test_compiled_callers_look_like_the_python_ones(diff_wasm: Path) -> None:
         assert export.__signature__ == python.__signature__
         assert export.__wasmbridge_source__ == python.__wasmbridge_source__
     # Plans the C code does not run keep the Python caller.
-    for name in ("reverse_chars", "greet", "b64_decode", "sum_i32", "reverse_bytes"):
+    for name in ("reverse_chars", "greet", "b64_decode", "sum_u32", "zip_add", "take"):
         assert type(getattr(m, name)).__name__ == "function", name
 
 
@@ -131,6 +136,35 @@ def _arg(rng: random.Random, kind: str) -> Any:
         )
     if kind == "u8":
         return rng.choice([0, 1, 6, 9, 255, 256, -1, True, 2.0])
+    if kind in ("i32s", "f64s"):
+        code = "i" if kind == "i32s" else "d"
+        count = rng.choice(SIZES) // 8 + rng.choice((0, 1))
+        values = [rng.randrange(-(2**31), 2**31) for _ in range(count)]
+        good = array.array(code, values if code == "i" else [v / 7 for v in values])
+        if roll < 0.5:
+            return good
+        if roll < 0.6:
+            return memoryview(good)
+        if roll < 0.7:
+            return numpy.frombuffer(good.tobytes(), dtype=good.typecode)
+        if roll < 0.8:
+            return list(good)[:50]
+        return rng.choice(
+            [
+                array.array("h", [1, 2]),  # the wrong element format
+                memoryview(good)[::2],  # not contiguous
+                numpy.zeros((3, 4), dtype="i4" if code == "i" else "f8"),  # 2-D, contiguous
+                numpy.zeros(8, dtype=">i4" if code == "i" else ">f8"),  # big-endian
+                b"12345678",
+                "text",
+            ]
+        )
+    if kind == "mut_u8":
+        if roll < 0.6:
+            return bytearray(_blob(rng))
+        if roll < 0.75:
+            return numpy.frombuffer(bytearray(_blob(rng)), dtype="u1")
+        return rng.choice([bytes(4), memoryview(bytes(8)), array.array("B", [1, 2, 3]), [1, 2]])
     raise AssertionError(kind)
 
 
@@ -147,6 +181,12 @@ CASES: list[tuple[str, tuple[str, ...], Callable[..., Any] | None]] = [
     ("is_ascii", ("str",), lambda s: s.isascii()),
     ("repeat", ("str", "u32"), None),
     ("version", (), None),
+    ("sum_i32", ("i32s",), None),
+    ("sum_f64", ("f64s",), None),
+    ("dot", ("f64s", "f64s"), None),
+    ("concat3", ("bytes", "str", "bytes"), None),
+    ("reverse_bytes", ("mut_u8",), None),
+    ("xor_into", ("mut_u8", "bytes"), None),
 ]
 
 
@@ -163,13 +203,15 @@ def test_both_paths_agree_over_long_random_sequences(diff_wasm: Path, seed: int)
             args[1] = 64 if rng.random() < 0.5 else args[1]  # 4 GiB of output is its own test
             if isinstance(args[0], str) and len(args[0]) * args[1] > 4 * MIB:
                 args[1] = 1
+        twins = [_twin(a) for a in args]  # &mut buffers: each path gets its own copy
         fast_call, slow_call = getattr(compiled, name), getattr(python, name).fallback
         if rng.random() < 0.1:  # keywords go straight to the Python caller
             params = list(fast_call.__signature__.parameters)
             fast = _outcome(functools.partial(fast_call, **dict(zip(params, args, strict=True))))
         else:
             fast = _outcome(functools.partial(fast_call, *args))
-        slow = _outcome(functools.partial(slow_call, *args))
+        slow = _outcome(functools.partial(slow_call, *twins))
+        assert list(map(_snapshot, args)) == list(map(_snapshot, twins)), f"{name}: buffers"
         where = f"seed {seed} step {step}: {name}{tuple(_short(a) for a in args)}"
         assert fast == slow, where
         if fast[0] == "ok" and reference is not None:
@@ -181,6 +223,22 @@ def test_both_paths_agree_over_long_random_sequences(diff_wasm: Path, seed: int)
 def _plain(value: Any) -> Any:
     """A bytes-like or list argument as the bytes the guest received."""
     return bytes(value) if isinstance(value, (bytearray, memoryview, list)) else value
+
+
+def _snapshot(value: Any) -> Any:
+    """What an argument holds now, comparable across copies."""
+    if isinstance(value, (bytearray, memoryview, array.array, numpy.ndarray)):
+        return memoryview(value).tobytes()
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _twin(value: Any) -> Any:
+    """A copy of a writable buffer (so each path mutates its own), else the value."""
+    if isinstance(value, bytearray):
+        return bytearray(value)
+    if isinstance(value, numpy.ndarray) and value.flags.writeable:
+        return value.copy()
+    return value
 
 
 def _short(value: Any) -> Any:
@@ -273,3 +331,22 @@ def test_a_closed_instance_refuses_compiled_calls(diff_wasm: Path) -> None:
     m.close()
     with pytest.raises(wasmbridge.ModuleError, match="this instance was closed"):
         crc32(b"x")
+
+
+def test_numeric_slices_from_numpy_arrays_and_buffers(diff_wasm: Path) -> None:
+    m = wasmbridge.load(diff_wasm)
+    rng = numpy.random.default_rng(5)
+    for n in (0, 1, 7, 8191, 8192, 8193, 100_000, 600_000):  # across the arena's edges
+        ints = rng.integers(-(2**31), 2**31, n, dtype="i4")
+        expected = int(ints.astype("i8").sum())
+        assert m.sum_i32(ints) == m.sum_i32(array.array("i", ints.tobytes())) == expected
+        floats = rng.random(n)
+        assert m.dot(floats, memoryview(floats)) == pytest.approx(float(floats @ floats))
+        data = bytearray(rng.bytes(n))
+        flipped = data[::-1]
+        m.reverse_bytes(data)
+        assert data == flipped
+        frame = numpy.frombuffer(bytearray(rng.bytes(n)), dtype="u1")
+        before = frame.copy()
+        m.reverse_bytes(frame)
+        assert (frame == before[::-1]).all()

@@ -5,7 +5,10 @@ compiler and Python's headers exist. When it is there (and not switched off
 with ``WASMBRIDGE_NATIVE=0``), an export whose call plan it can run (numbers,
 bools, ``&str`` and ``&[u8]`` in; numbers, bools, text and bytes out) gets
 a ``_native.Caller``: a C object that lowers the arguments, calls the guest
-with the GIL released and lifts the result. Every other export, and every
+with the GIL released and lifts the result. Lent slices (``&[T]``,
+``&mut [T]``) take any C-contiguous buffer of their element's format
+(numpy arrays, ``array.array``, ``memoryview``); a ``GuestArray``, a list
+or anything else goes to the Python caller. Every other export, and every
 call the C code does not take (keywords, other argument types, a busy
 instance, a full arena, any error), runs the generated Python caller
 (calls.py), which each compiled caller keeps as its ``fallback``: one
@@ -75,21 +78,35 @@ def describe() -> str:
 # -- what the C caller runs ----------------------------------------------------------------
 
 
-def _param_code(p: ParamPlan) -> tuple[str, int, int, int] | None:
-    """(code, slot, low, high) of a parameter the C caller lowers, else None."""
+Param = tuple[str, int, int, int, int, str]  # code, slot, low, high, alignment, formats
+
+
+def _param_code(p: ParamPlan) -> Param | None:
+    """How the C caller lowers a parameter (see _native.c), or None when it does not."""
     if p.lowering is Lowering.SCALAR and p.facts is not None:
         code = _scalar_code(p.facts)
         if code is None:
             return None
         # Only integers carried in an i32 are range-checked here; wider ones by conversion.
         low, high = p.facts.range if code == "n" and p.facts.range else (0, 0)
-        return code, p.slot, low, high
+        return code, p.slot, low, high, 1, ""
     if p.owned:  # the guest keeps it: allocated, not in the arena
         return None
     if p.lowering is Lowering.TEXT:
-        return "s", p.slot, 0, 0
-    if p.lowering is Lowering.BYTES and p.facts is not None and p.facts.kind is Kind.U8:
-        return "y", p.slot, 0, 0
+        return "s", p.slot, 0, 0, 1, ""
+    facts = p.facts
+    if facts is None or not (facts.is_integer or facts.is_float) or facts.kind is Kind.CHAR:
+        return None
+    from .marshal import FORMATS  # marshal imports memory, which imports this module
+
+    # A u8 buffer takes any bytes-like object; wider elements their own formats.
+    formats = "" if facts.kind is Kind.U8 else "".join(sorted(FORMATS[facts.kind]))
+    if p.lowering is Lowering.BYTES:
+        return "y", p.slot, 0, 0, 1, ""
+    if p.lowering is Lowering.ELEMENTS:
+        return "e", p.slot, 0, 0, facts.size, formats
+    if p.lowering is Lowering.MUT_ELEMENTS:
+        return "m", p.slot, 0, 0, facts.size, formats
     return None
 
 
@@ -175,6 +192,7 @@ def compiled_caller(template: Any, site: Any, python_caller: Callable[..., Any])
         arena=arena,
         lift=lift,
         keep=(site.func, marshal, template),
+        guest_array=site.guest_array,
     )
     caller.__dict__.update(python_caller.__dict__)
     for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
