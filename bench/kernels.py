@@ -36,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -253,14 +254,8 @@ def build_native(cargo: Path, key: str, rustflags: str | None = None) -> NativeK
     if rustflags:
         env["RUSTFLAGS"] = rustflags
     started = time.perf_counter()
-    argv = [
-        str(cargo),
-        "build",
-        "--release",
-        "--quiet",
-        "--manifest-path",
-        str(NATIVE / "Cargo.toml"),
-    ]
+    manifest = str(NATIVE / "Cargo.toml")
+    argv = [str(cargo), "build", "--release", "--quiet", "--manifest-path", manifest]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"building {NATIVE} ({key}) failed:\n{proc.stderr}")
@@ -393,10 +388,8 @@ def sha_workload(contenders: Contenders, data: bytes, title: str) -> Workload:
     work.impls = wasm_impls(contenders, "sha256", data)
     for label, native in contenders.natives.items():
         work.impls.append(Impl(label, _bind(native.sha256_into, data), "native"))
-    hashlib_row = Impl(
-        "hashlib.sha256 (OpenSSL)", lambda: hashlib.sha256(data).digest(), "reference"
-    )
-    work.impls.append(hashlib_row)
+    digest = Impl("hashlib.sha256 (OpenSSL)", lambda: hashlib.sha256(data).digest(), "reference")
+    work.impls.append(digest)
     return work
 
 
@@ -589,12 +582,6 @@ def epoch_note() -> str:
         "modules loaded without limits are compiled without epoch-interruption checks; "
         "the Limits(timeout_s=60) rows have them (the cost of a time limit)."
     )
-
-
-def package_version(name: str) -> str:
-    from importlib.metadata import version
-
-    return version(name)
 
 
 def cpu_model() -> str:
