@@ -26,7 +26,7 @@ from ..interface.abi import (
     is_owned,
     needs_memory,
 )
-from ..interface.binary import WasmModule, rewrite_exports, uleb
+from ..interface.binary import WasmModule, rewrite_exports
 from ..interface.types import Function, Type
 from .profile import Profile
 
@@ -96,8 +96,25 @@ def _stack_pointer_written(module: WasmModule, data: bytes) -> bool:
     code = next((sec for sec in module.sections if sec.id == CODE_SECTION_ID), None)
     if export is None or export.kind != "global" or code is None:
         return True
-    body = data[code.offset : code.offset + code.size]
-    return bytes([GLOBAL_SET]) + uleb(export.index) in body
+    return sets_global(data[code.offset : code.offset + code.size], export.index)
+
+
+def sets_global(code: bytes, index: int) -> bool:
+    """Whether ``code`` holds ``global.set index`` in any LEB128 spelling of the index
+    (wasm-ld pads it to five bytes: ``24 80 80 80 80 00`` sets global 0)."""
+    start = 0
+    while (at := code.find(GLOBAL_SET, start)) >= 0:
+        value, shift, pos = 0, 0, at + 1
+        while pos < len(code) and shift < 35:
+            byte = code[pos]
+            value |= (byte & 0x7F) << shift
+            pos, shift = pos + 1, shift + 7
+            if byte < 0x80:
+                if value == index:
+                    return True
+                break
+        start = at + 1
+    return False
 
 
 def strip_exports(data: bytes, interface: Interface | None) -> bytes:

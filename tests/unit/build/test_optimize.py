@@ -12,6 +12,7 @@ from wasmbridge.build.optimize import (
     allocator_needed,
     exports_to_strip,
     run_wasm_opt,
+    sets_global,
     strip_exports,
 )
 from wasmbridge.interface import Function, Interface, Param, Type, parse
@@ -99,3 +100,20 @@ def test_wasm_opt_keeps_the_interface_section_byte_for_byte() -> None:
     optimized = run_wasm_opt(_wasm_opt(), data)
     assert len(optimized) <= len(data)
     assert parse(optimized).custom_section("wasmbridge") == encode(interface)
+
+
+@pytest.mark.parametrize(
+    ("code", "index", "found"),
+    [
+        (b"\x41\x00\x24\x00\x0b", 0, True),  # global.set 0
+        (b"\x41\x00\x24\x80\x80\x80\x80\x00\x0b", 0, True),  # wasm-ld's padded LEB128
+        (b"\x24\x81\x80\x00", 1, True),
+        (b"\x24\x01", 0, False),
+        (b"\x23\x00\x1a", 0, False),  # global.get only
+        (b"\x24", 0, False),  # cut short
+    ],
+)
+def test_a_stack_pointer_write_is_found_in_any_leb128_spelling(
+    code: bytes, index: int, found: bool
+) -> None:
+    assert sets_global(code, index) is found
