@@ -17,6 +17,7 @@ import functools
 import hashlib
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy
 import pytest
+import wasmtime
 
 import wasmbridge
 from wasmbridge.runtime.bridge import native
@@ -350,3 +352,58 @@ def test_numeric_slices_from_numpy_arrays_and_buffers(diff_wasm: Path) -> None:
         before = frame.copy()
         m.reverse_bytes(frame)
         assert (frame == before[::-1]).all()
+
+
+SPIN_THEN_TRAP = """(module
+  (memory (export "memory") 2)
+  (global $sp (export "__stack_pointer") (mut i32) (i32.const 65536))
+  (func (export "get_sp") (result i32) global.get $sp)
+  (func (export "slow_trap") (param $n i32) (result i32) (local $i i32)
+    (global.set $sp (i32.sub (global.get $sp) (i32.const 4096)))
+    (block $done (loop $more
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $more)))
+    unreachable))"""
+
+
+@pytest.mark.parametrize("path", ["compiled", "ctypes"])
+def test_ctrl_c_during_a_call_that_traps_still_restores_the_guest_stack(path: str) -> None:
+    """The failure report runs whole (the stack pointer put back) before KeyboardInterrupt."""
+    m = wasmbridge.load(wasmtime.wat2wasm(SPIN_THEN_TRAP), name="spin.wasm")
+    slow_trap = m.slow_trap if path == "compiled" else python_caller(m.slow_trap)
+    started = time.monotonic()
+    with pytest.raises(wasmbridge.Trap):
+        slow_trap(20_000_000)
+    spins = int(20_000_000 * 0.5 / max(time.monotonic() - started, 1e-3))  # ~0.5 s of work
+    for _ in range(3):
+        timer = threading.Timer(0.15, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        with pytest.raises((KeyboardInterrupt, wasmbridge.Trap)):
+            try:
+                slow_trap(spins)
+            finally:
+                timer.join()
+        try:
+            time.sleep(0.05)  # a deferred interrupt arrives here
+        except KeyboardInterrupt:
+            pass
+        assert m.get_sp() == 65536
+
+
+def python_caller(export: Any) -> Any:
+    return getattr(export, "fallback", export)
+
+
+@pytest.mark.parametrize("path", ["compiled", "ctypes"])
+def test_a_memory_past_2_gib_passes_buffers_on_both_paths(types_wasm: Path, path: str) -> None:
+    """Arena and buffers at addresses >= 2**31: addresses cross as unsigned."""
+    m = wasmbridge.load(types_wasm)
+    m.grow_memory(33_000)  # pages: ~2.06 GiB, so the arena opens above 2 GiB
+    call: Callable[[str], Callable[..., Any]] = (
+        (lambda name: getattr(m, name))
+        if path == "compiled"
+        else (lambda name: python_caller(getattr(m, name)))
+    )
+    assert call("upper")("abc") == "ABC"
+    assert call("echo_bytes")(b"xyz" * 1000) == b"xyz" * 1000
+    assert call("len_str")("héllo") == 6

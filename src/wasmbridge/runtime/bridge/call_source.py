@@ -48,7 +48,7 @@ VIEW_NAMES = {
     "f": "_wb_vf",
     "d": "_wb_vd",
 }
-_PTR = SCALAR_FACTS[Kind.I32]  # addresses and lengths
+_PTR = SCALAR_FACTS[Kind.U32]  # addresses and lengths: unsigned (memories past 2 GiB)
 _U32 = SCALAR_FACTS[Kind.U32]  # handles, indexes, scalar values, buffer addresses
 # Per-instance values: (InstanceTypes or None, CallSite) -> {global name: value}.
 Recipe = Callable[[Any, Any], Mapping[str, Any]]

@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Any
 from ...interface.plan import CallPlan, Lifting, Lowering, ParamPlan, ResultPlan, ScalarFacts
 from ...interface.types import Kind
 from .. import _capi
+from ..sandbox import interrupt
 
-SWITCH = "WASMBRIDGE_NATIVE"  # "0": always the ctypes path
+SWITCH = "WASMBRIDGE_NATIVE"  # "0" (or false, no, off): always the ctypes path
+_OFF = frozenset({"0", "false", "no", "off"})
 _ALWAYS_CHECK = 1 << 62  # a stack size no thread has: check the thread on every call
 
 
@@ -46,8 +48,9 @@ class _PythonPositions:
 
 def _load() -> tuple[Any, str]:
     """The initialised extension, or None and why not."""
-    if os.environ.get(SWITCH, "").strip() == "0":
-        return None, f"switched off ({SWITCH}=0)"
+    setting = os.environ.get(SWITCH, "").strip()
+    if setting.lower() in _OFF:
+        return None, f"switched off ({SWITCH}={setting})"
     try:
         from .. import _native  # type: ignore[attr-defined]
     except ImportError:
@@ -171,6 +174,8 @@ def compiled_caller(template: Any, site: Any, python_caller: Callable[..., Any])
         lift = functools.partial(lifter, func=name)
     code, bits, signed = result
     limited = site.shape.limited
+    for hook in (site.fail, site.before_call, site.check_thread, lift):
+        _on_call_path(hook)
     caller = NATIVE.Caller(
         ctx=site.ctx,
         func=site.func.address,
@@ -198,3 +203,13 @@ def compiled_caller(template: Any, site: Any, python_caller: Callable[..., Any])
     for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
         setattr(caller, attr, getattr(python_caller, attr))
     return caller
+
+
+def _on_call_path(hook: Any) -> None:
+    """Mark the code of a Python hook the C caller runs mid-call: a Ctrl-C arriving while
+    it runs waits until the call is over (sandbox/interrupt.py), as in generated code."""
+    while isinstance(hook, functools.partial):
+        hook = hook.func
+    code = getattr(getattr(hook, "__func__", hook), "__code__", None)
+    if code is not None:
+        interrupt.CALL_PATH.add(code)

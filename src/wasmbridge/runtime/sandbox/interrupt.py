@@ -74,6 +74,10 @@ _CAPI_FILE = _capi.epoch_callback.__code__.co_filename
 
 # Code whose exceptions reach a host import's ``except``: raising there is safe.
 SAFE: set[CodeType] = {poll_oneoff.__code__}
+# Python code the compiled call path (bridge/native.py) runs in the middle of a call
+# (arming limits, reporting a failure, lifting a result): an interrupt there waits, as
+# it does in generated code.
+CALL_PATH: set[CodeType] = set()
 
 
 class _State:
@@ -198,7 +202,11 @@ def _on_call_path(frame: FrameType | None) -> bool:
         code = frame.f_code
         if code in SAFE:
             return False
-        if code.co_filename == _CAPI_FILE or code.co_filename.startswith(_GENERATED):
+        if (
+            code in CALL_PATH
+            or code.co_filename == _CAPI_FILE
+            or code.co_filename.startswith(_GENERATED)
+        ):
             return True
         frame = frame.f_back
     return False
