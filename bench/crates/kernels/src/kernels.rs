@@ -164,7 +164,10 @@ fn blur_row(out: &mut Vec<u8>, columns: &[u16]) {
 /// `sum / 9`, rounded down, for a sum of nine bytes, as a multiply and a
 /// shift (it vectorizes; a division does not): 7282 / 2^16 is 1/9 + 1/294912,
 /// and for any sum below 9 * 256 the excess, under 1/115, cannot carry
-/// sum / 9 past the next integer (at least 1/9 away).
+/// sum / 9 past the next integer (at least 1/9 away). Natively this is one
+/// 16-bit multiply-high per 8 pixels; wasm has none, so LLVM 14 widens to
+/// u32 lanes with shuffles. Exact forms in u16 lanes only (no widening) cost
+/// native far more than they save wasm (docs/benchmarks.md, Kernels).
 #[inline(always)]
 fn div9(sum: u16) -> u8 {
     ((u32::from(sum) * 7282) >> 16) as u8
