@@ -161,9 +161,11 @@ class Arena(ArenaPositions):
                 f"{self._name}: the guest could not allocate {size:,} bytes of scratch memory",
                 hint="raise the memory limit (Limits(memory_mb=...)) or pass smaller buffers",
             )
+        # Allocating may have grown the memory: make the view cover the arena, so
+        # writes into it need no bounds check afterwards. Checked before it is used
+        # (the compiled call path copies into [start, end) unchecked): a guest
+        # allocator handing out space outside its memory leaves the arena closed.
+        self._memory.check(ptr, size, "the scratch space its allocator gave")
         self.start = ptr
         self.end = ptr + size
         self.top = ptr + self.RETAREA
-        # Allocating may have grown the memory: make the view cover the arena,
-        # so writes into it need no bounds check afterwards.
-        self._memory.check(ptr, size)

@@ -170,6 +170,8 @@ def compiled_caller(template: Any, site: Any, python_caller: Callable[..., Any])
         if raw is None:
             return None
         memory, base, arena = raw.address, marshal.memory.base, marshal.arena
+        if not base:  # no address to copy to: the Python caller's checks decide
+            return None
         lifter = marshal.lift_text if result[0] == "s" else marshal.lift_bytes
         lift = functools.partial(lifter, func=name)
     code, bits, signed = result
