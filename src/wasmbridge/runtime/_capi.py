@@ -483,3 +483,140 @@ def set_output(config: wasmtime.WasiConfig, fd: int, callback: OutputCallback) -
     setter = ffi.wasi_config_set_stdout_custom if fd == 1 else ffi.wasi_config_set_stderr_custom
     setter(config.ptr(), keep, None, _NO_OUTPUT_FINALIZER)
     return keep
+
+
+# -- instances: stores, pre-instantiation and export lookups over lean C calls -------------
+#
+# ``wasmtime.Store(engine)`` and ``InstancePre.instantiate`` reach the same C functions
+# through checked wrappers (argtypes conversion, isinstance checks, a context manager):
+# about 10 µs of Python per instance. These make the same calls declared over plain
+# pointers; the objects they return are wasmtime-py's own (a ``Store`` that deletes its
+# C store when dropped), so everything else keeps using wasmtime-py.
+
+_store_new = ctypes.CFUNCTYPE(ctypes.POINTER(ffi.wasmtime_store_t), c_void_p, c_void_p, c_void_p)(
+    _address(_dll.wasmtime_store_new)
+)
+_store_context = ctypes.CFUNCTYPE(ctypes.POINTER(ffi.wasmtime_context_t), c_void_p)(
+    _address(_dll.wasmtime_store_context)
+)
+_store_delete = ctypes.CFUNCTYPE(None, c_void_p)(_address(_dll.wasmtime_store_delete))
+_pre_instantiate = ctypes.CFUNCTYPE(c_void_p, c_void_p, c_void_p, c_void_p, c_void_p)(
+    _address(_dll.wasmtime_instance_pre_instantiate)
+)
+_export_get = ctypes.CFUNCTYPE(
+    ctypes.c_bool, c_void_p, c_void_p, ctypes.c_char_p, c_size_t, c_void_p
+)(_address(_dll.wasmtime_instance_export_get))
+_global_get = ctypes.CFUNCTYPE(None, c_void_p, c_void_p, c_void_p)(
+    _address(_dll.wasmtime_global_get)
+)
+_EXTERN_GLOBAL = ffi.WASMTIME_EXTERN_GLOBAL.value
+_EXTERN_MEMORY = ffi.WASMTIME_EXTERN_MEMORY.value
+_EXTERN_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
+_I32 = ffi.WASMTIME_I32.value
+
+
+class Store(wasmtime.Store):
+    """A ``wasmtime.Store`` made and deleted by lean C calls (one per instance)."""
+
+    def __init__(self, engine: wasmtime.Engine) -> None:
+        raise TypeError("use _capi.new_store(engine)")
+
+    def _delete(self, ptr: Any) -> None:
+        _store_delete(ptr)
+        cast_any(self)._Store__context = None
+
+
+def engine_address(engine: wasmtime.Engine) -> int:
+    """The address of an engine's ``wasm_engine_t`` (stable for its lifetime)."""
+    value = ctypes.cast(engine.ptr(), c_void_p).value
+    assert value is not None
+    return value
+
+
+def new_store(engine: wasmtime.Engine, engine_at: int) -> tuple[wasmtime.Store, int]:
+    """A fresh store of ``engine`` (whose address is ``engine_at``) and its context address."""
+    store: Any = Store.__new__(Store)
+    ptr = _store_new(engine_at, None, None)
+    store._Managed__ptr = ptr
+    context = _store_context(ptr)
+    store._Store__context = context
+    store.engine = engine
+    return store, ctypes.addressof(context.contents)
+
+
+def pre_address(pre: wasmtime.InstancePre) -> int:
+    """The address of a pre-instantiated module (stable for its lifetime)."""
+    value = ctypes.cast(pre.ptr(), c_void_p).value
+    assert value is not None
+    return value
+
+
+def instantiate_pre(pre_at: int, ctx: int) -> Any:
+    """Instantiate a pre-linked module in a store: its ``wasmtime_instance_t``.
+
+    Raises ``wasmtime.Trap`` (a start function trapped) or ``wasmtime.WasmtimeError``,
+    as ``InstancePre.instantiate`` does.
+    """
+    instance = ffi.wasmtime_instance_t()
+    trap = c_void_p()
+    error = _pre_instantiate(pre_at, ctx, ctypes.addressof(instance), ctypes.addressof(trap))
+    if error:
+        raise take_error(error)
+    if trap.value:
+        raise wasmtime.Trap._from_ptr(ctypes.cast(trap.value, ctypes.POINTER(ffi.wasm_trap_t)))
+    return instance
+
+
+class ExportItem:
+    """One export looked up by name: its ``wasmtime_extern_t`` kept in a buffer we own."""
+
+    __slots__ = ("item", "kind")
+
+    def __init__(self, ctx: int, instance: Any, name: bytes) -> None:
+        self.item = ffi.wasmtime_extern_t()
+        found = _export_get(
+            ctx, ctypes.addressof(instance), name, len(name), ctypes.addressof(self.item)
+        )
+        self.kind = int(cast_any(self.item.kind)) if found else -1
+
+    def global_i32(self, ctx: int) -> int | None:
+        """The value of a global export of type i32, else None."""
+        if self.kind != _EXTERN_GLOBAL:
+            return None
+        value = ffi.wasmtime_val_t()
+        _global_get(ctx, ctypes.addressof(self.item.of.global_), ctypes.addressof(value))
+        if int(cast_any(value.kind)) != _I32:
+            return None
+        return int(cast_any(value.of.i32))
+
+    def wrap(self) -> Any:
+        """The wasmtime-py object of the export (``Func``, ``Memory``, ...), or None."""
+        return _wrap_extern(self.item) if self.kind >= 0 else None
+
+
+def set_pooling(
+    config: wasmtime.Config,
+    *,
+    instances: int,
+    memory_bytes: int,
+    table_elements: int,
+) -> None:
+    """Make engines of ``config`` allocate instances from a pool reserved up front.
+
+    ``instances`` slots, each with room for one linear memory of up to
+    ``memory_bytes`` and one table of up to ``table_elements``. A module
+    that needs more does not fit (instantiating it fails); past ``instances``
+    live instances, instantiation fails until one is freed.
+    """
+    pool = ffi.wasmtime_pooling_allocation_config_new()
+    try:
+        ffi.wasmtime_pooling_allocation_config_total_core_instances_set(pool, instances)
+        ffi.wasmtime_pooling_allocation_config_total_memories_set(pool, instances)
+        ffi.wasmtime_pooling_allocation_config_total_tables_set(pool, instances)
+        ffi.wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 1)
+        ffi.wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, 1)
+        ffi.wasmtime_pooling_allocation_config_max_memory_size_set(pool, memory_bytes)
+        ffi.wasmtime_pooling_allocation_config_table_elements_set(pool, table_elements)
+        ffi.wasmtime_pooling_allocation_strategy_set(config.ptr(), pool)
+    finally:
+        ffi.wasmtime_pooling_allocation_config_delete(pool)

@@ -10,7 +10,9 @@ then costs a store and an instantiation. ``load()`` is both in one call.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -23,12 +25,14 @@ from .bridge.class_types import module_class
 from .bridge.records import module_type
 from .engine import EngineSettings, get_engine
 from .engine.cache import CompileCache, resolve_cache
+from .engine.settings import fits_slot, pool_fits
 from .engine.source import Source, compile_module, inspect_bytes, read_source
 from .instance import Instance
 from .sandbox.grants import Grants
 from .sandbox.limits import DEFAULT_MAX_MODULE_BYTES, Limits
 from .sandbox.wasi import MODULES as WASI_MODULES
 from .store.exports import plan_exports, raw_function, raw_problem
+from .store.failures import PoolFull, PoolMisfit, pool_exhausted
 from .store.linking import HostImports, LinkedModule, plan_imports
 from .store.live import LiveInstance, ModuleParts
 
@@ -63,7 +67,10 @@ class Module:
         self._wasi = uses_wasi(wasm)
         self._lock = threading.Lock()
         self._code: dict[EngineSettings, _Code] = {}
-        self._code_for(EngineSettings.for_limits(limits), limits)
+        # Whether its instances come from an engine's pool (engine/settings.py): decided
+        # here, from the memories and tables it declares.
+        self._pooled = pool_fits(wasm)
+        self._settings: dict[Limits | None, EngineSettings] = {}
         self._parts = ModuleParts(
             name,
             wasm,
@@ -71,6 +78,7 @@ class Module:
             plan_exports(wasm, interface, name),
             plan_imports(wasm, interface, name),
         )
+        self._code_for(self._settings_for(limits), limits)
 
     @property
     def name(self) -> str:
@@ -121,11 +129,35 @@ class Module:
         gets WASI with nothing granted unless ``wasi`` grants more.
         """
         limits = limits if limits is not None else self._limits
-        settings = EngineSettings.for_limits(limits)
-        code = self._code_for(settings, limits)
         if self._wasi and wasi is None:
             wasi = Grants(argv=(self.name,))
-        live = LiveInstance(
+        try:
+            live = self._live(limits, imports, wasi)
+        except PoolMisfit:  # wasmtime refused the slot after all: on demand from now on
+            with self._lock:
+                self._pooled = False
+                self._settings.clear()
+            live = self._live(limits, imports, wasi)
+        except PoolFull:
+            # Instances dropped without close() hold their slots until the collector
+            # frees them (they hold reference cycles): collect, then try once more.
+            gc.collect()
+            try:
+                live = self._live(limits, imports, wasi)
+            except PoolFull as full:
+                raise pool_exhausted(self.name, full.slots) from None
+        instance = Instance(live, self)
+        init = self._parts.exports.reactor_init
+        if init is not None:
+            live.run_export(init)
+        return instance
+
+    def _live(
+        self, limits: Limits | None, imports: HostImports | None, wasi: Grants | None
+    ) -> LiveInstance:
+        settings = self._settings_for(limits)
+        code = self._code_for(settings, limits)
+        return LiveInstance(
             self._parts,
             settings,
             code.compiled,
@@ -134,11 +166,15 @@ class Module:
             limits=limits,
             wasi=wasi,
         )
-        instance = Instance(live, self)
-        init = self._parts.exports.reactor_init
-        if init is not None:
-            live.run_export(init)
-        return instance
+
+    def _settings_for(self, limits: Limits | None) -> EngineSettings:
+        """The engine an instance with ``limits`` runs on (remembered per limits)."""
+        settings = self._settings.get(limits)
+        if settings is None:
+            settings = EngineSettings.for_limits(limits)
+            settings = settings.with_pool(self._pooled and fits_slot(self._parts.wasm, settings))
+            self._settings[limits] = settings
+        return settings
 
     def _code_for(self, settings: EngineSettings, limits: Limits | None) -> _Code:
         code = self._code.get(settings)
@@ -221,8 +257,36 @@ def compile(
     12
     """
     data, label = read_source(source, name)
-    wasm, interface = inspect_bytes(data, label, _module_cap(max_module_bytes, limits))
-    return Module(data, wasm, interface, label, cache=resolve_cache(cache), limits=limits)
+    cap = _module_cap(max_module_bytes, limits)
+    resolved = resolve_cache(cache)
+    if cache is False:  # memory only, for this call: nothing to find again
+        wasm, interface = inspect_bytes(data, label, cap)
+        return Module(data, wasm, interface, label, cache=resolved, limits=limits)
+    # A Module never changes once made: the same bytes, name, limits and cache give
+    # the same one (``load()`` of a file already loaded then costs a read and a lookup).
+    key = (data, label, limits, cap, resolved)
+    module = _MODULES.get(key)
+    if module is not None:
+        resolved.stats.memory_hits += 1  # its compiled code, from memory
+    else:
+        wasm, interface = inspect_bytes(data, label, cap)
+        module = Module(data, wasm, interface, label, cache=resolved, limits=limits)
+        with _modules_lock:
+            module = _MODULES.setdefault(key, module)
+            _MODULES.move_to_end(key)
+            total = sum(len(k[0]) for k in _MODULES)
+            while len(_MODULES) > MODULE_ENTRIES or total > MODULE_BYTES:
+                evicted, _ = _MODULES.popitem(last=False)
+                total -= len(evicted[0])
+    return module
+
+
+# compile()'s Modules, the least recently made first (an LRU), bounded in count and in
+# the bytes of wasm they keep.
+MODULE_ENTRIES = 64
+MODULE_BYTES = 16 * 1024 * 1024
+_MODULES: OrderedDict[tuple[bytes, str, Limits | None, int, CompileCache], Module] = OrderedDict()
+_modules_lock = threading.Lock()
 
 
 def load(

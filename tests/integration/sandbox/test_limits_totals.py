@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import os
 import subprocess
 import sys
 import textwrap
@@ -228,11 +229,43 @@ def test_a_thousand_live_instances_under_a_16_mib_limit() -> None:
     assert per_instance < 32 * MIB  # 16 MiB reserved + guard + bookkeeping; 4 GiB without
 
 
-def test_instances_without_a_memory_limit_reserve_4_gib_each() -> None:
-    live = [wasmbridge.load(ADD, name="add.wasm")]
+RESERVED = textwrap.dedent(
+    """
+    import sys
+    import wasmbridge
+
+    def vm_size():
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize:"))
+
     start = vm_size()
-    live += [wasmbridge.load(ADD, name="add.wasm") for _ in range(10)]
-    assert (vm_size() - start) / 10 >= 4 * 1024 * MIB
+    module = wasmbridge.compile(bytes.fromhex(sys.argv[1]), name="add.wasm")  # the engine
+    live = [module.instantiate()]
+    first = vm_size()
+    live += [module.instantiate() for _ in range(10)]
+    print(first - start, (vm_size() - first) // 10)
+    """
+)
+
+
+@pytest.mark.parametrize("pool", ["pooled", "on-demand"])
+def test_instances_without_a_memory_limit_reserve_4_gib_each(pool: str) -> None:
+    # Pooled (the default), the engine reserves 4 GiB for each of its 20 slots up front
+    # and instances take no more; on demand, each instance reserves its own.
+    env = {**os.environ, "WASMBRIDGE_MAX_INSTANCES": "20" if pool == "pooled" else "0"}
+    proc = subprocess.run(
+        [sys.executable, "-c", RESERVED, ADD.hex()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
+    )
+    engine, per_instance = (int(word) for word in proc.stdout.split())
+    if pool == "pooled":
+        assert engine >= 20 * 4 * 1024 * MIB and per_instance < MIB
+    else:
+        assert per_instance >= 4 * 1024 * MIB
 
 
 OUT_OF_ADDRESS_SPACE = textwrap.dedent(
@@ -242,10 +275,11 @@ OUT_OF_ADDRESS_SPACE = textwrap.dedent(
     from wasmbridge import Limits
     module = bytes.fromhex(sys.argv[1])
     limits = Limits(memory_mb=16) if sys.argv[2] == "limited" else None
-    wasmbridge.load(module, name="add.wasm", limits=limits)  # engine and code mapped first
     with open("/proc/self/status") as f:
         size = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize:"))
     spare = 6 * 1024**3
+    # Before the first engine: its instance pool must fit too (a pool of fewer slots,
+    # or none: on-demand allocation, as without pools).
     resource.setrlimit(resource.RLIMIT_AS, (size + spare, size + spare))
     live = []
     try:

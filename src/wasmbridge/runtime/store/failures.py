@@ -17,6 +17,36 @@ from ...interface.binary import WasmModule
 from ..sandbox.limits import WASM_PAGE, Limits, fmt_size, store_limits
 from ..sandbox.wasi import MODULES as WASI_MODULES
 
+# What wasmtime says when a pooled engine's pool is full, or a module does not fit a slot.
+POOL_FULL = "maximum concurrent limit of"
+POOL_MISFIT = ("does not fit in pooling allocator requirements", "exceeds the configured maximum")
+
+
+class PoolFull(Exception):
+    """Not an error a user sees: every slot of the engine's pool is taken (``Module.
+    instantiate`` runs the collector and tries once more, then raises ``pool_exhausted``)."""
+
+    def __init__(self, slots: int) -> None:
+        super().__init__(slots)
+        self.slots = slots
+
+
+class PoolMisfit(Exception):
+    """Not an error a user sees: the module does not fit its engine's pool slots after
+    all (``Module.instantiate`` then uses an engine that allocates on demand)."""
+
+
+def pool_exhausted(name: str, slots: int) -> ModuleError:
+    """The error past the cap on live instances of a pooled engine."""
+    return ModuleError(
+        f"{name} cannot be instantiated: {slots:,} instances of its engine are live, as many "
+        "as its instance pool holds",
+        hint="close instances you no longer need (instance.close(), or `with "
+        "module.instantiate() as m:`), or set WASMBRIDGE_MAX_INSTANCES to a larger number "
+        'before the first instance is made (docs/sandbox.md, "Instances")',
+    )
+
+
 _DECLARED = re.compile(r"(memory|table) minimum size of (\d+) (pages|elements) exceeds")
 _NO_ADDRESS_SPACE = re.compile(r"mmap failed to reserve (0x[0-9a-f]+|\d+) bytes")
 

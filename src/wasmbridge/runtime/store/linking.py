@@ -76,21 +76,26 @@ class ImportPlan:
     name: str
 
     def callbacks(self, state: imports.HostState, host: HostImports) -> list[_capi.HostCallback]:
-        """One instance's callback per slot, from its ``imports=``; raises LinkError."""
-        supplied = _flatten(host)
+        """One instance's callback per slot, from its ``imports=``; raises LinkError.
+
+        The imports are checked now; each callback is made when the guest first
+        calls its import (most instances never panic, many never call back).
+        """
+        supplied = _flatten(host) if host else {}
         used: set[ImportKey] = set()
         missing: list[str] = []
-        calls: list[_capi.HostCallback | None] = [None] * len(self.slots)
+        calls: list[_capi.HostCallback] = [_unset] * len(self.slots)
         for entry in self.order:
             if isinstance(entry, str):
                 missing.append(entry)
                 continue
             slot = self.slots[entry]
             if slot.panic:
-                calls[entry] = imports.panic_callback(state)
+                calls[entry] = _on_first_use(calls, entry, imports.panic_callback, state)
                 continue
             if (slot.module, slot.name) == (abi.HOST_MODULE, abi.CALLBACK_IMPORT):
-                calls[entry] = imports.callback_host(state)  # the SDK's callbacks (calls.py)
+                # The SDK's callbacks (calls.py).
+                calls[entry] = _on_first_use(calls, entry, imports.callback_host, state)
                 continue
             target, key = _lookup(supplied, slot.module, slot.name)
             if target is None:
@@ -103,8 +108,10 @@ class ImportPlan:
                     f"got {type(target).__name__}",
                     hint=f"pass imports={{{slot.name!r}: some_function}}",
                 )
-            calls[entry] = self._callback(state, slot, target)
-        unknown = sorted(_key_text(k) for k in set(supplied) - used)
+            if slot.function is None and raw_problem(slot.type):
+                self._callback(state, slot, target)  # raises the LinkError saying why
+            calls[entry] = _on_first_use(calls, entry, self._callback, state, slot, target)
+        unknown = sorted(_key_text(k) for k in set(supplied) - used) if supplied else ()
         if missing:
             count = f"{len(missing)} host functions" if len(missing) > 1 else "host function"
             raise LinkError(
@@ -118,7 +125,7 @@ class ImportPlan:
                 f"{self.name} does not import {', '.join(unknown)} (it imports: {wanted})",
                 hint="check the spelling of the names in imports={...}",
             )
-        return [call for call in calls if call is not None]  # every slot is in ``order``
+        return calls  # every slot is in ``order``
 
     def _callback(
         self, state: imports.HostState, slot: ImportSlot, target: Callable[..., Any]
@@ -134,6 +141,23 @@ class ImportPlan:
             )
         label = f"{slot.module}.{slot.name}"
         return imports.raw_callback(state, label, slot.type.params, slot.type.results, target)
+
+
+def _unset(env: int, caller: int, values: int, count: int) -> int:
+    raise AssertionError("an import slot without a callback")  # every slot is in ``order``
+
+
+def _on_first_use(
+    calls: list[_capi.HostCallback], index: int, make: Callable[..., _capi.HostCallback], *args: Any
+) -> _capi.HostCallback:
+    """A callback that makes the real one (``make(*args)``) when it is first called, and
+    puts it in its place in ``calls``."""
+
+    def first(env: int, caller: int, values: int, count: int) -> int:
+        made = calls[index] = make(*args)
+        return made(env, caller, values, count)
+
+    return first
 
 
 def plan_imports(wasm: WasmModule, interface: Interface | None, name: str) -> ImportPlan:
@@ -182,9 +206,12 @@ class LinkedModule:
     def __init__(
         self, engine: wasmtime.Engine, compiled: wasmtime.Module, plan: ImportPlan
     ) -> None:
+        self.engine = engine
+        self.engine_at = _capi.engine_address(engine)
         self.linker = wasmtime.Linker(engine)
         self._funcs = define_slots(self.linker, plan)
         self.pre = self.linker.instantiate_pre(compiled)
+        self.pre_at = _capi.pre_address(self.pre)  # valid as long as ``pre``
 
 
 def define_slots(linker: wasmtime.Linker, plan: ImportPlan) -> list[_capi.LinkerFunc]:

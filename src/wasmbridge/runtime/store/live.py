@@ -41,19 +41,22 @@ from ..bridge.marshal import Marshal
 from ..bridge.memory import GuestMemory
 from ..bridge.records import type_space
 from ..engine import EngineSettings, get_engine
+from ..engine.settings import pool_slots
 from ..sandbox import interrupt, traps
 from ..sandbox.grants import Grants
 from ..sandbox.guard import CallGuard, check_thread_stack
 from ..sandbox.limits import Limits
 from ..sandbox.wasi import WasiSession
 from .exports import ExportPlan, LazyFunctions, PlannedExport
-from .failures import instantiation_error
+from .failures import POOL_FULL, POOL_MISFIT, PoolFull, PoolMisfit, instantiation_error
 from .linking import LIVE, HostImports, ImportPlan, LinkedModule, define_slots, functype
 
 # By wasm stack size: a thread-local with a ``checked`` attribute on each thread
 # whose stack fits it (an attribute read is the cheapest per-thread test).
 _CHECKED_THREADS: dict[int, threading.local] = {}
 _U32 = 0xFFFFFFFF
+# Kept in ExportPlan.callers: whether the module's stack-pointer export is a mutable i32.
+_SP_USABLE = ("__stack_pointer", "mutable i32")
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,48 @@ class ModuleParts:
     exports: ExportPlan
     imports: ImportPlan
 
+    @functools.cached_property
+    def reentrant(self) -> bool:
+        """Whether Python code can run during a call (a host function, a callback): only
+        when the module imports something besides the panic hook. Only then can an object
+        be closed or moved while a call borrows it, so only then do calls mark it busy."""
+        return any(
+            (i.module, i.name) != (abi.HOST_MODULE, abi.PANIC_IMPORT) for i in self.wasm.imports
+        )
+
+    @functools.cached_property
+    def has_memory(self) -> bool:
+        """Whether the module exports a memory named ``memory`` (bound on first use)."""
+        return any(e.name == abi.MEMORY_EXPORT and e.kind == "memory" for e in self.wasm.exports)
+
+    @functools.cached_property
+    def has_stack_pointer(self) -> bool:
+        """Whether the module exports a global named like the SDK's stack pointer."""
+        return any(
+            e.name == abi.STACK_POINTER_EXPORT and e.kind == "global" for e in self.wasm.exports
+        )
+
+
+_bind_lock = threading.Lock()
+
 
 class LiveInstance:
-    """A live instance with its export callables in ``functions``."""
+    """A live instance with its export callables in ``functions``.
+
+    Per instance, only what a call cannot do without is made when it is
+    created: the store, the instance, the host callbacks of its imports and
+    the arming of its limits. Everything else is bound on first use: the
+    memory and the allocator (``memory``/``marshal``, on first access), the
+    guest's stack pointer (by the first caller made), each export's callable
+    (``LazyFunctions``).
+    """
+
+    # Bound on first access (__getattr__): None when the module exports no memory
+    # (or no allocator), or no stack pointer.
+    memory: GuestMemory | None
+    marshal: Marshal | None
+    _stack_pointer: wasmtime.Global | None
+    _idle_stack: int
 
     def __init__(
         self,
@@ -86,14 +128,11 @@ class LiveInstance:
         self.wasm = parts.wasm
         self.interface = parts.interface
         self.limits = limits
+        self.settings = settings
+        self._parts = parts
         self.unsupported = parts.exports.unsupported
         self._callers = parts.exports.callers
-        # Python code can run during a call (a host function, a callback) only when the
-        # module imports something besides the panic hook: only then can an object be
-        # closed or moved while a call borrows it, so only then do calls mark it busy.
-        self.reentrant = any(
-            (i.module, i.name) != (abi.HOST_MODULE, abi.PANIC_IMPORT) for i in parts.wasm.imports
-        )
+        self.reentrant = parts.reentrant
         self.closed = False
         self._wasm_stack = settings.max_wasm_stack
         checked = _CHECKED_THREADS.get(settings.max_wasm_stack)
@@ -101,36 +140,43 @@ class LiveInstance:
             checked = _CHECKED_THREADS.setdefault(settings.max_wasm_stack, threading.local())
         self._checked_threads = checked
         self.failure = traps.FailureContext(name, parts.wasm, limits)
+        if parts.has_memory:
+            self.failure.memory_size = self._memory_size
         self.callback_thread: int | None = None
         self.callback_depth = 0  # host imports running on the stack, nested
         self.tokens: list[object] = [object()]
-        # The guest's shadow-stack pointer (exported by SDK builds): restored
-        # after a failed call, since a trap unwinds none of the guest's frames.
-        self._stack_pointer: wasmtime.Global | None = None
-        self._idle_stack = 0  # its value with no call running
+        # The guest's shadow-stack pointer (``_stack_pointer``, exported by SDK builds) is
+        # restored after a failed call, since a trap unwinds none of the guest's frames; it
+        # and its value with no call running (``_idle_stack``) are read by the first caller
+        # made, before any call (``_bind_stack_pointer``).
+        if not parts.has_stack_pointer:
+            self._stack_pointer = None
+            self._idle_stack = 0
         self._nested_stack: list[int | None] = []  # its value as each nested call began
-        self.memory: GuestMemory | None = None
-        self.marshal: Marshal | None = None
+        self._raw_memory: _capi.Memory | None = None
         # One callback per import slot, from this instance's imports (LinkError first).
         self.host_calls = parts.imports.callbacks(self, host)
-        engine = get_engine(settings)
-        self.store = wasmtime.Store(engine)
-        self.ctx = _capi.context_address(self.store)
+        if linked is not None:
+            engine, engine_at = linked.engine, linked.engine_at
+        else:
+            engine = get_engine(settings)
+            engine_at = _capi.engine_address(engine)
+        self.store, self.ctx = _capi.new_store(engine, engine_at)
         interrupt.watch_store(self.store, self.ctx, epoch=settings.epoch)  # Ctrl-C
         self.guard = (
             CallGuard(limits, self.store, self.ctx, name, self, self.failure) if limits else None
         )
         self.wasi: WasiSession | None = None
         self._keep: list[object] = []  # host functions of this store's own linker
-        LIVE[self.ctx] = self  # the shared host functions find this instance by its store
-        check_thread_stack(name, settings.max_wasm_stack)
+        if self.host_calls:
+            LIVE[self.ctx] = self  # the shared host functions find this instance by its store
+        check_thread_stack(name, settings.max_wasm_stack)  # once per thread, then cached
         if wasi is not None or linked is None:
             raw = self._instantiate_alone(parts, engine, compiled, wasi)
         else:
-            raw = self._instantiate(lambda: linked.pre.instantiate(self.store))
+            pre_at, ctx = linked.pre_at, self.ctx
+            raw = self._instantiate(lambda: _capi.instantiate_pre(pre_at, ctx))
         self._raw = raw
-        self._bind_stack_pointer()
-        self._bind_memory(parts.exports)
         self.functions = LazyFunctions(parts.exports.functions, self._build)
 
     # -- instantiation ------------------------------------------------------------------
@@ -141,7 +187,7 @@ class LiveInstance:
         engine: wasmtime.Engine,
         compiled: wasmtime.Module,
         wasi: Grants | None,
-    ) -> wasmtime.Instance:
+    ) -> Any:
         """Instantiate through a linker of this store's own: WASI is configured per store."""
         linker = wasmtime.Linker(engine)
         if wasi is not None:
@@ -149,7 +195,7 @@ class LiveInstance:
             self.wasi.configure(self.store, linker)
             self.wasi.override(self.wasm, lambda m, n, t, cb: self._define(linker, m, n, t, cb))
         self._keep += define_slots(linker, parts.imports)
-        return self._instantiate(lambda: linker.instantiate(self.store, compiled))
+        return self._instantiate(lambda: linker.instantiate(self.store, compiled)._instance)
 
     def _define(
         self,
@@ -163,7 +209,8 @@ class LiveInstance:
         self._keep.append(host)
         linker.define(self.store, module, name, host.func)
 
-    def _instantiate(self, instantiate: Callable[[], wasmtime.Instance]) -> wasmtime.Instance:
+    def _instantiate(self, instantiate: Callable[[], Any]) -> Any:
+        """The ``wasmtime_instance_t`` that ``instantiate()`` makes, or the error to raise."""
         if self.guard is not None:
             self.guard.arm()  # a start function runs during instantiation
         try:
@@ -174,28 +221,40 @@ class LiveInstance:
             reported = traps.start_error(self.failure)
             if reported is not None:
                 raise reported from None
+            text = str(err)
+            if self.settings.pooled and POOL_FULL in text:
+                raise PoolFull(pool_slots.get(self.settings, 0)) from None
+            if self.settings.pooled and any(misfit in text for misfit in POOL_MISFIT):
+                raise PoolMisfit(text) from None
             raise instantiation_error(self.name, err, self.limits, self.wasm) from None
 
     # -- exports ----------------------------------------------------------------------
 
-    def _bind_stack_pointer(self) -> None:
-        sp = self.export(abi.STACK_POINTER_EXPORT)
-        if not isinstance(sp, wasmtime.Global):
-            return
-        gtype = sp.type(self.store)
-        if not gtype.mutable or str(gtype.content) != "i32":
-            return
-        self._stack_pointer = sp
-        self._idle_stack = int(sp.value(self.store))
+    def __getattr__(self, attr: str) -> Any:
+        """``memory`` and ``marshal``, bound on first access (most instances of a
+        serving module never touch memory from the host)."""
+        if attr in ("memory", "marshal"):
+            with _bind_lock:  # one Marshal (one arena) per instance, whichever thread asks
+                if "marshal" not in self.__dict__:
+                    self._bind_memory()
+            return self.__dict__[attr]
+        if attr in ("_stack_pointer", "_idle_stack"):
+            self._bind_stack_pointer()
+            return self.__dict__[attr]
+        raise AttributeError(attr)
 
-    def _bind_memory(self, plan: ExportPlan) -> None:
-        memory = self.export(abi.MEMORY_EXPORT)
+    def _bind_memory(self) -> None:
+        self.memory = self.marshal = None
+        if self.closed or not self._parts.has_memory:
+            return
+        item = self._export(abi.MEMORY_EXPORT)
+        memory = item.wrap()
         if not isinstance(memory, wasmtime.Memory):
             return
-        raw_memory = _capi.Memory(self.store, memory)
-        self.memory = GuestMemory(raw_memory, self.store, self.name)
-        self.failure.memory_size = raw_memory.size
-        if not plan.has_allocator:
+        raw_memory = self._raw_memory = _capi.Memory(self.store, memory)
+        guest_memory = GuestMemory(raw_memory, self.store, self.name)
+        if not self._parts.exports.has_allocator:
+            self.memory = guest_memory
             return
         alloc: Callable[..., Any] = self._internal(abi.ALLOC_EXPORT, 2)
         free: Callable[..., Any] = _on_first_call(lambda: self._internal(abi.FREE_EXPORT, 3))
@@ -207,18 +266,62 @@ class LiveInstance:
                 return 0  # no 32-bit guest can allocate it
             return int(alloc(size, align)) & _U32
 
-        self.marshal = Marshal(self.memory, alloc_unsigned, free, self.name)
+        self.marshal = Marshal(guest_memory, alloc_unsigned, free, self.name)
+        self.memory = guest_memory
+
+    def _memory_size(self) -> int:
+        """Bytes of the exported memory now (for error messages)."""
+        if self.memory is None or self._raw_memory is None:
+            return 0
+        return self._raw_memory.size()
+
+    def _bind_stack_pointer(self) -> None:
+        """Read the stack pointer's idle value, before the first call of this instance.
+
+        Not at instantiation (most instances of a serving module never fail a call,
+        the only time it is needed), and not from the module's initializer at compile
+        time: a start function may move it. Every call into the guest is made by a
+        caller or an internal call, and the first of them to be made reads it here,
+        after the start function and before anything else runs.
+        """
+        self._stack_pointer = None
+        self._idle_stack = 0
+        if self.closed:
+            return
+        item = self._export(abi.STACK_POINTER_EXPORT)
+        facts = self._parts.exports.callers
+        usable = facts.get(_SP_USABLE)
+        if usable is None:  # the export's type is the same in every instance: checked once
+            sp = item.wrap()
+            usable = False
+            if isinstance(sp, wasmtime.Global):
+                gtype = sp.type(self.store)
+                usable = gtype.mutable and str(gtype.content) == "i32"
+            facts[_SP_USABLE] = usable
+        value = item.global_i32(self.ctx) if usable else None
+        if value is not None:
+            sp = item.wrap()
+            assert isinstance(sp, wasmtime.Global)
+            self._stack_pointer = sp
+            self._idle_stack = value
 
     def export(self, name: str) -> Any:
         """The wasmtime object of one export (``Func``, ``Memory``, ...), or None."""
-        return _capi.instance_export(self.store, self._raw, name)
+        return self._export(name).wrap()
+
+    def _export(self, name: str) -> _capi.ExportItem:
+        return _capi.ExportItem(self.ctx, self._raw, name.encode("utf-8"))
 
     def _internal(self, name: str, params: int) -> InternalCall:
+        if "_idle_stack" not in self.__dict__:
+            self._bind_stack_pointer()
         extern = self.export(name)
         assert isinstance(extern, wasmtime.Func)
         return InternalCall(self, name, extern, params)
 
     def _site(self, name: str) -> calls.CallSite:
+        if "_idle_stack" not in self.__dict__:
+            self._bind_stack_pointer()
         extern = self.export(name)
         assert isinstance(extern, wasmtime.Func)
         return calls.CallSite(
@@ -237,7 +340,6 @@ class LiveInstance:
             check_thread=self._check_thread if self.guard is None else None,
             types=functools.partial(instance_types, self) if self.interface else None,
             reentrant=self.reentrant,
-            wasm_stack=self._wasm_stack,
         )
 
     def _check_thread(self) -> None:
@@ -391,9 +493,10 @@ class LiveInstance:
                 delay = min(delay * 2, 1e-3)
         if self.wasi is not None:
             self.wasi.close()
-        if self.memory is not None:
-            self.memory.release()
-        if LIVE.get(self.ctx) is self:
+        memory = self.__dict__.get("memory")  # never bound: nothing to release
+        if memory is not None:
+            memory.release()
+        if self.host_calls and LIVE.get(self.ctx) is self:
             del LIVE[self.ctx]
         # Everything that holds the store; the last reference frees it.
         self.functions.forget()
@@ -401,7 +504,7 @@ class LiveInstance:
         del self._raw
         self.failure.memory_size = None
         self.memory = self.marshal = self.guard = self.wasi = None
-        self._stack_pointer = None
+        self._stack_pointer = self._raw_memory = None
         self._keep = []
         del self.store
 
