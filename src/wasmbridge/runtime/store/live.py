@@ -340,6 +340,7 @@ class LiveInstance:
             check_thread=self._check_thread if self.guard is None else None,
             types=functools.partial(instance_types, self) if self.interface else None,
             reentrant=self.reentrant,
+            wasm_stack=self._wasm_stack,
         )
 
     def _check_thread(self) -> None:
