@@ -43,8 +43,13 @@ typedef size_t (*memory_size_fn)(const void *ctx, const void *memory);
 static call_unchecked_fn call_unchecked = NULL;
 static memory_size_fn memory_data_size = NULL;
 static int release_gil = 1;
-/* The largest wasm stack the current thread was checked to hold (see Caller.need_stack). */
+/* The largest wasm stack the current thread was checked to hold (see Caller.need_stack).
+   initial-exec: read with one load, not a call to __tls_get_addr, on every call. */
+#if defined(__GNUC__)
+static _Thread_local size_t checked_stack __attribute__((tls_model("initial-exec"))) = 0;
+#else
 static _Thread_local size_t checked_stack = 0;
+#endif
 
 /* -- Arena: start, top, end, busy of one instance's scratch arena ---------------------- */
 
