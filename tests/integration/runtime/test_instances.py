@@ -267,3 +267,28 @@ def test_wasi_modules_still_get_wasi_per_instance() -> None:
             assert m.argc() == 1
     with module.instantiate(wasi=Grants(argv=("a", "b", "c"))) as m:
         assert m.argc() == 3
+
+
+def test_threads_making_the_first_calls_of_one_instance_all_find_it_bound(
+    cells: wasmbridge.Module,
+) -> None:
+    # Memory, allocator and stack pointer are bound by whichever thread comes first;
+    # the others must never see them half bound.
+    for _ in range(50):
+        m = cells.instantiate({"note": lambda v: None})
+        start = threading.Barrier(4)
+        seen: list[object] = []
+
+        def first_call(
+            m: wasmbridge.Instance, start: threading.Barrier, seen: list[object]
+        ) -> None:
+            start.wait()
+            seen.append((m.get(16), len(m.memory_view()), m._instance.marshal is None))
+
+        threads = [threading.Thread(target=first_call, args=(m, start, seen)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert seen == [(42, PAGE, True)] * 4  # CELLS exports no allocator
+        m.close()

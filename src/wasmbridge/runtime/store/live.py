@@ -91,7 +91,7 @@ class ModuleParts:
         )
 
 
-_bind_lock = threading.Lock()
+_bind_lock = threading.RLock()  # binding memory binds the stack pointer first
 
 
 class LiveInstance:
@@ -244,18 +244,23 @@ class LiveInstance:
         raise AttributeError(attr)
 
     def _bind_memory(self) -> None:
-        self.memory = self.marshal = None
+        """Set ``memory`` and then ``marshal`` (under ``_bind_lock``): another thread that
+        finds ``marshal`` set finds both complete."""
+        memory, marshal = self._memory_and_marshal()
+        self.memory = memory
+        self.marshal = marshal
+
+    def _memory_and_marshal(self) -> tuple[GuestMemory | None, Marshal | None]:
         if self.closed or not self._parts.has_memory:
-            return
+            return None, None
         item = self._export(abi.MEMORY_EXPORT)
         memory = item.wrap()
         if not isinstance(memory, wasmtime.Memory):
-            return
+            return None, None
         raw_memory = self._raw_memory = _capi.Memory(self.store, memory)
         guest_memory = GuestMemory(raw_memory, self.store, self.name)
         if not self._parts.exports.has_allocator:
-            self.memory = guest_memory
-            return
+            return guest_memory, None
         alloc: Callable[..., Any] = self._internal(abi.ALLOC_EXPORT, 2)
         free: Callable[..., Any] = _on_first_call(lambda: self._internal(abi.FREE_EXPORT, 3))
         if self.guard is not None:
@@ -266,8 +271,7 @@ class LiveInstance:
                 return 0  # no 32-bit guest can allocate it
             return int(alloc(size, align)) & _U32
 
-        self.marshal = Marshal(guest_memory, alloc_unsigned, free, self.name)
-        self.memory = guest_memory
+        return guest_memory, Marshal(guest_memory, alloc_unsigned, free, self.name)
 
     def _memory_size(self) -> int:
         """Bytes of the exported memory now (for error messages)."""
@@ -284,10 +288,15 @@ class LiveInstance:
         caller or an internal call, and the first of them to be made reads it here,
         after the start function and before anything else runs.
         """
-        self._stack_pointer = None
-        self._idle_stack = 0
+        with _bind_lock:
+            if "_idle_stack" not in self.__dict__:
+                sp, idle = self._idle_stack_pointer()
+                self._stack_pointer = sp
+                self._idle_stack = idle  # last: another thread that sees it sees both
+
+    def _idle_stack_pointer(self) -> tuple[wasmtime.Global | None, int]:
         if self.closed:
-            return
+            return None, 0
         item = self._export(abi.STACK_POINTER_EXPORT)
         facts = self._parts.exports.callers
         usable = facts.get(_SP_USABLE)
@@ -299,11 +308,11 @@ class LiveInstance:
                 usable = gtype.mutable and str(gtype.content) == "i32"
             facts[_SP_USABLE] = usable
         value = item.global_i32(self.ctx) if usable else None
-        if value is not None:
-            sp = item.wrap()
-            assert isinstance(sp, wasmtime.Global)
-            self._stack_pointer = sp
-            self._idle_stack = value
+        if value is None:
+            return None, 0
+        sp = item.wrap()
+        assert isinstance(sp, wasmtime.Global)
+        return sp, value
 
     def export(self, name: str) -> Any:
         """The wasmtime object of one export (``Func``, ``Memory``, ...), or None."""
