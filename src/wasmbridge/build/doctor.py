@@ -164,13 +164,13 @@ def _call_path_check() -> Check:
     try:
         from ..runtime.bridge import native
     except Exception as exc:  # noqa: BLE001 - wasmtime missing or broken: its own check says
-        return Check("call path", None, f"unknown ({type(exc).__name__})")
+        return Check("calls", None, f"unknown ({type(exc).__name__})")
     if native.NATIVE is not None:
-        return Check("call path", True, native.describe())
+        return Check("calls", True, native.describe())
     fix = "reinstall wasmbridge where a C compiler and Python's headers exist"
     if native.WHY_NOT.startswith("switched off"):
         fix = f"unset {native.SWITCH}"
-    return Check("call path", None, native.describe(), fix)
+    return Check("calls", None, native.describe(), fix)
 
 
 def _sdk_check(env: Mapping[str, str]) -> Check:

@@ -40,9 +40,9 @@ def test_doctor_lists_every_piece(wasm_toolchain: None, cli: Cli) -> None:
     assert (result.code, result.err) == (0, "")
     lines = result.out_lines
     names = [line.split()[1] for line in lines if not line.startswith((" ", "ready:"))]
-    pieces = ["cargo", "wasm-opt", "wat2wasm", "node", "chromium", "wasmtime", "SDK"]
-    assert names[-7:] == pieces
-    assert set(names[:-7]) == {"rustc"}
+    pieces = ["cargo", "wasm-opt", "wat2wasm", "node", "chromium", "wasmtime", "calls", "SDK"]
+    assert names[-8:] == pieces
+    assert set(names[:-8]) == {"rustc"}
     used = [line for line in lines if line.endswith("(used for builds)")]
     assert len(used) == 1 and used[0].startswith("✓ rustc ")
     assert any(re.match(r"^✓ wasmtime\s+wasmtime-py \d+\.\d+\.\d+$", line) for line in lines)
