@@ -253,6 +253,21 @@ lower_buffer(CallerObject *self, const Param *p, PyObject *value, val_raw *vals,
 }
 
 /* Lower argument `value` as `p`; 0 when the Python caller must take the call. */
+/* An exact int that fits a long long, into `*n`; 0 (no error set) for anything else. */
+static int
+exact_long_long(PyObject *value, long long *n)
+{
+    if (!PyLong_CheckExact(value))
+        return 0;
+    int overflow;
+    *n = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow || (*n == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
 static int
 lower(CallerObject *self, const Param *p, PyObject *value, val_raw *vals, Lent *lent)
 {
@@ -260,28 +275,16 @@ lower(CallerObject *self, const Param *p, PyObject *value, val_raw *vals, Lent *
     val_raw *v = &vals[p->slot];
     switch (p->code) {
     case P_INT: {
-        if (!PyLong_CheckExact(value))
-            return 0;
-        int overflow;
-        long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
-        if (overflow || (n == -1 && PyErr_Occurred())) {
-            PyErr_Clear();
-            return 0;
-        }
-        if (n < p->low || n > p->high)
+        long long n;
+        if (!exact_long_long(value, &n) || n < p->low || n > p->high)
             return 0;
         v->i32 = (int32_t)(uint32_t)(unsigned long long)n;
         return 1;
     }
     case P_I64: {
-        if (!PyLong_CheckExact(value))
+        long long n;
+        if (!exact_long_long(value, &n))
             return 0;
-        int overflow;
-        long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
-        if (overflow || (n == -1 && PyErr_Occurred())) {
-            PyErr_Clear();
-            return 0;
-        }
         v->i64 = (int64_t)n;
         return 1;
     }
