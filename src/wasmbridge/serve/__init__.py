@@ -1,0 +1,1 @@
+"""Serve WebAssembly HTTP handlers: a fresh sandboxed instance per request."""
