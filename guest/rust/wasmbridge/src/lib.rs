@@ -48,11 +48,19 @@ extern crate std;
 
 pub use wasmbridge_macros::{export, import};
 
+// The macros' expansions name the SDK `::wasmbridge`; this lets the SDK's
+// own modules (the `serve` records and imports) use them too.
+extern crate self as wasmbridge;
+
 mod callback;
 mod codec;
 mod flat;
 mod heap;
 mod panic;
+
+/// Request and response records and host services for `wasmbridge serve`.
+#[cfg(feature = "serve")]
+pub mod serve;
 
 /// Support for the code that the macros generate; not a public API.
 #[doc(hidden)]
