@@ -1,0 +1,126 @@
+"""Bridge handlers: a fresh instance per request, ``handle(Request) -> Response``.
+
+Everything that does not depend on the request is prepared once per route
+(``BridgeHandler.__init__``): the module, its Request record class, the
+route's ``Limits`` (one object, so the module's engine and settings are
+found by a dictionary lookup), and a first instance made and closed so
+the first request pays for nothing the others do not. Per request:
+instantiate with the route's host services, build the Request record,
+call, close, and check the Response (status, header names and values,
+body size).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import GuestError
+from .config import Route
+from .http import HttpRequest, HttpResponse
+from .modules import RouteModule, route_label
+from .router import Match
+
+if TYPE_CHECKING:
+    from ..runtime.sandbox.limits import Limits
+
+__all__ = [
+    "BadResponse",
+    "BridgeHandler",
+    "ImportsFor",
+    "ResponseTooLarge",
+    "route_limits",
+    "valid_header",
+]
+
+# The host services a request's instance gets, by the env.serve_* names it imports.
+ImportsFor = Callable[[Route, str, tuple[str, ...]], Mapping[str, Callable[..., Any]]]
+
+KIB = 1024
+# RFC 9110 field names (tokens) and values (visible ASCII, obs-text, space and tab).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+# Set by the server from the body it sends; a handler's own would contradict it.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+
+
+class ResponseTooLarge(GuestError):
+    """A handler's response body (or a WAGI handler's stdout) over the route's cap: 500."""
+
+
+class BadResponse(GuestError):
+    """A bridge handler's Response that HTTP cannot carry (status, header): 500."""
+
+
+def route_limits(route: Route) -> Limits:
+    """The ``Limits`` of every instance of a route: ``Limits.untrusted()`` narrowed by
+    the route's memory, time and response caps. Built once per route."""
+    from ..runtime.sandbox.limits import Limits
+
+    caps = route.limits
+    return dataclasses.replace(
+        Limits.untrusted(),
+        memory_mb=caps.memory_mb,
+        timeout_s=caps.timeout_ms / 1000,
+        max_output_bytes=caps.max_response_kb * KIB,
+    )
+
+
+def valid_header(name: str, value: str) -> bool:
+    """Whether HTTP/1.1 can carry the header as given (no CR, LF or NUL anywhere)."""
+    return _TOKEN.fullmatch(name) is not None and _VALUE.fullmatch(value) is not None
+
+
+class BridgeHandler:
+    """Runs one bridge route's requests, each in a fresh instance."""
+
+    def __init__(self, route: Route, loaded: RouteModule, imports_for: ImportsFor | None) -> None:
+        self.route = route
+        self.module = loaded.module
+        self.services = loaded.services
+        self.limits = route_limits(route)
+        self.max_response = route.limits.max_response_kb * KIB
+        self._request = loaded.request_type
+        self._imports_for = imports_for if loaded.services else None
+        self._label = route_label(route)
+        # Made once now: the engine for these limits, the linker, the pool slot.
+        self.module.instantiate(limits=self.limits).close()
+
+    def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
+        imports = None
+        if self._imports_for is not None:
+            imports = self._imports_for(self.route, request_id, self.services)
+        req = self._request(
+            request.method,
+            request.path,
+            request.query,
+            list(match.params),
+            request.headers,
+            request.body,
+        )
+        instance = self.module.instantiate(imports, limits=self.limits)
+        try:
+            reply = instance.handle(req)
+        finally:
+            instance.close()
+        return self._response(reply)
+
+    def _response(self, reply: Any) -> HttpResponse:
+        status, headers, body = reply
+        if len(body) > self.max_response:
+            raise ResponseTooLarge(
+                f"{self._label}: the response body is {len(body):,} bytes, over the route's "
+                f"max_response_kb = {self.route.limits.max_response_kb}",
+                hint="raise limits.max_response_kb, or send less",
+            )
+        if not 100 <= status <= 599:
+            raise BadResponse(f"{self._label}: handle() returned status {status}")
+        out = []
+        for name, value in headers:
+            if not valid_header(name, value):
+                raise BadResponse(f"{self._label}: handle() returned header {name!r}: {value!r}")
+            if name.lower() not in FRAMING_HEADERS:
+                out.append((name, value))
+        return HttpResponse(status, out, bytes(body))

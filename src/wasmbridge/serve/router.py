@@ -1,0 +1,125 @@
+"""Route patterns: exact paths, ``:param`` segments and prefixes ending in ``/...``.
+
+The most specific route wins, whatever the manifest's order: an exact path
+first, then patterns with ``:param`` segments (more segments first, then more
+literal segments), then prefixes (longer first). ``/...`` matches every path.
+Matching works on the raw (still percent-encoded) path; parameters are
+decoded. For Wagi's CGI variables a match also carries ``script_name``
+(the route without ``/...``, at least ``/``) and ``path_info`` (the rest of
+the raw path), as Wagi sets them.
+
+    >>> router = Router([("/items/:id", "item"), ("/...", "site")])
+    >>> found = router.match("/items/7")
+    >>> found.target, found.params
+    ('item', (('id', '7'),))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from urllib.parse import unquote
+
+__all__ = ["Match", "Router", "check_pattern"]
+
+T = TypeVar("T")
+PREFIX_SUFFIX = "/..."
+
+
+@dataclass(frozen=True)
+class Match(Generic[T]):
+    """A route found for a path: its target, pattern and what the path filled in."""
+
+    target: T
+    pattern: str  # the route as written (Wagi's X_MATCHED_ROUTE)
+    params: tuple[tuple[str, str], ...]
+    script_name: str  # SCRIPT_NAME: the route without "/...", at least "/"
+    path_info: str  # raw PATH_INFO: what follows script_name ("" for an exact route)
+
+
+def check_pattern(pattern: str) -> str | None:
+    """Why ``pattern`` is not a route pattern, or None when it is one."""
+    if not pattern.startswith("/"):
+        return f"route {pattern!r} must start with '/'"
+    body = pattern[: -len(PREFIX_SUFFIX)] if pattern.endswith(PREFIX_SUFFIX) else pattern
+    if "..." in body:
+        return f"route {pattern!r}: '...' may only end a route, as '/...'"
+    names: set[str] = set()
+    for segment in body.split("/")[1:]:
+        if segment.startswith(":"):
+            name = segment[1:]
+            if not name.isidentifier():
+                return f"route {pattern!r}: parameter {segment!r} needs a name (':id')"
+            if name in names:
+                return f"route {pattern!r}: parameter {segment!r} appears twice"
+            names.add(name)
+    return None
+
+
+class _Pattern(Generic[T]):
+    """One compiled pattern with parameters: literal segments and parameter names."""
+
+    __slots__ = ("pattern", "target", "segments", "literals")
+
+    def __init__(self, pattern: str, target: T) -> None:
+        self.pattern = pattern
+        self.target = target
+        # Each segment: (True, name) for ":name", (False, text) for a literal.
+        self.segments = tuple(
+            (True, s[1:]) if s.startswith(":") else (False, s) for s in pattern.split("/")[1:]
+        )
+        self.literals = sum(1 for is_param, _ in self.segments if not is_param)
+
+    def match(self, parts: list[str]) -> tuple[tuple[str, str], ...] | None:
+        if len(parts) != len(self.segments):
+            return None
+        params = []
+        for (is_param, text), part in zip(self.segments, parts, strict=True):
+            if is_param:
+                if not part:
+                    return None
+                params.append((text, unquote(part)))
+            elif text != part:
+                return None
+        return tuple(params)
+
+
+class Router(Generic[T]):
+    """Finds the most specific route for a path; built once, then read by any thread."""
+
+    def __init__(self, routes: Iterable[tuple[str, T]]) -> None:
+        self._exact: dict[str, tuple[str, T]] = {}
+        patterns: list[_Pattern[T]] = []
+        prefixes: list[tuple[str, str, T]] = []
+        for pattern, target in routes:
+            problem = check_pattern(pattern)
+            if problem is not None:
+                raise ValueError(problem)
+            if pattern.endswith(PREFIX_SUFFIX):
+                prefixes.append((pattern[: -len(PREFIX_SUFFIX)], pattern, target))
+            elif ":" in pattern:
+                patterns.append(_Pattern(pattern, target))
+            else:
+                self._exact.setdefault(pattern, (pattern, target))
+        # More segments first, then more literal segments; the manifest's order breaks ties.
+        patterns.sort(key=lambda p: (-len(p.segments), -p.literals))
+        prefixes.sort(key=lambda p: -len(p[0]))
+        self._patterns = tuple(patterns)
+        self._prefixes = tuple(prefixes)
+
+    def match(self, path: str) -> Match[T] | None:
+        """The most specific route for the raw ``path``, or None."""
+        exact = self._exact.get(path)
+        if exact is not None:
+            return Match(exact[1], exact[0], (), path, "")
+        if self._patterns:
+            parts = path.split("/")[1:]
+            for compiled in self._patterns:
+                params = compiled.match(parts)
+                if params is not None:
+                    return Match(compiled.target, compiled.pattern, params, path, "")
+        for prefix, pattern, target in self._prefixes:
+            if not prefix or path == prefix or path.startswith(prefix + "/"):
+                return Match(target, pattern, (), prefix or "/", path[len(prefix) :])
+        return None
