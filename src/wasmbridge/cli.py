@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -113,6 +114,51 @@ def cmd_serve_pkg(args: argparse.Namespace, term: Terminal) -> int:
         except KeyboardInterrupt:
             pass
     return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, term: Terminal) -> int:
+    from .serve.server import ListenError, ServeOptions, bind, load_app, route_lines, serve
+
+    host, port = args.listen
+    try:
+        sock = bind(host, port)
+    except ListenError as exc:
+        term.error(str(exc), hints=_hints(exc))
+        return EXIT_SERVE
+    with sock:
+        options = ServeOptions(
+            manifest=_manifest_path(args.manifest),
+            host=host,
+            port=sock.getsockname()[1],  # the port picked for --listen HOST:0
+            workers=args.workers,
+            watch=args.watch,
+            debug=args.debug,
+            threads=args.threads,
+            queue=args.queue,
+            access_log=not args.no_access_log,
+            log_level="warning" if term.quiet else "info",
+        )
+        term.step("Loading", str(options.manifest))
+        app = load_app(options)
+        workers = f"{options.workers} worker{'s' if options.workers != 1 else ''}"
+        watching = ", watching for changes" if options.watch else ""
+        term.step(
+            "Serving", f"{app.config.name} at {options.url} ({workers}{watching}); Ctrl+C stops"
+        )
+        for line in route_lines(app):
+            term.step("Route", line.strip())
+        term.result(options.url)
+        return serve(options, app, sock)
+
+
+def _manifest_path(given: str | None) -> Path:
+    """MANIFEST, or ./wasmbridge.toml, or ./spin.toml when only that one exists."""
+    if given is not None:
+        return Path(given)
+    default = Path("wasmbridge.toml")
+    if not default.exists() and Path("spin.toml").exists():
+        return Path("spin.toml")
+    return default
 
 
 def cmd_doctor(args: argparse.Namespace, term: Terminal) -> int:
@@ -323,6 +369,99 @@ def register_serve_pkg(
         help="port on 127.0.0.1; 0 picks a free one (default: 8000)",
     )
     p.set_defaults(handler=cmd_serve_pkg)
+
+
+def register_serve(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: list[argparse.ArgumentParser]
+) -> None:
+    from .serve.server import DEFAULT_HOST, DEFAULT_PORT, LISTEN_ENV
+
+    p = sub.add_parser(
+        "serve",
+        parents=common,
+        help="serve WebAssembly HTTP handlers named in a manifest",
+        description=(
+            "Serve the routes of MANIFEST over HTTP: bridge handlers (an exported\n"
+            "handle(Request) -> Response), WAGI handlers (any WASI command, CGI style) and\n"
+            "static folders. Each request runs in a fresh sandboxed instance with the\n"
+            "route's limits; crate folders named as modules are built at start. /healthz\n"
+            "answers ok, /metrics the Prometheus metrics. Prints the URL to stdout; the\n"
+            "routes, then an access log, go to stderr. SIGINT or SIGTERM stops it after the\n"
+            "requests in flight finish. Exits 1 on a bad manifest, 3 when it cannot listen."
+        ),
+        epilog=(
+            "examples:\n"
+            "  wasmbridge serve\n"
+            "  wasmbridge serve app/wasmbridge.toml --listen 0.0.0.0:8080 --workers 4 --watch\n"
+            "  wasmbridge serve spin.toml"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "manifest",
+        metavar="MANIFEST",
+        nargs="?",
+        help="wasmbridge.toml or spin.toml (default: ./wasmbridge.toml, else ./spin.toml)",
+    )
+    p.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        type=_listen,
+        default=os.environ.get(LISTEN_ENV) or f"{DEFAULT_HOST}:{DEFAULT_PORT}",  # parsed by type
+        help=f"address to listen on; port 0 picks a free one (default: "
+        f"{DEFAULT_HOST}:{DEFAULT_PORT}) [env: {LISTEN_ENV}]",
+    )
+    p.add_argument(
+        "--workers",
+        metavar="N",
+        type=_positive(int),
+        default=1,
+        help="processes sharing the socket and the compile cache; about one per core (default: 1)",
+    )
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload when the manifest, a module or a crate's sources change; requests "
+        "in flight finish on the old version",
+    )
+    p.add_argument(
+        "--debug", action="store_true", help="put a failed handler's error in the 500 body"
+    )
+    p.add_argument(
+        "--threads",
+        metavar="N",
+        type=_positive(int),
+        default=8,
+        help="requests each worker runs at once (default: 8)",
+    )
+    p.add_argument(
+        "--queue",
+        metavar="N",
+        type=_non_negative,
+        default=64,
+        help="requests each worker holds waiting beyond those; more get 503 (default: 64)",
+    )
+    p.add_argument("--no-access-log", action="store_true", help="no line per request")
+    p.set_defaults(handler=cmd_serve)
+
+
+def _listen(text: str) -> tuple[str, int]:
+    from .serve.server import parse_listen
+
+    try:
+        return parse_listen(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {text!r}")
+    return value
 
 
 def register_doctor(
@@ -567,10 +706,10 @@ def _limit(
     return convert
 
 
-# Later subcommands (serve) add a register_* function here.
 COMMANDS = (
     register_new,
     register_build,
+    register_serve,
     register_doctor,
     register_inspect,
     register_serve_pkg,

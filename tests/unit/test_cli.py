@@ -25,8 +25,8 @@ def _fixed_width(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["", "new", "build", "doctor", "inspect", "run", "serve-pkg"],
-    ids=["main", "new", "build", "doctor", "inspect", "run", "serve-pkg"],
+    ["", "new", "build", "doctor", "inspect", "run", "serve", "serve-pkg"],
+    ids=["main", "new", "build", "doctor", "inspect", "run", "serve", "serve-pkg"],
 )
 def test_help_text(cli: Cli, golden: Golden, command: str) -> None:
     result = cli(*([command] if command else []), "--help")
@@ -121,7 +121,7 @@ def test_a_build_failure_exits_1_without_traceback() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["main", "new", "build", "doctor", "inspect", "run", "serve-pkg"]
+    "command", ["main", "new", "build", "doctor", "inspect", "run", "serve", "serve-pkg"]
 )
 def test_docs_cli_md_mirrors_the_help_texts(command: str) -> None:
     docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
