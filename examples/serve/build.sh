@@ -1,7 +1,6 @@
 #!/bin/sh
-# Build the two WAGI handlers the manifest beside this script names. The bridge
-# handler (serve-counter) is a crate folder: `wasmbridge serve` builds it at start.
+# Build the one module the manifest beside this script cannot build itself: the C
+# WAGI handler (serve-wagi-c/hello.wasm). The two Rust handlers are crate folders,
+# which `wasmbridge serve` builds at start.
 set -eu
-here="$(dirname "$0")"
-"$here/../serve-wagi-rust/build.sh"
-"$here/../serve-wagi-c/build.sh"
+"$(dirname "$0")/../serve-wagi-c/build.sh"

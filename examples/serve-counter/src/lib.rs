@@ -29,17 +29,20 @@ pub fn handle(req: Request) -> Response {
 }
 
 fn count() -> Response {
-    let result = kv::Store::open("default").and_then(|store| store.increment("hits", 1));
-    match result {
-        Ok(n) => Response::json(200, &format!("{{\"count\": {}}}", n)),
-        Err(_) => Response::text(500, "the key-value store failed\n"),
+    match kv::Store::open("default") {
+        // Atomic: concurrent requests, and servers sharing a Redis store, never lose a hit.
+        Ok(store) => Response::json(200, &format!("{{\"count\": {}}}", store.increment("hits", 1))),
+        Err(err) => Response::text(500, err.message()),
     }
 }
 
 fn reset() -> Response {
-    match kv::Store::open("default").and_then(|store| store.delete("hits")) {
-        Ok(_) => Response::json(200, "{\"count\": 0}"),
-        Err(_) => Response::text(500, "the key-value store failed\n"),
+    match kv::Store::open("default") {
+        Ok(store) => {
+            store.delete("hits");
+            Response::json(200, "{\"count\": 0}")
+        }
+        Err(err) => Response::text(500, err.message()),
     }
 }
 
