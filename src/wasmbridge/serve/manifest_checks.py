@@ -116,7 +116,10 @@ class TableReader:
         """One of ``choices`` at ``key``, or None when absent."""
         value = self.text(key)
         if value is not None and value not in choices:
-            wanted = " or ".join(f'"{c}"' for c in choices)
+            quoted = [f'"{c}"' for c in choices]
+            wanted = " or ".join(
+                [", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 2 else quoted
+            )
             message = f'"{key}" must be {wanted}, got "{value}"{did_you_mean(value, choices)}'
             raise self.error(key, message, value=True)
         return value

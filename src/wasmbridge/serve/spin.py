@@ -48,8 +48,6 @@ TOP_KEYS = ("spin_manifest_version", "application", "trigger", "component")
 TOP_REFUSED = {
     "variables": "application variables are not supported: write the values into "
     "each component's environment table",
-    "spin_version": "this is a version 1 manifest; rewrite it in version 2 "
-    "(spin_manifest_version = 2, docs/serve.md shows one)",
 }
 APPLICATION_KEYS = ("name", "version", "description", "authors")
 APPLICATION_REFUSED = {
@@ -87,8 +85,8 @@ SPIN_EXECUTOR_HINT = (
 
 def read_spin_app(source: ManifestSource, data: dict[str, object]) -> AppConfig:
     """The AppConfig of a version 2 spin.toml: one wagi route per HTTP trigger."""
+    check_version(source, data)
     top = TableReader(source, data, (), "at the top level", TOP_KEYS, TOP_REFUSED)
-    check_version(top)
     app = TableReader(
         source,
         top.table("application"),
@@ -114,11 +112,16 @@ def read_spin_app(source: ManifestSource, data: dict[str, object]) -> AppConfig:
     return AppConfig(name=name, manifest=source.path, routes=routes, kv=kv)
 
 
-def check_version(top: TableReader) -> None:
-    version = top.data.get("spin_manifest_version")
+def check_version(source: ManifestSource, data: dict[str, object]) -> None:
+    """Version 2 only; version 1 (``spin_version = "1"`` or ``= "1"``) is refused."""
+    key = "spin_version" if "spin_version" in data else "spin_manifest_version"
+    version = data.get(key)
     if version is None:
-        raise top.missing("spin_manifest_version", "spin_manifest_version = 2")
-    if version == 2:
+        message = 'missing "spin_manifest_version" at the top level'
+        raise source.error(
+            (), message, header=True, hint="start the file with spin_manifest_version = 2"
+        )
+    if version == 2 and key == "spin_manifest_version":
         return
     if version in (1, "1"):
         message = "spin.toml manifest version 1 is not supported"
@@ -128,7 +131,7 @@ def check_version(top: TableReader) -> None:
     else:
         message = f"spin_manifest_version must be 2, got {describe(version)}"
         hint = "wasmbridge serve reads Spin manifest version 2"
-    raise top.error("spin_manifest_version", message, value=True, hint=hint)
+    raise source.error((key,), message, value=True, hint=hint)
 
 
 def http_triggers(top: TableReader) -> list[dict[str, object]]:
@@ -258,8 +261,9 @@ def mount(reader: TableReader, index: int, entry: object, base: Path) -> FileMou
     if isinstance(entry, str):
         if any(c in entry for c in "*?[{"):
             message = f'files pattern "{entry}" is not supported; files entries are folders'
-            glob_root = folder_of(entry)
-            hint = f'mount the folder: {{ source = "{glob_root}", destination = "/{glob_root}" }}'
+            root = folder_of(entry)
+            seen = "/" + (PurePosixPath(root).name or "files")
+            hint = f'mount the folder: {{ source = "{root}", destination = "{seen}" }}'
             raise source.error(at, message, value=True, hint=hint)
         folder = check_folder(source, at, "files folder", entry, base)
         seen_at = check_guest_path(source, at, "/" + PurePosixPath(entry).as_posix().strip("/"))

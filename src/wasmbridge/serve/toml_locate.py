@@ -47,7 +47,7 @@ class TomlSpots:
 
     def key(self, path: KeyPath) -> tuple[int, int]:
         """(line, column) of the key at ``path``, else of its nearest enclosing key or table."""
-        return self.position(self._find(path, (self.keys, self.headers)))
+        return self.position(self._find(path, (self.keys, self.headers, self.values)))
 
     def value(self, path: KeyPath) -> tuple[int, int]:
         """(line, column) of the value at ``path``, else where its key is."""
@@ -55,8 +55,8 @@ class TomlSpots:
         return self.position(found) if found is not None else self.key(path)
 
     def header(self, path: KeyPath) -> tuple[int, int]:
-        """(line, column) of the table header for ``path`` (or its key, when inline)."""
-        return self.position(self._find(path, (self.headers, self.keys)))
+        """(line, column) of the table header for ``path`` (its value, when inline)."""
+        return self.position(self._find(path, (self.headers, self.values, self.keys)))
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset; columns count characters."""
@@ -136,10 +136,15 @@ class _Scanner:
         start = self.pos
         array = self.starts("[[")
         self.pos += 2 if array else 1
-        names = self.key_names()
+        spelled = self.key_names()
+        names = [name for name, _ in spelled]
         if not names:
             return
-        resolved = self.resolve(names[:-1] if array else names)
+        parents = names[:-1] if array else names
+        for size, (_, offset) in enumerate(spelled[: len(parents)], start=1):
+            # [a.b.c] also says where keys a and b (of their tables) are spelled.
+            self.spots.keys.setdefault(self.resolve(names[:size]), offset)
+        resolved = self.resolve(parents)
         if array:
             base = (*resolved, names[-1])
             index = self.array_counts.get(base, -1) + 1
@@ -158,15 +163,16 @@ class _Scanner:
                 path = (*path, self.array_counts[path])
         return path
 
-    def key_names(self) -> list[str]:
-        """A dotted key (recording nothing); [] when there is no key here."""
-        names: list[str] = []
+    def key_names(self) -> list[tuple[str, int]]:
+        """A dotted key's names and offsets (recording nothing); [] when there is none."""
+        names: list[tuple[str, int]] = []
         while True:
             self.skip_blank(newlines=False)
+            start = self.pos
             name = self.one_key()
             if name is None:
                 return names
-            names.append(name)
+            names.append((name, start))
             self.skip_blank(newlines=False)
             if self.peek() != ".":
                 return names

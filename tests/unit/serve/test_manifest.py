@@ -1,0 +1,188 @@
+"""load_manifest on wasmbridge.toml and spin.toml fixtures: whole messages, whole configs.
+
+Each folder in tests/fixtures/serve/manifests/ holds one manifest and either
+error.txt (the exact ManifestError text, then its ``hint:`` lines) or
+expect.txt (the AppConfig as JSON, paths relative to the folder).
+``UPDATE_GOLDEN=1`` rewrites both from the current behaviour.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from wasmbridge.errors import ManifestError
+from wasmbridge.serve.config import AppConfig, KvStoreConfig, Route, RouteLimits
+from wasmbridge.serve.manifest import load_manifest
+
+CASES = Path(__file__).parents[2] / "fixtures" / "serve" / "manifests"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def case_names(*, good: bool) -> list[str]:
+    """Folders named good-* load; every other folder (but _assets) fails."""
+    return sorted(
+        d.name
+        for d in CASES.iterdir()
+        if d.is_dir() and not d.name.startswith("_") and d.name.startswith("good-") == good
+    )
+
+
+def manifest_in(case: Path) -> str:
+    return next(n for n in ("wasmbridge.toml", "spin.toml") if (case / n).is_file())
+
+
+def error_text(exc: ManifestError) -> str:
+    hints = [f"hint: {line}" for line in (exc.hint or "").splitlines()]
+    return "\n".join([str(exc), *hints]) + "\n"
+
+
+def config_text(app: AppConfig, case: Path) -> str:
+    """The AppConfig as stable JSON: paths relative to the case folder."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, Path):
+            return os.path.relpath(value, case)
+        if isinstance(value, tuple | list):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return json.dumps(plain(dataclasses.asdict(app)), indent=2) + "\n"
+
+
+def check_text(path: Path, actual: str) -> None:
+    if UPDATE:
+        path.write_text(actual)
+    assert actual == path.read_text()
+
+
+@pytest.mark.parametrize("name", case_names(good=False))
+def test_bad_manifest_message(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = CASES / name
+    monkeypatch.chdir(case)
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(manifest_in(case))
+    check_text(case / "error.txt", error_text(caught.value))
+
+
+@pytest.mark.parametrize("name", case_names(good=True))
+def test_good_manifest_config(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = CASES / name
+    monkeypatch.chdir(case)
+    app = load_manifest(manifest_in(case))
+    check_text(case / "expect.txt", config_text(app, case))
+
+
+def test_fixture_set_covers_both_formats() -> None:
+    errors = case_names(good=False)
+    assert any(n.startswith("spin-") for n in errors)
+    assert len(errors) >= 25
+    assert len(case_names(good=True)) >= 3
+
+
+def test_full_example_as_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(CASES / "good-full")
+    app = load_manifest("wasmbridge.toml")
+    assets = (CASES / "_assets").resolve()
+    cart, cgi, site = app.routes
+    assert cart.kind == "bridge" and cart.module == assets / "crate"
+    assert cart.limits == RouteLimits(memory_mb=32, timeout_ms=500, max_body_kb=16)
+    assert [m.writable for m in cart.files] == [False, True]
+    assert cgi.kind == "wagi" and cgi.entrypoint == "main"
+    assert cgi.limits == RouteLimits(max_response_kb=64)
+    assert site == Route(
+        path="/...", kind="static", module=None, static=assets / "web", where="wasmbridge.toml:21:1"
+    )
+    assert app.store("default") == KvStoreConfig(
+        "default", "sqlite", path=CASES.resolve() / "good-full" / ".wasmbridge" / "kv.sqlite"
+    )
+    assert app.store("sessions").url == "redis://127.0.0.1:6379/1"
+    with pytest.raises(KeyError):
+        app.store("unused")  # declared, but no route names it
+
+
+def test_route_where_is_relative_to_the_working_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(CASES)
+    app = load_manifest((CASES / "good-minimal" / "wasmbridge.toml").resolve())
+    assert app.routes[0].where == "good-minimal/wasmbridge.toml:3:1"
+    assert app.manifest == (CASES / "good-minimal" / "wasmbridge.toml").resolve()
+
+
+def test_a_folder_stands_for_its_manifest() -> None:
+    assert load_manifest(CASES / "good-minimal").name == "site"
+    assert load_manifest(CASES / "good-spin").name == "spin-wagi"
+
+
+def test_missing_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ManifestError) as caught:
+        load_manifest("wasmbridge.toml")
+    assert str(caught.value) == "wasmbridge.toml: no such file"
+    assert caught.value.hint == (
+        "create a wasmbridge.toml (docs/serve.md shows one), or pass the manifest's path"
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(".")
+    assert str(caught.value) == ".: no wasmbridge.toml or spin.toml in this folder"
+
+
+def test_manifest_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("wasmbridge.toml").write_bytes(b'name = "caf\xe9"\n')
+    with pytest.raises(ManifestError) as caught:
+        load_manifest("wasmbridge.toml")
+    assert str(caught.value) == "wasmbridge.toml: not UTF-8 text (byte 11)"
+
+
+def test_syntax_error_at_end_of_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("wasmbridge.toml").write_text('name = "x"\nlist = [1,\n')
+    with pytest.raises(ManifestError) as caught:
+        load_manifest("wasmbridge.toml")
+    assert str(caught.value) == (
+        "wasmbridge.toml:3:1: invalid TOML: invalid value\n  |\n3 | \n  | ^"
+    )
+
+
+def test_caret_sits_under_the_column_after_tabs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("wasmbridge.toml").write_text('name = "x"\n[[route]]\n\tpath = "/"\n\tstatc = "web"\n')
+    with pytest.raises(ManifestError) as caught:
+        load_manifest("wasmbridge.toml")
+    assert str(caught.value) == (
+        'wasmbridge.toml:4:2: unknown key "statc" in [[route]] (did you mean "static"?)\n'
+        "  |\n"
+        '4 |  statc = "web"\n'
+        "  |  ^"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("http://127.0.0.1:9000", None),
+        ("https://*.example.com", None),
+        ("*://*:*", None),
+        ("http://[::1]:8080", None),
+        ("redis://cache.internal:6379", None),
+        ("redis://cache.internal", "needs a port"),
+        ("HTTP://example.com", 'has a bad scheme "HTTP"'),
+        ("http://", "has a bad host"),
+        ("http://user@example.com", "must be scheme://host[:port] only"),
+        ("http://example.com:0", 'has a bad port "0"'),
+    ],
+    ids=str,
+)
+def test_outbound_host_forms(entry: str, problem: str | None) -> None:
+    from wasmbridge.serve.manifest_checks import outbound_problem
+
+    found = outbound_problem(entry)
+    assert (found[0] if found else None) == problem
