@@ -58,24 +58,24 @@ def check_pattern(pattern: str) -> str | None:
 
 
 class _Pattern(Generic[T]):
-    """One compiled pattern with parameters: literal segments and parameter names."""
+    """A pattern with parameters, or a prefix: its literal segments and parameter names."""
 
     __slots__ = ("pattern", "target", "segments", "literals")
 
-    def __init__(self, pattern: str, target: T) -> None:
-        self.pattern = pattern
+    def __init__(self, pattern: str, target: T, matched: str) -> None:
+        self.pattern = pattern  # as written
         self.target = target
-        # Each segment: (True, name) for ":name", (False, text) for a literal.
+        # Each segment of ``matched`` (the pattern without "/..."): (True, name) for
+        # ":name", (False, text) for a literal.
         self.segments = tuple(
-            (True, s[1:]) if s.startswith(":") else (False, s) for s in pattern.split("/")[1:]
+            (True, s[1:]) if s.startswith(":") else (False, s) for s in matched.split("/")[1:]
         )
         self.literals = sum(1 for is_param, _ in self.segments if not is_param)
 
     def match(self, parts: list[str]) -> tuple[tuple[str, str], ...] | None:
-        if len(parts) != len(self.segments):
-            return None
+        """The parameters when ``parts`` (the path's segments) start with this pattern's."""
         params = []
-        for (is_param, text), part in zip(self.segments, parts, strict=True):
+        for (is_param, text), part in zip(self.segments, parts, strict=False):
             if is_param:
                 if not part:
                     return None
@@ -91,20 +91,21 @@ class Router(Generic[T]):
     def __init__(self, routes: Iterable[tuple[str, T]]) -> None:
         self._exact: dict[str, tuple[str, T]] = {}
         patterns: list[_Pattern[T]] = []
-        prefixes: list[tuple[str, str, T]] = []
+        prefixes: list[_Pattern[T]] = []
         for pattern, target in routes:
             problem = check_pattern(pattern)
             if problem is not None:
                 raise ValueError(problem)
             if pattern.endswith(PREFIX_SUFFIX):
-                prefixes.append((pattern[: -len(PREFIX_SUFFIX)], pattern, target))
+                prefix = _Pattern(pattern, target, pattern[: -len(PREFIX_SUFFIX)])
+                prefixes.append(prefix)
             elif ":" in pattern:
-                patterns.append(_Pattern(pattern, target))
+                patterns.append(_Pattern(pattern, target, pattern))
             else:
                 self._exact.setdefault(pattern, (pattern, target))
         # More segments first, then more literal segments; the manifest's order breaks ties.
         patterns.sort(key=lambda p: (-len(p.segments), -p.literals))
-        prefixes.sort(key=lambda p: -len(p[0]))
+        prefixes.sort(key=lambda p: (-len(p.segments), -p.literals))
         self._patterns = tuple(patterns)
         self._prefixes = tuple(prefixes)
 
@@ -113,13 +114,25 @@ class Router(Generic[T]):
         exact = self._exact.get(path)
         if exact is not None:
             return Match(exact[1], exact[0], (), path, "")
-        if self._patterns:
-            parts = path.split("/")[1:]
-            for compiled in self._patterns:
+        parts = path.split("/")[1:]
+        for compiled in self._patterns:
+            if len(parts) == len(compiled.segments):
                 params = compiled.match(parts)
                 if params is not None:
                     return Match(compiled.target, compiled.pattern, params, path, "")
-        for prefix, pattern, target in self._prefixes:
-            if not prefix or path == prefix or path.startswith(prefix + "/"):
-                return Match(target, pattern, (), prefix or "/", path[len(prefix) :])
+        for compiled in self._prefixes:
+            count = len(compiled.segments)
+            if count == 0:
+                return Match(compiled.target, compiled.pattern, (), "/", path)
+            if len(parts) >= count:
+                params = compiled.match(parts)
+                if params is not None:
+                    script_name = "/" + "/".join(parts[:count])
+                    return Match(
+                        compiled.target,
+                        compiled.pattern,
+                        params,
+                        script_name,
+                        path[len(script_name) :],
+                    )
         return None

@@ -1,0 +1,70 @@
+"""Fixtures for the in-process serve tests: fixture handlers built once per session,
+apps made from routes, and requests sent through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from wasmbridge.serve.app import ServeApp
+from wasmbridge.serve.config import AppConfig, Route
+
+MakeApp = Callable[..., ServeApp]
+
+
+@pytest.fixture(scope="session")
+def serve_bridge_wasm(build_fixture: Callable[..., Path]) -> Path:
+    """tests/fixtures/crates/serve_bridge: handle(Request) -> Response, one case per path."""
+    return build_fixture("serve_bridge")
+
+
+@pytest.fixture(scope="session")
+def serve_wagi_wasm(wasi_build: Callable[..., Path]) -> Path:
+    """tests/fixtures/crates/serve_wagi: a CGI program for wasm32-wasi, one case per PATH_INFO."""
+    return wasi_build("serve_wagi")
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[MakeApp]:
+    """``make_app(routes, **options) -> ServeApp`` (closed after the test)."""
+    made: list[ServeApp] = []
+
+    def make(routes: Sequence[Route], **options: Any) -> ServeApp:
+        config = AppConfig("test", tmp_path / "wasmbridge.toml", tuple(routes))
+        app = ServeApp(config, **options)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.close()
+
+
+def bridge_route(wasm: Path, path: str = "/...", **fields: Any) -> Route:
+    return Route(path=path, kind="bridge", module=wasm, static=None, **fields)
+
+
+def wagi_route(wasm: Path, path: str = "/...", **fields: Any) -> Route:
+    return Route(path=path, kind="wagi", module=wasm, static=None, **fields)
+
+
+def send_all(app: Any, requests: Sequence[tuple[str, str, dict[str, Any]]]) -> list[httpx.Response]:
+    """Send ``(method, url, httpx kwargs)`` requests concurrently to an ASGI app."""
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return list(
+                await asyncio.gather(*(client.request(m, u, **kw) for m, u, kw in requests))
+            )
+
+    return asyncio.run(run())
+
+
+def get(app: Any, url: str, method: str = "GET", **kwargs: Any) -> httpx.Response:
+    return send_all(app, [(method, url, kwargs)])[0]

@@ -1,0 +1,140 @@
+"""Bridge handlers served in-process: isolation, concurrency, limits and errors."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from conftest import MakeApp, bridge_route, get, send_all
+from wasmbridge.serve.config import RouteLimits
+from wasmbridge.serve.http import HttpRequest
+
+
+def test_hello_and_request_id(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm)])
+    response = get(app, "/hello")
+    assert (response.status_code, response.text) == (200, "hello")
+    assert len(response.headers["x-request-id"]) == 8
+
+
+def test_no_state_survives_a_request(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm)])
+    assert [get(app, "/count").text for _ in range(50)] == ["1"] * 50
+
+
+def test_fifty_concurrent_requests_all_answer_correctly(
+    make_app: MakeApp, serve_bridge_wasm: Path
+) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm, "/items/:id/...")], threads=4)
+    responses = send_all(
+        app, [("POST", f"/items/{i}/echo?n={i}", {"content": f"body {i}"}) for i in range(50)]
+    )
+    for i, response in enumerate(responses):
+        assert response.status_code == 200
+        echoed = json.loads(response.text)
+        assert echoed["query"] == f"n={i}"
+        assert echoed["params"] == [["id", str(i)]]
+        assert echoed["body"] == f"body {i}"
+        assert echoed["method"] == "POST"
+        assert ["content-length", str(len(f"body {i}"))] in echoed["headers"]
+
+
+def test_a_looping_handler_gets_504_while_others_keep_answering(
+    make_app: MakeApp, serve_bridge_wasm: Path
+) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm, limits=RouteLimits(timeout_ms=500))], threads=4)
+    started = time.monotonic()
+    responses = send_all(app, [("GET", "/loop", {})] + [("GET", "/hello", {})] * 10)
+    elapsed = time.monotonic() - started
+    assert responses[0].status_code == 504
+    assert responses[0].text == f"gateway timeout (request {responses[0].headers['x-request-id']})"
+    assert [r.status_code for r in responses[1:]] == [200] * 10
+    assert elapsed < 0.5 + 5.0  # the time limit plus a generous margin
+
+
+def test_a_full_queue_answers_503_with_retry_after(
+    make_app: MakeApp, serve_bridge_wasm: Path
+) -> None:
+    app = make_app(
+        [bridge_route(serve_bridge_wasm, limits=RouteLimits(timeout_ms=300))], threads=1, queue=1
+    )
+    responses = send_all(app, [("GET", "/loop", {})] * 3)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [503, 504, 504]
+    busy = next(r for r in responses if r.status_code == 503)
+    assert busy.headers["retry-after"] == "1"
+    assert busy.text == f"server busy, retry (request {busy.headers['x-request-id']})"
+
+
+def test_a_body_over_the_cap_is_413_before_running(
+    make_app: MakeApp, serve_bridge_wasm: Path
+) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm, limits=RouteLimits(max_body_kb=1))])
+    assert get(app, "/echo", "POST", content=b"x" * 1024).status_code == 200
+    declared = get(app, "/echo", "POST", content=b"x" * 1025)
+    assert declared.status_code == 413
+    assert declared.text == "request body over this route's 1 KiB limit"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the cap holds while reading
+        for _ in range(4):
+            yield b"y" * 512
+
+    assert get(app, "/echo", "POST", content=chunks()).status_code == 413
+
+
+def test_a_response_over_the_cap_is_500(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm, limits=RouteLimits(max_response_kb=1))])
+    assert len(get(app, "/big?bytes=1024").content) == 1024
+    response = get(app, "/big?bytes=1025")
+    assert response.status_code == 500
+    assert response.text == f"internal error (request {response.headers['x-request-id']})"
+
+
+@pytest.mark.parametrize("case", ["panic", "trap", "grow"])
+def test_guest_failures_are_500_with_the_request_id(
+    make_app: MakeApp, serve_bridge_wasm: Path, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm, limits=RouteLimits(memory_mb=4))])
+    response = get(app, f"/{case}")
+    rid = response.headers["x-request-id"]
+    assert response.status_code == 500
+    assert response.text == f"internal error (request {rid})"
+    assert any(
+        rid in record.getMessage() for record in caplog.records if record.levelname == "ERROR"
+    )
+    assert get(app, "/hello").status_code == 200
+
+
+def test_debug_puts_the_error_in_the_body(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm)], debug=True)
+    response = get(app, "/panic")
+    assert response.status_code == 500
+    assert response.text.startswith("GuestPanic: ")
+    assert "panicked at src/lib.rs" in response.text
+    assert "handler panicked on purpose" in response.text
+    assert response.text.endswith(f"(request {response.headers['x-request-id']})")
+
+
+def test_the_handler_sets_status_and_headers(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm)])
+    response = get(app, "/status?code=418")
+    assert (response.status_code, response.text) == (418, "status")
+    assert get(app, "/echo").headers["x-echo"] == "1"
+
+
+def test_head_sends_no_body(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm)])
+    response = get(app, "/hello", "HEAD")
+    assert (response.status_code, response.content) == (200, b"")
+
+
+def test_respond_answers_in_the_calling_thread(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm, "/api/...")])
+    response = app.respond(HttpRequest("GET", "/api/hello"))
+    assert (response.status, response.body) == (200, b"hello")
+    assert response.header("x-request-id") is not None
+    assert app.respond(HttpRequest("GET", "/other")).status == 404
