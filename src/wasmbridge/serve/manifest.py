@@ -74,6 +74,7 @@ LIMIT_MAXIMA = {
 _CREATE_HINT = "create a wasmbridge.toml (docs/serve.md shows one), or pass the manifest's path"
 assert tuple(LIMIT_MAXIMA) == tuple(f.name for f in fields(RouteLimits))
 
+_KEY_TUPLE = re.compile(r"\((?:'[^']*',? ?)+\)")
 _TOML_POSITION = re.compile(r"(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", re.S)
 
 
@@ -138,13 +139,18 @@ def parse_toml(source: ManifestSource) -> dict[str, object]:
         return tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_POSITION.fullmatch(str(exc))
-        what = match.group(1) if match else str(exc)
+        what = _KEY_TUPLE.sub(_dotted, match.group(1) if match else str(exc))
         if match and match.group(2):
             line, column = int(match.group(2)), int(match.group(3))
         else:
             lines = source.text.split("\n")
             line, column = len(lines), len(lines[-1]) + 1
         raise source.error_at(line, column, f"invalid TOML: {what[:1].lower()}{what[1:]}") from None
+
+
+def _dotted(found: re.Match[str]) -> str:
+    """tomllib names keys as tuples, ('route', 'limits'); users write route.limits."""
+    return ".".join(re.findall(r"'([^']*)'", found.group(0)))
 
 
 # ------------------------------------------------------------- wasmbridge.toml
