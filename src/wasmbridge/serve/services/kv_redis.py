@@ -99,12 +99,17 @@ class RedisStore:
         def incrby() -> int:
             try:
                 return int(self._client.incrby(self._key(key), delta))
-            except redis.exceptions.ResponseError:
+            except redis.exceptions.ResponseError as exc:
                 # Say which: not an integer, or out of range (Redis words both alike).
                 current = self._client.get(self._key(key))
-                value = parse_integer(_raw(current or b"0"), key=key, where=self.where)
+                value = parse_integer(
+                    b"0" if current is None else _raw(current), key=key, where=self.where
+                )
                 checked_sum(value, delta, key=key, where=self.where)
-                raise
+                raise StoreError(
+                    f"increment of key {key!r} in {self.where} failed: {exc}",
+                    hint="increment only keys that hold integers (or none)",
+                ) from exc
 
         return self._run(incrby)
 

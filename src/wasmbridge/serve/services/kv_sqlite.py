@@ -39,12 +39,10 @@ _UPSERT = (
 )
 _SELECT = "SELECT value FROM kv WHERE app = ? AND store = ? AND key = ?"
 _DELETE = "DELETE FROM kv WHERE app = ? AND store = ? AND key = ?"
-# Keys are UTF-8 BLOBs: byte order is code point order, and a prefix is a
-# byte prefix (length() and substr() of TEXT would stop at a NUL).
-_KEYS = (
-    "SELECT key FROM kv WHERE app = ? AND store = ? AND key >= ? "
-    "AND substr(key, 1, length(?)) = ? ORDER BY key"
-)
+# Keys are UTF-8 BLOBs: byte order is code point order, a prefix is a byte
+# prefix, and the keys starting with it form one range of the primary key.
+_KEYS = "SELECT key FROM kv WHERE app = ? AND store = ? AND key >= ? ORDER BY key"
+_KEYS_BELOW = "SELECT key FROM kv WHERE app = ? AND store = ? AND key >= ? AND key < ? ORDER BY key"
 
 
 class SqliteStore:
@@ -74,8 +72,15 @@ class SqliteStore:
         return self.get(key) is not None
 
     def keys(self, prefix: str = "") -> list[str]:
-        raw = prefix.encode()
-        rows = self._run(lambda db: db.execute(_KEYS, (self.app, self.store, raw, raw, raw)))
+        low = prefix.encode()
+        # The first byte string after every one that starts with ``low``: UTF-8 has
+        # no 0xff byte, so bumping the last byte is enough.
+        query, args = (
+            (_KEYS_BELOW, (self.app, self.store, low, low[:-1] + bytes((low[-1] + 1,))))
+            if low
+            else (_KEYS, (self.app, self.store, low))
+        )
+        rows = self._run(lambda db: db.execute(query, args).fetchall())
         return [bytes(row[0]).decode() for row in rows]
 
     def increment(self, key: str, delta: int) -> int:
