@@ -199,3 +199,16 @@ def test_string_lists_round_trip_and_refuse_truncation() -> None:
         decode_list(encode_list(["abc"])[:-1], "t")
     with pytest.raises(ProtocolError, match="t: a string list ends inside a length"):
         decode_list(b"\x01\x00", "t")
+
+
+def test_without_a_policy_the_route_allowlist_applies(
+    services: Callable[..., Services], http_recorder: Callable[[], Recorder]
+) -> None:
+    allowed, denied = http_recorder(), http_recorder()
+    app = services(allowed_outbound_hosts=(allowed.origin,))
+    host = HostServices(app.app, app.route, "r", app.stores)
+    assert host.outbound is OutboundPolicy.for_entries((allowed.origin,))
+    guest = app.module.instantiate(imports=host.imports(app.module.imports))
+    assert guest.fetch("GET", f"{allowed.origin}/", b"").startswith("200 ")
+    assert guest.fetch("GET", f"{denied.origin}/", b"").startswith("error NotAllowed: ")
+    assert denied.connections == []

@@ -4,7 +4,7 @@ Built for every request, so it is a plain object whose bound methods are the
 import table; stores are opened once per process by the ``StoreSet`` and
 only handed out (as small integer handles) for the stores the route lists.
 
-    >>> services = HostServices(app, route, "3f9c", stores, policy)
+    >>> services = HostServices(app, route, "3f9c", stores)   # stores: the app's StoreSet
     >>> instance = module.instantiate(imports=services.imports(module.imports))
 
 A KV backend failure raises (``StoreError``): the guest traps and the
@@ -99,7 +99,7 @@ class HostServices:
         route: Route,
         request_id: str,
         stores: StoreSet,
-        outbound: OutboundPolicy,
+        outbound: OutboundPolicy | None = None,
         logger: logging.Logger = LOGGER,
         *,
         max_reply: int = MAX_REPLY_BYTES,
@@ -108,7 +108,12 @@ class HostServices:
         self.route = route
         self.request_id = request_id
         self.stores = stores
-        self.outbound = outbound
+        # None: the route's own allowed_outbound_hosts, parsed once per process.
+        self.outbound = (
+            outbound
+            if outbound is not None
+            else OutboundPolicy.for_entries(route.allowed_outbound_hosts)
+        )
         self.logger = logger
         self.timeout = route.limits.timeout_ms / 1000  # an outbound call never outlives the route
         self.max_reply = max_reply

@@ -21,6 +21,7 @@ proxy from the environment is used, and a denied URL opens no connection.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -186,6 +187,12 @@ class OutboundPolicy:
     def __init__(self, entries: Iterable[str] = ()) -> None:
         self.entries = tuple(entries)
         self.origins = tuple(parse_allowed(entry) for entry in self.entries)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=256)
+    def for_entries(entries: tuple[str, ...]) -> OutboundPolicy:
+        """The policy of ``entries``, parsed once per process (a route's allowlist)."""
+        return OutboundPolicy(entries)
 
     def check(self, url: str) -> httpx.URL:
         """``url`` parsed, if allowed; else OutboundError (NOT_ALLOWED or INVALID_REQUEST)."""
