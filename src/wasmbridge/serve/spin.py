@@ -62,10 +62,11 @@ COMPONENT_KEYS = (
     "environment",
     "allowed_outbound_hosts",
     "key_value_stores",
+    # How `spin build` makes `source`: read by that tool, not by the server, which
+    # serves the source as built. Accepted so a Spin app is served unchanged.
+    "build",
 )
 COMPONENT_REFUSED = {
-    "build": "wasmbridge serve runs the built source; remove the build table "
-    "and run its command yourself before serving",
     "exclude_files": "files entries name whole folders here; mount a folder "
     "that holds only what the component may read",
     "allowed_http_hosts": "write allowed_outbound_hosts with full origins "
