@@ -302,3 +302,17 @@ def test_redis_store_without_url_says_what_to_write(make_app: MakeApp) -> None:
     ) as caught:
         open_store(make_app(kv=(config,)), config)
     assert caught.value.hint == 'set url = "redis://127.0.0.1:6379/0" in [kv.cache]'
+
+
+def test_an_unwritable_sqlite_folder_is_a_store_error(make_app: MakeApp, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    config = KvStoreConfig("default", path=blocker / "kv.sqlite")
+    store = open_store(make_app(kv=(config,)), config)
+    with pytest.raises(
+        StoreError,
+        match=rf"key-value store 'default' of app 'shop' \(SQLite {blocker}/kv.sqlite\) failed: ",
+    ) as caught:
+        store.set("k", b"v")
+    assert caught.value.hint is not None and "[kv.default]" in caught.value.hint
+    store.close()

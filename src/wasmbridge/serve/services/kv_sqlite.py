@@ -119,7 +119,7 @@ class SqliteStore:
     def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         try:
             return work(self._connection())
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise self._failure(exc) from exc
 
     def _transaction(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
@@ -160,7 +160,7 @@ class SqliteStore:
         self._local.db = db
         return db
 
-    def _failure(self, exc: sqlite3.Error) -> StoreError:
+    def _failure(self, exc: sqlite3.Error | OSError) -> StoreError:
         return StoreError(
             f"{self.where} failed: {exc}",
             hint="check that the file's folder is writable and the disk is not full; "
