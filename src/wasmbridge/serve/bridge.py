@@ -85,13 +85,15 @@ class BridgeHandler:
         self._request = loaded.request_type
         self._imports_for = imports_for if loaded.services else None
         self._label = route_label(route)
+        # Stand-ins for services the server cannot give (not installed): an error if called.
+        self._missing = {name: _unavailable(name) for name in self.services} or None
         # Made once now: the engine for these limits, the linker, the pool slot.
-        self.module.instantiate(limits=self.limits).close()
+        self.module.instantiate(self._missing, limits=self.limits).close()
 
     def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
-        imports = None
+        imports = self._missing
         if self._imports_for is not None:
-            imports = self._imports_for(self.route, request_id, self.services)
+            imports = dict(self._imports_for(self.route, request_id, self.services))
         req = self._request(
             request.method,
             request.path,
@@ -124,3 +126,10 @@ class BridgeHandler:
             if name.lower() not in FRAMING_HEADERS:
                 out.append((name, value))
         return HttpResponse(status, out, bytes(body))
+
+
+def _unavailable(name: str) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        raise RuntimeError(f"host service {name} is not available in this server")
+
+    return call

@@ -81,7 +81,10 @@ class StaticHandler:
         lowered = raw.lower()
         if "%2f" in lowered or "%5c" in lowered or "%00" in lowered or "\\" in raw:
             return None
-        path = unquote(raw, errors="strict") if "%" in raw else raw
+        try:
+            path = unquote(raw, errors="strict") if "%" in raw else raw
+        except UnicodeDecodeError:
+            return None
         if "\0" in path:
             return None
         parts = [p for p in path.split("/") if p not in ("", ".")]
