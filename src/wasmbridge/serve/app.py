@@ -25,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import TimeLimitExceeded, WasmbridgeError
 from .bridge import BridgeHandler, ImportsFor
@@ -38,6 +38,9 @@ from .pool import Admission
 from .router import Match, Router
 from .static import StaticHandler
 from .wagi import CgiError, WagiHandler
+
+if TYPE_CHECKING:
+    from .services.kv import StoreSet
 
 __all__ = ["Handler", "ServeApp"]
 
@@ -301,34 +304,30 @@ class ServeApp:
 
 class _Services:
     """The host services (``serve/services``): key-value stores opened once per
-    process, outbound HTTP and logging, handed to each request's instance."""
+    process (``StoreSet``), outbound HTTP and logging, handed to each request's
+    instance as ``HostServices`` (built per request: cheap, bound methods)."""
 
     def __init__(self, config: AppConfig) -> None:
-        self._stores: Any = None
+        self._stores: StoreSet | None = None
         self._config = config
 
-    def imports_for(self, config: AppConfig) -> ImportsFor | None:
-        import importlib
+    def imports_for(self, config: AppConfig) -> ImportsFor:
+        from .services.host import HostServices
+        from .services.kv import StoreSet
 
-        try:  # written alongside: until it exists, handlers get no host services
-            host = importlib.import_module("wasmbridge.serve.services.host")
-        except ImportError:
-            return None
-        HostServices, StoreSet = host.HostServices, host.StoreSet  # noqa: N806
-        if self._stores is None:
-            self._stores = StoreSet(config)
         stores = self._stores
-        logger = logging.getLogger("wasmbridge.serve.guest")
+        if stores is None or config.kv != self._config.kv or config.name != self._config.name:
+            stores = StoreSet(config)  # a reload that changed the stores: opened anew
+        self._stores, self._config = stores, config
 
-        def imports(route: Route, rid: str, wanted: tuple[str, ...]) -> Any:
-            return HostServices(config, route, rid, stores, None, logger).imports(wanted)
+        def imports(route: Route, rid: str, wanted: tuple[str, ...]) -> dict[str, Any]:
+            return HostServices(config, route, rid, stores).imports(wanted)
 
         return imports
 
     def close(self) -> None:
-        close = getattr(self._stores, "close", None)
-        if close is not None:
-            close()
+        if self._stores is not None:
+            self._stores.close()
 
 
 def _too_large(served: _Served) -> HttpResponse:

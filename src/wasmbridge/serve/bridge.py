@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GuestError
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # The host services a request's instance gets, by the env.serve_* names it imports.
-ImportsFor = Callable[[Route, str, tuple[str, ...]], Mapping[str, Callable[..., Any]]]
+ImportsFor = Callable[[Route, str, tuple[str, ...]], dict[str, Any]]
 
 KIB = 1024
 # RFC 9110 field names (tokens) and values (visible ASCII, obs-text, space and tab).
@@ -93,7 +93,7 @@ class BridgeHandler:
     def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
         imports = self._missing
         if self._imports_for is not None:
-            imports = dict(self._imports_for(self.route, request_id, self.services))
+            imports = self._imports_for(self.route, request_id, self.services)
         req = self._request(
             request.method,
             request.path,
