@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from wasmbridge.serve.app import ServeApp
-from wasmbridge.serve.config import AppConfig, Route
+from wasmbridge.serve.config import AppConfig, KvStoreConfig, Route
 
 MakeApp = Callable[..., ServeApp]
 
@@ -34,8 +34,10 @@ def make_app(tmp_path: Path) -> Iterator[MakeApp]:
     """``make_app(routes, **options) -> ServeApp`` (closed after the test)."""
     made: list[ServeApp] = []
 
-    def make(routes: Sequence[Route], **options: Any) -> ServeApp:
-        config = AppConfig("test", tmp_path / "wasmbridge.toml", tuple(routes))
+    def make(
+        routes: Sequence[Route], *, kv: Sequence[KvStoreConfig] = (), **options: Any
+    ) -> ServeApp:
+        config = AppConfig("test", tmp_path / "wasmbridge.toml", tuple(routes), tuple(kv))
         app = ServeApp(config, **options)
         made.append(app)
         return app

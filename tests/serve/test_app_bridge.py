@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MakeApp, bridge_route, get, send_all
-from wasmbridge.serve.config import RouteLimits
+from wasmbridge.serve.config import KvStoreConfig, RouteLimits
 from wasmbridge.serve.http import HttpRequest
 
 
@@ -138,3 +138,19 @@ def test_respond_answers_in_the_calling_thread(make_app: MakeApp, serve_bridge_w
     assert (response.status, response.body) == (200, b"hello")
     assert response.header("x-request-id") is not None
     assert app.respond(HttpRequest("GET", "/other")).status == 404
+
+
+def test_key_value_counter_persists_across_apps(
+    make_app: MakeApp, serve_bridge_wasm: Path, tmp_path: Path
+) -> None:
+    store = KvStoreConfig("default", "sqlite", tmp_path / "kv.sqlite")
+    routes = [bridge_route(serve_bridge_wasm, key_value_stores=("default",))]
+    first = make_app(routes, kv=(store,))
+    assert [get(first, "/kv").text for _ in range(3)] == ["1", "2", "3"]
+    first.close()
+    again = make_app(routes, kv=(store,))
+    assert get(again, "/kv").text == "4"
+    denied = make_app([bridge_route(serve_bridge_wasm)], kv=(store,))
+    response = get(denied, "/kv")
+    assert response.status_code == 500
+    assert "default" in response.text
