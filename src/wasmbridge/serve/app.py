@@ -297,7 +297,7 @@ class ServeApp:
                 if route.kind == "bridge":
                     handler = BridgeHandler(route, loaded, imports_for)
                 else:
-                    handler = WagiHandler(route, loaded)
+                    handler = WagiHandler(route, loaded, imports_for)
             entries.append((route.path, _Served(route, handler, route.limits.max_body_kb * KIB)))
         return _RouteSet(config, Router(entries), tuple(dict.fromkeys(watched)))
 

@@ -32,6 +32,7 @@ __all__ = [
     "ImportsFor",
     "ResponseTooLarge",
     "route_limits",
+    "unavailable",
     "valid_header",
 ]
 
@@ -86,7 +87,7 @@ class BridgeHandler:
         self._imports_for = imports_for if loaded.services else None
         self._label = route_label(route)
         # Stand-ins for services the server cannot give (not installed): an error if called.
-        self._missing = {name: _unavailable(name) for name in self.services} or None
+        self._missing = {name: unavailable(name) for name in self.services} or None
         # Made once now: the engine for these limits, the linker, the pool slot.
         self.module.instantiate(self._missing, limits=self.limits).close()
 
@@ -128,7 +129,9 @@ class BridgeHandler:
         return HttpResponse(status, out, bytes(body))
 
 
-def _unavailable(name: str) -> Callable[..., Any]:
+def unavailable(name: str) -> Callable[..., Any]:
+    """A stand-in for a host service this server lacks: an error when the guest calls it."""
+
     def call(*args: Any) -> Any:
         raise RuntimeError(f"host service {name} is not available in this server")
 

@@ -5,7 +5,8 @@ the query in ``argv`` (``cgi_argv``, from the route's template, default
 ``${SCRIPT_NAME} ${ARGS}``, ARGS being the query split on ``&``), and the
 body on stdin. The command's stdout is a CGI response (``parse_cgi``):
 header lines up to a blank line, then the body. stderr goes to the server
-log. Files mounts are preopened directories (read-only unless ``rw``).
+log. Files mounts are preopened directories (read-only unless ``rw``). A
+command importing ``env.serve_*`` services gets them as bridge handlers do.
 
 How it ends: exit code 0 or any other exit code, the output is parsed and
 served (as Wagi serves what a command wrote; a nonzero code is logged);
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..errors import GuestError, GuestExit
-from .bridge import FRAMING_HEADERS, route_limits, valid_header
+from .bridge import FRAMING_HEADERS, ImportsFor, route_limits, unavailable, valid_header
 from .config import Route
 from .http import HttpRequest, HttpResponse
 from .modules import RouteModule, route_label
@@ -182,18 +183,24 @@ def _status(value: str) -> int:
 class WagiHandler:
     """Runs one wagi route's requests, each a fresh WASI command run inline."""
 
-    def __init__(self, route: Route, loaded: RouteModule) -> None:
+    def __init__(
+        self, route: Route, loaded: RouteModule, imports_for: ImportsFor | None = None
+    ) -> None:
         from ..runtime.sandbox.grants import Grants, Preopen
 
         self.route = route
         self.module = loaded.module
+        self.services = loaded.services
+        self._imports_for = imports_for if loaded.services else None
+        self._missing = {name: unavailable(name) for name in self.services} or None
         self.limits = route_limits(route)
         self._label = route_label(route)
         self._dirs: tuple[Preopen, ...] = tuple(
             Preopen(mount.host, mount.guest, mount.writable) for mount in route.files
         )
         self._grants = Grants
-        self.module.instantiate(limits=self.limits, wasi=Grants(argv=(loaded.wasm.name,))).close()
+        warm = Grants(argv=(loaded.wasm.name,))
+        self.module.instantiate(self._missing, limits=self.limits, wasi=warm).close()
 
     def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
         from ..runtime.sandbox import traps
@@ -207,7 +214,10 @@ class WagiHandler:
             stdout="capture",
             stderr="capture",
         )
-        instance = self.module.instantiate(limits=self.limits, wasi=grants)
+        imports = self._missing
+        if self._imports_for is not None:  # KV, outbound HTTP and log, as bridge handlers get them
+            imports = self._imports_for(route, request_id, self.services)
+        instance = self.module.instantiate(imports, limits=self.limits, wasi=grants)
         live = instance._instance
         try:
             try:
