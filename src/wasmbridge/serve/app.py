@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import TimeLimitExceeded, WasmbridgeError
-from .bridge import BridgeHandler, ImportsFor
+from .bridge import BridgeHandler, ServicesFor
 from .config import AppConfig, Route
+from .fresh import Maker
 from .http import HttpRequest, HttpResponse
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import Metrics
@@ -40,6 +41,7 @@ from .static import StaticHandler
 from .wagi import CgiError, WagiHandler
 
 if TYPE_CHECKING:
+    from .services.host import HostServices
     from .services.kv import StoreSet
 
 __all__ = ["Handler", "ServeApp"]
@@ -75,6 +77,7 @@ class _RouteSet:
     config: AppConfig
     router: Router[_Served]
     watched: tuple[Path, ...]
+    served: tuple[_Served, ...]
 
 
 class ServeApp:
@@ -104,6 +107,7 @@ class ServeApp:
         self._cache = cache
         self._lock = threading.Lock()
         self._services = _Services(config)
+        self._maker = Maker()  # makes bridge instances ahead of requests, closes used ones
         self._routes = self._build(config)
         self.admission = Admission(threads=threads, queue=queue)
         self.metrics = Metrics(lambda: self.admission.in_flight, lambda: self.admission.queued)
@@ -147,7 +151,8 @@ class ServeApp:
         config = load_manifest(self.config.manifest)
         routes = self._build(config)
         with self._lock:
-            self._routes = routes
+            old, self._routes = self._routes, routes
+        _close_handlers(old)
 
     def watched_paths(self) -> list[Path]:
         """The files whose change should reload the app: the manifest, each module
@@ -160,6 +165,8 @@ class ServeApp:
             return
         self._closed = True
         self.admission.close()
+        _close_handlers(self._routes)
+        self._maker.stop()
         self._services.close()
 
     # -- ASGI -----------------------------------------------------------------------------
@@ -286,7 +293,7 @@ class ServeApp:
     def _build(self, config: AppConfig) -> _RouteSet:
         entries: list[tuple[str, _Served]] = []
         watched: list[Path] = [config.manifest]
-        imports_for = self._services.imports_for(config)
+        services_for = self._services.services_for(config)
         for route in config.routes:
             handler: Handler
             if route.kind == "static":
@@ -295,23 +302,25 @@ class ServeApp:
                 loaded = load_route_module(route, cache=self._cache)
                 watched.extend(loaded.sources)
                 if route.kind == "bridge":
-                    handler = BridgeHandler(route, loaded, imports_for)
+                    handler = BridgeHandler(route, loaded, services_for, self._maker)
                 else:
-                    handler = WagiHandler(route, loaded, imports_for)
+                    handler = WagiHandler(route, loaded, services_for)
             entries.append((route.path, _Served(route, handler, route.limits.max_body_kb * KIB)))
-        return _RouteSet(config, Router(entries), tuple(dict.fromkeys(watched)))
+        served = tuple(entry for _, entry in entries)
+        return _RouteSet(config, Router(entries), tuple(dict.fromkeys(watched)), served)
 
 
 class _Services:
     """The host services (``serve/services``): key-value stores opened once per
-    process (``StoreSet``), outbound HTTP and logging, handed to each request's
-    instance as ``HostServices`` (built per request: cheap, bound methods)."""
+    process (``StoreSet``), outbound HTTP and logging, handed to each instance
+    as ``HostServices`` (cheap: bound methods), told the id of the request it
+    serves."""
 
     def __init__(self, config: AppConfig) -> None:
         self._stores: StoreSet | None = None
         self._config = config
 
-    def imports_for(self, config: AppConfig) -> ImportsFor:
+    def services_for(self, config: AppConfig) -> ServicesFor:
         from .services.host import HostServices
         from .services.kv import StoreSet
 
@@ -320,14 +329,21 @@ class _Services:
             stores = StoreSet(config)  # a reload that changed the stores: opened anew
         self._stores, self._config = stores, config
 
-        def imports(route: Route, rid: str, wanted: tuple[str, ...]) -> dict[str, Any]:
-            return HostServices(config, route, rid, stores).imports(wanted)
+        def services(route: Route) -> HostServices:
+            return HostServices(config, route, "", stores)
 
-        return imports
+        return services
 
     def close(self) -> None:
         if self._stores is not None:
             self._stores.close()
+
+
+def _close_handlers(routes: _RouteSet) -> None:
+    """Close the instances a route set's bridge handlers made ahead of requests."""
+    for served in routes.served:
+        if isinstance(served.handler, BridgeHandler):
+            served.handler.close()
 
 
 def _too_large(served: _Served) -> HttpResponse:

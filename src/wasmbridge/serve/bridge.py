@@ -4,10 +4,12 @@ Everything that does not depend on the request is prepared once per route
 (``BridgeHandler.__init__``): the module, its Request record class, the
 route's ``Limits`` (one object, so the module's engine and settings are
 found by a dictionary lookup), and a first instance made and closed so
-the first request pays for nothing the others do not. Per request:
-instantiate with the route's host services, build the Request record,
-call, close, and check the Response (status, header names and values,
-body size).
+the first request pays for nothing the others do not. Instances are made
+ahead of requests, each with its own host services, and closed after
+(``fresh.py``: each serves one request only). Per request: take a fresh
+instance, tell its services the request id, build the Request record,
+call, and check the Response (status, header names and values, body
+size).
 """
 
 from __future__ import annotations
@@ -19,25 +21,28 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GuestError
 from .config import Route
+from .fresh import FreshInstances, Maker
 from .http import HttpRequest, HttpResponse
 from .modules import RouteModule, route_label
 from .router import Match
 
 if TYPE_CHECKING:
+    from ..runtime.instance import Instance
     from ..runtime.sandbox.limits import Limits
+    from .services.host import HostServices
 
 __all__ = [
     "BadResponse",
     "BridgeHandler",
-    "ImportsFor",
+    "ServicesFor",
     "ResponseTooLarge",
     "route_limits",
     "unavailable",
     "valid_header",
 ]
 
-# The host services a request's instance gets, by the env.serve_* names it imports.
-ImportsFor = Callable[[Route, str, tuple[str, ...]], dict[str, Any]]
+# The host services of one instance of a route (told its request's id when it runs one).
+ServicesFor = Callable[[Route], "HostServices"]
 
 KIB = 1024
 # RFC 9110 field names (tokens) and values (visible ASCII, obs-text, space and tab).
@@ -77,24 +82,30 @@ def valid_header(name: str, value: str) -> bool:
 class BridgeHandler:
     """Runs one bridge route's requests, each in a fresh instance."""
 
-    def __init__(self, route: Route, loaded: RouteModule, imports_for: ImportsFor | None) -> None:
+    def __init__(
+        self,
+        route: Route,
+        loaded: RouteModule,
+        services_for: ServicesFor | None,
+        maker: Maker | None = None,
+    ) -> None:
         self.route = route
         self.module = loaded.module
         self.services = loaded.services
         self.limits = route_limits(route)
         self.max_response = route.limits.max_response_kb * KIB
         self._request = loaded.request_type
-        self._imports_for = imports_for if loaded.services else None
+        self._services_for = services_for if loaded.services else None
         self._label = route_label(route)
         # Stand-ins for services the server cannot give (not installed): an error if called.
         self._missing = {name: unavailable(name) for name in self.services} or None
         # Made once now: the engine for these limits, the linker, the pool slot.
-        self.module.instantiate(self._missing, limits=self.limits).close()
+        self._close_instance(self._make_instance())
+        self._fresh = FreshInstances(
+            self._make_instance, self._close_instance, maker or Maker(), depth=2
+        )
 
     def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
-        imports = self._missing
-        if self._imports_for is not None:
-            imports = self._imports_for(self.route, request_id, self.services)
         req = self._request(
             request.method,
             request.path,
@@ -103,12 +114,33 @@ class BridgeHandler:
             request.headers,
             request.body,
         )
-        instance = self.module.instantiate(imports, limits=self.limits)
+        made = self._fresh.take()
+        instance, services = made
+        if services is not None:
+            services.request_id = request_id
         try:
             reply = instance.handle(req)
         finally:
-            instance.close()
+            self._fresh.retire(made)
         return self._response(reply)
+
+    def close(self) -> None:
+        """Close the instances made ahead (requests still running make their own)."""
+        self._fresh.close()
+
+    def _make_instance(self) -> tuple[Instance, HostServices | None]:
+        services = None
+        imports = self._missing
+        if self._services_for is not None:
+            services = self._services_for(self.route)
+            imports = services.imports(self.services)
+        instance = self.module.instantiate(imports, limits=self.limits)
+        instance.prepare("handle")
+        return instance, services
+
+    @staticmethod
+    def _close_instance(made: tuple[Instance, HostServices | None]) -> None:
+        made[0].close()
 
     def _response(self, reply: Any) -> HttpResponse:
         status, headers, body = reply

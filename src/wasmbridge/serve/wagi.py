@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..errors import GuestError, GuestExit
-from .bridge import FRAMING_HEADERS, ImportsFor, route_limits, unavailable, valid_header
+from .bridge import FRAMING_HEADERS, ServicesFor, route_limits, unavailable, valid_header
 from .config import Route
 from .http import HttpRequest, HttpResponse
 from .modules import RouteModule, route_label
@@ -184,14 +184,14 @@ class WagiHandler:
     """Runs one wagi route's requests, each a fresh WASI command run inline."""
 
     def __init__(
-        self, route: Route, loaded: RouteModule, imports_for: ImportsFor | None = None
+        self, route: Route, loaded: RouteModule, services_for: ServicesFor | None = None
     ) -> None:
         from ..runtime.sandbox.grants import Grants, Preopen
 
         self.route = route
         self.module = loaded.module
         self.services = loaded.services
-        self._imports_for = imports_for if loaded.services else None
+        self._services_for = services_for if loaded.services else None
         self._missing = {name: unavailable(name) for name in self.services} or None
         self.limits = route_limits(route)
         self._label = route_label(route)
@@ -215,8 +215,10 @@ class WagiHandler:
             stderr="capture",
         )
         imports = self._missing
-        if self._imports_for is not None:  # KV, outbound HTTP and log, as bridge handlers get them
-            imports = self._imports_for(route, request_id, self.services)
+        if self._services_for is not None:  # KV, outbound HTTP and log, as bridge handlers get them
+            services = self._services_for(route)
+            services.request_id = request_id
+            imports = services.imports(self.services)
         instance = self.module.instantiate(imports, limits=self.limits, wasi=grants)
         live = instance._instance
         try:

@@ -439,6 +439,19 @@ class LiveInstance:
         if self._nested_stack:
             self._nested_stack.pop()
 
+    def prepare(self, exports: Sequence[str]) -> None:
+        """Bind the callers of ``exports``, the memory and the scratch space now (under
+        the call token), so the first call of each pays only for the call."""
+        token = self.acquire()
+        try:
+            for name in exports:
+                self.functions[name]
+            marshal = self.marshal
+            if marshal is not None:
+                marshal.arena.open()
+        finally:
+            self.release(token)
+
     def acquire(self) -> object | None:
         """Take the call token for host-side work in the guest (the allocator)."""
         try:
