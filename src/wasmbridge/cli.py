@@ -117,7 +117,15 @@ def cmd_serve_pkg(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, term: Terminal) -> int:
-    from .serve.server import ListenError, ServeOptions, bind, load_app, route_lines, serve
+    from .serve.server import (
+        ListenError,
+        ServeOptions,
+        bind,
+        load_app,
+        loading_log,
+        route_lines,
+        serve,
+    )
 
     host, port = args.listen
     try:
@@ -139,7 +147,8 @@ def cmd_serve(args: argparse.Namespace, term: Terminal) -> int:
             log_level="warning" if term.quiet else "info",
         )
         term.step("Loading", str(options.manifest))
-        app = load_app(options)
+        with loading_log(options.log_level):
+            app = load_app(options)
         workers = f"{options.workers} worker{'s' if options.workers != 1 else ''}"
         watching = ", watching for changes" if options.watch else ""
         term.step(

@@ -262,6 +262,27 @@ def logging_config(level: str = "info", *, access_log: bool = True) -> dict[str,
 
 
 @contextlib.contextmanager
+def loading_log(level: str = "info") -> Iterator[None]:
+    """Show the ``wasmbridge`` log (build steps) on stderr while the app loads; uvicorn's
+    logging setup takes over when serving starts. Undone on exit, so a caller that
+    loads in-process (a test) keeps its own logging."""
+    from uvicorn.logging import DefaultFormatter
+
+    logger = logging.getLogger("wasmbridge")
+    handler = logging.StreamHandler()  # sys.stderr, as it is now
+    handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s", use_colors=None))
+    before = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = before
+
+
+@contextlib.contextmanager
 def _quiet_signals() -> Iterator[None]:
     """uvicorn re-raises the signal that stopped it; after a clean stop, ignore it once."""
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}

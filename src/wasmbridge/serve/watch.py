@@ -142,7 +142,8 @@ class Watcher:
 
 
 def _short(path: str) -> str:
+    """``path`` relative to the working directory when inside it, else as it is."""
     try:
-        return os.path.relpath(path)
+        return str(Path(path).relative_to(Path.cwd()))
     except ValueError:
         return path
