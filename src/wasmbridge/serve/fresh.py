@@ -5,9 +5,10 @@ after: no guest state survives a request. Making one (instantiate, then
 bind the handler's caller, the memory and the scratch space) and closing
 one cost several times the call itself, so a background thread per app
 keeps a few ready for each handler and closes the used ones; a request
-pays for its call. When the thread falls behind (a burst, a busy machine),
-a request makes its own instance, and closes it itself once the closing
-backlog is long: the work is the same, only who does it moves.
+pays for its call. The thread works only while no request runs: under
+load, requests make and close their own instances (the work is the same,
+only who does it moves), since a thread running Python beside them would
+hold the interpreter lock they wait for.
 
     fresh = FreshInstances(make, close, app_maker, depth=2)
     item = fresh.take()        # ready one, or made now
@@ -39,6 +40,7 @@ class Maker:
     """One daemon thread running the making and closing jobs of an app's handlers."""
 
     def __init__(self) -> None:
+        self._active = 0  # requests between take() and retire(), across the app's handlers
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -47,6 +49,17 @@ class Maker:
     @property
     def backlog(self) -> int:
         return self._jobs.qsize()
+
+    def begin(self) -> None:
+        """A request took an instance."""
+        with self._lock:
+            self._active += 1
+
+    def end(self) -> bool:
+        """A request is done with its instance; True when no other request is running."""
+        with self._lock:
+            self._active -= 1
+            return self._active == 0
 
     def submit(self, job: Job) -> bool:
         """Queue ``job``; False once stopped (the caller does the work itself)."""
@@ -95,18 +108,26 @@ class FreshInstances(Generic[T]):
 
     def take(self) -> T:
         """A never-used instance: a ready one, else one made now."""
+        self._maker.begin()
         try:
             return self._ready.popleft()
         except IndexError:
+            pass
+        try:
             return self._make()
+        except BaseException:
+            self._maker.end()
+            raise
 
     def retire(self, item: T) -> None:
-        """Close a used instance, in the background unless that has fallen behind, and
-        make its replacement. Both wait until the request's call has returned: the
-        thread would otherwise hold the interpreter while the call needs it back."""
-        if self._maker.backlog >= MAX_BACKLOG or not self._maker.submit(lambda: self._close(item)):
+        """Close a used instance and make its replacement: in the background when no
+        other request runs, else here."""
+        idle = self._maker.end()
+        maker = self._maker
+        if not idle or maker.backlog >= MAX_BACKLOG or not maker.submit(lambda: self._close(item)):
             self._close(item)
-        self._refill()
+        if idle:
+            self._refill()
 
     def close(self) -> None:
         """Close the ready instances and make no more (requests then make their own)."""
