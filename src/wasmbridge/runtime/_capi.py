@@ -509,6 +509,9 @@ _export_get = ctypes.CFUNCTYPE(
 _global_get = ctypes.CFUNCTYPE(None, c_void_p, c_void_p, c_void_p)(
     _address(_dll.wasmtime_global_get)
 )
+_global_set = ctypes.CFUNCTYPE(c_void_p, c_void_p, c_void_p, c_void_p)(
+    _address(_dll.wasmtime_global_set)
+)
 _EXTERN_GLOBAL = ffi.WASMTIME_EXTERN_GLOBAL.value
 _EXTERN_MEMORY = ffi.WASMTIME_EXTERN_MEMORY.value
 _EXTERN_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
@@ -588,6 +591,19 @@ class ExportItem:
         if int(cast_any(value.kind)) != _I32:
             return None
         return int(cast_any(value.of.i32))
+
+    def set_global_i32(self, ctx: int, value: int) -> bool:
+        """Set a mutable i32 global export to ``value``; False when wasmtime refuses."""
+        if self.kind != _EXTERN_GLOBAL:
+            return False
+        val: Any = ffi.wasmtime_val_t()  # ctypes fields take ints; the stubs say otherwise
+        val.kind = _I32
+        val.of.i32 = value
+        error = _global_set(ctx, ctypes.addressof(self.item.of.global_), ctypes.addressof(val))
+        if error:
+            ffi.wasmtime_error_delete(ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t)))
+            return False
+        return True
 
     def wrap(self) -> Any:
         """The wasmtime-py object of the export (``Func``, ``Memory``, ...), or None."""

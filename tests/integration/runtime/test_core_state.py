@@ -81,10 +81,10 @@ def test_traps_of_every_kind_leave_the_instance_working(m: Any) -> None:
 def test_sdk_modules_export_their_stack_pointer(m: Any) -> None:
     """The restore above depends on it: `wasmbridge build` exports the global."""
     assert m._instance._stack_pointer is not None
-    before = m._instance._stack_pointer.value(m._instance.store)
+    before = m._instance._stack_pointer.global_i32(m._instance.ctx)
     with pytest.raises(GuestPanic):
         m.panic_expect(None)
-    assert m._instance._stack_pointer.value(m._instance.store) == before
+    assert m._instance._stack_pointer.global_i32(m._instance.ctx) == before
 
 
 def test_arrays_and_calls_from_threads_share_the_guard(m: Any) -> None:

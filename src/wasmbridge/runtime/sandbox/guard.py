@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import wasmtime
@@ -99,6 +99,7 @@ class CallGuard:
         module: str,
         state: CallState,
         failure: FailureContext,
+        caps: Mapping[str, int] | None = None,
     ) -> None:
         self.limits = limits
         self.module = module
@@ -106,7 +107,8 @@ class CallGuard:
         self._failure = failure
         self._keep: object = None
         # Totals over every memory and table of the instance (limits.store_limits).
-        store.set_limits(**store_limits(limits, failure.wasm))
+        # ``caps``: the same, worked out once per module and limits by the caller.
+        store.set_limits(**(caps if caps is not None else store_limits(limits, failure.wasm)))
         if limits.timeout_s is not None:
             # In place of the instance's interrupt-only callback (its deadline
             # is already one epoch ahead).

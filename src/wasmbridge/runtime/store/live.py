@@ -45,7 +45,7 @@ from ..engine.settings import pool_slots
 from ..sandbox import interrupt, traps
 from ..sandbox.grants import Grants
 from ..sandbox.guard import CallGuard, check_thread_stack
-from ..sandbox.limits import Limits
+from ..sandbox.limits import Limits, store_limits
 from ..sandbox.wasi import WasiSession
 from .exports import ExportPlan, LazyFunctions, PlannedExport
 from .failures import POOL_FULL, POOL_MISFIT, PoolFull, PoolMisfit, instantiation_error
@@ -84,6 +84,18 @@ class ModuleParts:
         return any(e.name == abi.MEMORY_EXPORT and e.kind == "memory" for e in self.wasm.exports)
 
     @functools.cached_property
+    def _store_caps(self) -> dict[Limits, dict[str, int]]:
+        return {}
+
+    def store_caps(self, limits: Limits) -> dict[str, int]:
+        """The store caps of ``limits`` for this module (``limits.store_limits``), worked
+        out once per ``Limits`` rather than per instance."""
+        caps = self._store_caps.get(limits)
+        if caps is None:
+            caps = self._store_caps.setdefault(limits, store_limits(limits, self.wasm))
+        return caps
+
+    @functools.cached_property
     def has_stack_pointer(self) -> bool:
         """Whether the module exports a global named like the SDK's stack pointer."""
         return any(
@@ -109,7 +121,7 @@ class LiveInstance:
     # (or no allocator), or no stack pointer.
     memory: GuestMemory | None
     marshal: Marshal | None
-    _stack_pointer: wasmtime.Global | None
+    _stack_pointer: _capi.ExportItem | None
     _idle_stack: int
 
     def __init__(
@@ -164,7 +176,11 @@ class LiveInstance:
         self.store, self.ctx = _capi.new_store(engine, engine_at)
         interrupt.watch_store(self.store, self.ctx, epoch=settings.epoch)  # Ctrl-C
         self.guard = (
-            CallGuard(limits, self.store, self.ctx, name, self, self.failure) if limits else None
+            CallGuard(
+                limits, self.store, self.ctx, name, self, self.failure, parts.store_caps(limits)
+            )
+            if limits
+            else None
         )
         self.wasi: WasiSession | None = None
         self._keep: list[object] = []  # host functions of this store's own linker
@@ -294,7 +310,7 @@ class LiveInstance:
                 self._stack_pointer = sp
                 self._idle_stack = idle  # last: another thread that sees it sees both
 
-    def _idle_stack_pointer(self) -> tuple[wasmtime.Global | None, int]:
+    def _idle_stack_pointer(self) -> tuple[_capi.ExportItem | None, int]:
         if self.closed:
             return None, 0
         item = self._export(abi.STACK_POINTER_EXPORT)
@@ -310,9 +326,7 @@ class LiveInstance:
         value = item.global_i32(self.ctx) if usable else None
         if value is None:
             return None, 0
-        sp = item.wrap()
-        assert isinstance(sp, wasmtime.Global)
-        return sp, value
+        return item, value
 
     def export(self, name: str) -> Any:
         """The wasmtime object of one export (``Func``, ``Memory``, ...), or None."""
@@ -414,7 +428,7 @@ class LiveInstance:
         else:
             value = self._idle_stack
         if value is not None:
-            sp.set_value(self.store, wasmtime.Val.i32(value))
+            sp.set_global_i32(self.ctx, value)
 
     def enter(self) -> object | None:
         """Slow path of taking the call token: nested call, another thread, or closed."""
@@ -422,7 +436,7 @@ class LiveInstance:
             # A host import calling back in: the outer call holds the token.
             imports.check_python_headroom(self.name)
             sp = self._stack_pointer
-            self._nested_stack.append(int(sp.value(self.store)) if sp is not None else None)
+            self._nested_stack.append(sp.global_i32(self.ctx) if sp is not None else None)
             return None
         delay = 1e-5
         while True:
