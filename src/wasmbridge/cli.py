@@ -117,8 +117,8 @@ def cmd_serve_pkg(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, term: Terminal) -> int:
+    from .errors import ListenError
     from .serve.server import (
-        ListenError,
         ServeOptions,
         bind,
         load_app,

@@ -13,6 +13,9 @@
       │   ├ GuestPanic              a Rust panic: location and message
       │   ├ ReturnedError           the export returned Err(message)
       │   ├ ProtocolError           the guest broke the ABI (bad pointer, bad UTF-8)
+      │   ├ BadResponse             a serve handler's Response HTTP cannot carry (500)
+      │   ├ ResponseTooLarge        a serve handler's response over its route's cap (500)
+      │   ├ CgiError                a WAGI handler's output is not a CGI response (502)
       │   ├ LimitExceeded           a resource limit was hit
       │   │   ├ TimeLimitExceeded   epoch deadline or watchdog
       │   │   ├ FuelExhausted       deterministic instruction budget
@@ -24,7 +27,10 @@
       │                             a call, with another instance, or as another class
       ├ SandboxError                a grant cannot be honoured (a missing preopened directory)
       ├ CacheError                  the compile cache cannot be used
-      └ ManifestError               a bad wasmbridge.toml
+      ├ ManifestError               a bad wasmbridge.toml or spin.toml
+      ├ ListenError                 `wasmbridge serve` cannot listen where asked
+      ├ StoreError                  a serve key-value store failed (backend down, bad value)
+      └ OutboundError               a handler's outbound HTTP request refused or failed
 
     CacheWarning (a UserWarning)    the compile cache is unsafe or unwritable:
                                     loading goes on without it, warned once
@@ -36,9 +42,11 @@ ValueError and OverflowError, and name the function and parameter.
 from __future__ import annotations
 
 __all__ = [
+    "BadResponse",
     "BuildFailed",
     "CacheError",
     "CacheWarning",
+    "CgiError",
     "FuelExhausted",
     "GuestError",
     "GuestExit",
@@ -48,15 +56,19 @@ __all__ = [
     "InvalidModule",
     "LimitExceeded",
     "LinkError",
+    "ListenError",
     "ManifestError",
     "MemoryLimitExceeded",
     "MissingToolchain",
     "ModuleError",
+    "OutboundError",
     "OutputLimitExceeded",
     "ProtocolError",
+    "ResponseTooLarge",
     "ReturnedError",
     "SandboxError",
     "StackLimitExceeded",
+    "StoreError",
     "TimeLimitExceeded",
     "ToolchainError",
     "Trap",
@@ -245,6 +257,18 @@ class GuestExit(GuestError):
         self.code = code
 
 
+class BadResponse(GuestError):
+    """A serve bridge handler returned a Response HTTP cannot carry (status, header): 500."""
+
+
+class ResponseTooLarge(GuestError):
+    """A serve handler's response body (or a WAGI handler's stdout) over the route's cap: 500."""
+
+
+class CgiError(GuestError):
+    """A WAGI handler's output is not a CGI response (no header block, no Content-Type): 502."""
+
+
 class HandleError(WasmbridgeError):
     """A class object cannot be used: closed, moved into a call, busy, or not this
     instance's (or not this class's) object."""
@@ -264,3 +288,20 @@ class CacheWarning(UserWarning):
 
 class ManifestError(WasmbridgeError):
     """A ``wasmbridge.toml`` is invalid: file, line, column and what to change."""
+
+
+class ListenError(WasmbridgeError):
+    """``wasmbridge serve`` cannot listen where it was asked to (address in use, not ours)."""
+
+
+class StoreError(WasmbridgeError):
+    """A serve key-value store failed: unreachable backend, bad value for ``increment``."""
+
+
+class OutboundError(WasmbridgeError):
+    """A handler's outbound HTTP request was refused or failed; the guest gets ``kind``
+    (``serve.services.outbound.OutboundFailure``) and the message."""
+
+    def __init__(self, kind: int, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.kind = kind

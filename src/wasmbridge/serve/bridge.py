@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import GuestError
+from ..errors import BadResponse, ResponseTooLarge
 from .config import Route
 from .fresh import FreshInstances, Maker
 from .http import HttpRequest, HttpResponse
@@ -50,14 +50,6 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 # Set by the server from the body it sends; a handler's own would contradict it.
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
-
-
-class ResponseTooLarge(GuestError):
-    """A handler's response body (or a WAGI handler's stdout) over the route's cap: 500."""
-
-
-class BadResponse(GuestError):
-    """A bridge handler's Response that HTTP cannot carry (status, header): 500."""
 
 
 def route_limits(route: Route) -> Limits:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import WasmbridgeError
+from ..errors import ListenError
 
 if TYPE_CHECKING:
     from .app import ServeApp
@@ -48,10 +48,6 @@ WORKER_ENV = "WASMBRIDGE_SERVE_WORKER"
 STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
 
 log = logging.getLogger("wasmbridge.serve")
-
-
-class ListenError(WasmbridgeError):
-    """The server cannot listen where it was asked to (address in use, not ours)."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..errors import GuestError, GuestExit
+from ..errors import CgiError, GuestExit
 from .bridge import FRAMING_HEADERS, ServicesFor, route_limits, unavailable, valid_header
 from .config import Route
 from .http import HttpRequest, HttpResponse
@@ -46,10 +46,6 @@ GATEWAY_INTERFACE = "CGI/1.1"
 SERVER_SOFTWARE = "WAGI/1"
 # RFC 3875 4.1.18: credentials and connection handling stay with the server (Wagi skips these).
 SKIPPED_HEADERS = frozenset({"authorization", "connection"})
-
-
-class CgiError(GuestError):
-    """A WAGI handler's output that is not a CGI response: 502."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from ...errors import WasmbridgeError
+from ...errors import StoreError
 from ..config import AppConfig, KvStoreConfig, Route
 
 __all__ = [
@@ -36,10 +36,6 @@ __all__ = [
 # leading zeros, no spaces) so both backends agree; 64-bit signed.
 INTEGER = re.compile(rb"0|-?[1-9][0-9]{0,18}")
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
-
-
-class StoreError(WasmbridgeError):
-    """A key-value store failed: unreachable backend, bad value for ``increment``."""
 
 
 class KeyValueStore(Protocol):

@@ -32,7 +32,7 @@ from enum import IntEnum
 
 import httpx
 
-from ...errors import WasmbridgeError
+from ...errors import OutboundError
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -61,14 +61,6 @@ class OutboundFailure(IntEnum):
     FAILED = 3
     TIMEOUT = 4
     TOO_LARGE = 5
-
-
-class OutboundError(WasmbridgeError):
-    """An outbound request was refused or failed; the guest gets ``kind`` and the message."""
-
-    def __init__(self, kind: OutboundFailure, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.kind = kind
 
 
 @dataclass(frozen=True)
