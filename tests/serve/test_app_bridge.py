@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from app_helpers import MakeApp, bridge_route, get, send_all
 
-from conftest import MakeApp, bridge_route, get, send_all
 from wasmbridge.serve.config import KvStoreConfig, RouteLimits
 from wasmbridge.serve.http import HttpRequest
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_helpers import MakeApp, bridge_route, get, wagi_route
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -18,7 +19,6 @@ from starlette.routing import Mount
 from starlette.routing import Route as StarletteRoute
 
 from build_helpers import Func, wasm_module
-from conftest import MakeApp, bridge_route, get, wagi_route
 from wasmbridge.errors import ManifestError, ModuleError
 from wasmbridge.serve import asgi_app
 

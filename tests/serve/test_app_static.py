@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_helpers import MakeApp, get
 
-from conftest import MakeApp, get
 from wasmbridge.serve.config import Route
 from wasmbridge.serve.http import HttpRequest
 

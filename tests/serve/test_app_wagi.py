@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_helpers import MakeApp, get, wagi_route
 
-from conftest import MakeApp, get, wagi_route
 from wasmbridge.serve.config import FileMount, RouteLimits
 
 

@@ -62,7 +62,7 @@ _TYPE_NAMES = {
 # is reached through `exports[...]` (tests/unit/codegen checks the list).
 MODULE_ATTRIBUTES = frozenset(
     {"_instance", "_module", "array", "close", "exports"}
-    | {"interface", "memory_view", "module", "name"}
+    | {"interface", "memory_view", "module", "name", "prepare"}
 )
 
 

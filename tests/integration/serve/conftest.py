@@ -3,25 +3,17 @@ a loopback HTTP server that records every connection, the serve_services crate."
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from services_helpers import MakeApp, Recorder
 
 from redis_helpers import RedisServer, redis_server
 from wasmbridge.serve.config import AppConfig, KvStoreConfig, Route
 from wasmbridge.serve.services import KeyValueStore, StoreSet, open_store
-
-MakeApp = Callable[..., AppConfig]
-
-
-def route(path: str = "/api/...", **fields: object) -> Route:
-    """A bridge route with the given services fields."""
-    return Route(path=path, kind="bridge", module=None, static=None, **fields)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -82,19 +74,6 @@ def store_set(make_app: MakeApp) -> Iterator[Callable[[AppConfig], StoreSet]]:
         stores.close()
 
 
-@dataclass
-class Recorder:
-    """A loopback HTTP server: its port, and every connection and request it saw."""
-
-    port: int
-    connections: list[tuple[str, int]] = field(default_factory=list)
-    requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
 @pytest.fixture
 def http_recorder() -> Iterator[Callable[[], Recorder]]:
     """``http_recorder()``: start a recording server; every one started is stopped after."""
@@ -146,9 +125,3 @@ def http_recorder() -> Iterator[Callable[[], Recorder]]:
     for server in servers:
         server.shutdown()
         server.server_close()
-
-
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from services_helpers import MakeApp, Recorder, route
 
 import wasmbridge
-from conftest import MakeApp, Recorder, route
 from wasmbridge.errors import ProtocolError
 from wasmbridge.runtime.module import Module
 from wasmbridge.serve.config import AppConfig, KvStoreConfig, Route

@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from services_helpers import MakeApp, route
 
-from conftest import MakeApp, route
 from redis_helpers import RedisServer
 from wasmbridge.errors import WasmbridgeError
 from wasmbridge.serve.config import KvStoreConfig
@@ -280,7 +280,7 @@ def test_redis_keys_escape_glob_characters_in_names(
 
 @pytest.mark.redis
 def test_redis_down_is_a_store_error_naming_the_store(make_app: MakeApp) -> None:
-    from conftest import unused_port
+    from services_helpers import unused_port
 
     url = f"redis://:secret@127.0.0.1:{unused_port()}/0"
     config = KvStoreConfig("default", backend="redis", url=url)

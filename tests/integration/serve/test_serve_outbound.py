@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from services_helpers import Recorder, unused_port
 
-from conftest import Recorder, unused_port
 from wasmbridge.serve.services import OutboundError, OutboundPolicy
 from wasmbridge.serve.services.outbound import AllowedOrigin, OutboundFailure, parse_allowed
 
