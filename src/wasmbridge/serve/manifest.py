@@ -43,7 +43,7 @@ from .manifest_checks import (
     did_you_mean,
     store_name_ok,
 )
-from .toml_locate import KeyPath, ManifestSource
+from .toml_locate import MAX_NESTING, KeyPath, ManifestSource, printable
 
 __all__ = ["load_manifest"]
 
@@ -71,6 +71,7 @@ LIMIT_MAXIMA = {
     "max_body_kb": 1024 * 1024,
     "max_response_kb": 1024 * 1024,
 }
+MAX_MANIFEST_BYTES = 1024 * 1024
 _CREATE_HINT = "create a wasmbridge.toml (docs/serve.md shows one), or pass the manifest's path"
 assert tuple(LIMIT_MAXIMA) == tuple(f.name for f in fields(RouteLimits))
 
@@ -107,6 +108,13 @@ def read_source(path: Path | str) -> ManifestSource:
             )
         given = found[0]
     try:
+        size = given.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise ManifestError(
+                f"{display_name(given)}: {size:,} bytes is too large for a manifest "
+                f"(the limit is {MAX_MANIFEST_BYTES:,})",
+                hint="a manifest lists routes; keep data in files the routes mount",
+            )
         text = given.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ManifestError(
@@ -120,7 +128,8 @@ def read_source(path: Path | str) -> ManifestSource:
         ) from None
     except OSError as exc:
         raise ManifestError(f"{display_name(given)}: cannot read: {exc.strerror}") from None
-    return ManifestSource(display_name(given), text, given.resolve())
+    # A byte-order mark (some Windows editors write one) is not part of the TOML.
+    return ManifestSource(display_name(given), text.removeprefix("\ufeff"), given.resolve())
 
 
 def display_name(path: Path) -> str:
@@ -134,9 +143,17 @@ def display_name(path: Path) -> str:
 
 
 def parse_toml(source: ManifestSource) -> dict[str, object]:
-    """tomllib's parse; a syntax error becomes a ManifestError at its line and column."""
+    """tomllib's parse; a syntax error becomes a ManifestError at its line and column.
+
+    Arrays and inline tables nested past MAX_NESTING are refused first (the
+    scan of the text found them), since tomllib would recurse once per level.
+    """
+    if source.spots.too_deep is not None:
+        raise _too_deep(source, *source.spots.position(source.spots.too_deep))
     try:
         return tomllib.loads(source.text)
+    except RecursionError:
+        raise _too_deep(source, 1, 1) from None
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_POSITION.fullmatch(str(exc))
         what = _KEY_TUPLE.sub(_dotted, match.group(1) if match else str(exc))
@@ -145,7 +162,18 @@ def parse_toml(source: ManifestSource) -> dict[str, object]:
         else:
             lines = source.text.split("\n")
             line, column = len(lines), len(lines[-1]) + 1
+        what = printable(what, 200)
         raise source.error_at(line, column, f"invalid TOML: {what[:1].lower()}{what[1:]}") from None
+
+
+def _too_deep(source: ManifestSource, line: int, column: int) -> ManifestError:
+    too_deep = f"nest too deeply (more than {MAX_NESTING} levels)"
+    return source.error_at(
+        line,
+        column,
+        f"invalid TOML: arrays and inline tables {too_deep}",
+        hint="a manifest needs only a few levels: flatten the value",
+    )
 
 
 def _dotted(found: re.Match[str]) -> str:

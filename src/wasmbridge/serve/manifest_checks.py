@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import ManifestError
 from .config import FileMount, KvStoreConfig, Route
-from .toml_locate import KeyPath, ManifestSource
+from .toml_locate import KeyPath, ManifestSource, printable
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _PARAM = re.compile(r":[A-Za-z_][A-Za-z0-9_]*")
@@ -27,6 +27,10 @@ _SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=@%-]+")
 _SCHEME = re.compile(r"\*|[a-z][a-z0-9+.-]*")
 _HOST = re.compile(r"\*|(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\]")
 _DEFAULT_PORT_SCHEMES = ("http", "https")
+_OUTBOUND_SCHEMES = ("http", "https", "*")  # guests send HTTP requests only
+MAX_APP_NAME = 64
+# The server answers these itself, before any route: a route there would never run.
+RESERVED_PATHS = ("/healthz", "/metrics")
 
 
 def describe(value: object) -> str:
@@ -37,7 +41,7 @@ def describe(value: object) -> str:
         kind = "an integer" if isinstance(value, int) else "a float"
         return f"{kind} ({value})"
     if isinstance(value, str):
-        return f'a string ("{value}")' if len(value) <= 40 else "a string"
+        return f'a string ("{printable(value)}")' if len(value) <= 40 else "a string"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, dict):
@@ -80,7 +84,7 @@ class TableReader:
             if key not in known:
                 raise self.error(
                     key,
-                    f'unknown key "{key}" {label}{did_you_mean(key, known)}',
+                    f'unknown key "{printable(key, 60)}" {label}{did_you_mean(key, known)}',
                     hint=f"the keys {label} are: {', '.join(known)}",
                 )
 
@@ -120,7 +124,8 @@ class TableReader:
             wanted = " or ".join(
                 [", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 2 else quoted
             )
-            message = f'"{key}" must be {wanted}, got "{value}"{did_you_mean(value, choices)}'
+            close = did_you_mean(value, choices)
+            message = f'"{key}" must be {wanted}, got "{printable(value, 60)}"{close}'
             raise self.error(key, message, value=True)
         return value
 
@@ -166,7 +171,8 @@ def check_route_path(reader: TableReader, key: str, path: str) -> str:
     """A route pattern: "/", "/exact", "/items/:id", or a prefix "/api/..."."""
 
     def bad(message: str, hint: str | None = None) -> ManifestError:
-        return reader.error(key, f'route path "{path}" {message}', value=True, hint=hint)
+        shown = printable(path, 100)
+        return reader.error(key, f'route path "{shown}" {message}', value=True, hint=hint)
 
     if not path.startswith("/"):
         raise bad('must start with "/"', hint=f'write "/{path}"')
@@ -196,11 +202,24 @@ def check_route_path(reader: TableReader, key: str, path: str) -> str:
             if segment in params:
                 raise bad(f'names the parameter "{segment}" twice')
             params.add(segment)
+        elif "*" in segment:
+            under = "/" + "/".join(segments[:index])
+            raise bad(
+                'has "*", which routes do not use',
+                hint=f'"..." as the last segment matches everything under a prefix: '
+                f'write "{under.rstrip("/")}/..."',
+            )
         elif "..." in segment or not _SEGMENT.fullmatch(segment):
             raise bad(
                 f'has a character a route cannot match in "{segment}"',
                 hint='routes are plain path segments, ":name" parameters and a final "/..."',
             )
+    reserved = path.removesuffix("/...")
+    if reserved in RESERVED_PATHS:
+        raise bad(
+            "is reserved: the server answers /healthz and /metrics itself",
+            hint=f'serve the route under another path, e.g. "/app{path}"',
+        )
     return path
 
 
@@ -318,6 +337,11 @@ def outbound_problem(entry: str) -> tuple[str, str] | None:
         return "has no scheme", f'write "https://{entry}" (or http://)'
     if not _SCHEME.fullmatch(scheme):
         return f'has a bad scheme "{scheme}"', 'a scheme is "http", "https" or "*"'
+    if scheme not in _OUTBOUND_SCHEMES:
+        return (
+            f'has the scheme "{scheme}"; guests make HTTP requests only',
+            f'write "http://{rest}" or "https://{rest}" (a scheme is "http", "https" or "*")',
+        )
     origin, slash, _ = rest.partition("/")
     if slash:
         return "has a path; entries name an origin only", f'write "{scheme}://{origin}"'
@@ -353,13 +377,19 @@ def default_store(name: str, base: Path) -> KvStoreConfig:
 
 
 def check_app_name(reader: TableReader, key: str, name: str) -> str:
+    """A plain word of at most MAX_APP_NAME characters: stores are keyed by it."""
     if not _NAME.fullmatch(name):
-        message = f'app name "{name}" must be letters, digits, "-" and "_"'
+        message = f'app name "{printable(name, 60)}" must be letters, digits, "-" and "_"'
         raise reader.error(
             key,
             message,
             value=True,
             hint="stores are keyed by app name, so it must be a plain word",
+        )
+    if len(name) > MAX_APP_NAME:
+        message = f"app name is {len(name)} characters long; the limit is {MAX_APP_NAME}"
+        raise reader.error(
+            key, message, value=True, hint="stores are keyed by app name: a short word is enough"
         )
     return name
 

@@ -9,6 +9,9 @@ a dotted key, or an inline table). Array elements are numbered too:
 
 The scanner is lenient: it never raises, whatever the text, and a path it
 did not see falls back to the nearest enclosing table or key it did see.
+It does not recurse without bound either: arrays and inline tables nested
+more than ``MAX_NESTING`` deep stop the scan, and ``TomlSpots.too_deep``
+says where (the loader refuses such a file before tomllib recurses into it).
 
     >>> spots = scan_toml('name = "shop"\\n[[route]]\\npath = "/"\\n')
     >>> spots.key(("route", 0, "path")), spots.value(("route", 0, "path"))
@@ -23,13 +26,30 @@ from pathlib import Path
 
 from ..errors import ManifestError
 
-__all__ = ["KeyPath", "ManifestSource", "TomlSpots", "scan_toml"]
+__all__ = ["MAX_NESTING", "KeyPath", "ManifestSource", "TomlSpots", "printable", "scan_toml"]
 
 KeyPath = tuple[str | int, ...]
 
 _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 _SCALAR_END = frozenset(",]}#\n\r")
+MAX_NESTING = 32  # arrays and inline tables inside one another; a manifest needs three or four
+_SHOWN_LINE = 120  # a longer source line is shown as a window around the caret
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """``text`` safe for a one-line message: control, format (bidi) and other
+    unprintable characters escaped (a newline shows as ``\\n``); with ``limit``,
+    cut to that many characters and marked ``...``.
+
+        >>> printable("a\\nb\\u202e"), printable("x" * 10, 4)
+        ('a\\\\nb\\\\u202e', 'xxxx...')
+    """
+    if limit is not None and len(text) > limit:
+        return printable(text[:limit]) + "..."
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @dataclass
@@ -40,6 +60,7 @@ class TomlSpots:
     keys: dict[KeyPath, int] = field(default_factory=dict)
     values: dict[KeyPath, int] = field(default_factory=dict)
     headers: dict[KeyPath, int] = field(default_factory=dict)
+    too_deep: int | None = None  # offset of the first bracket nested past MAX_NESTING
     _line_starts: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -96,6 +117,7 @@ class _Scanner:
         self.spots = spots
         self.table: KeyPath = ()
         self.array_counts: dict[KeyPath, int] = {}
+        self.depth = 0  # arrays and inline tables open around the current value
 
     def peek(self, ahead: int = 0) -> str:
         at = self.pos + ahead
@@ -218,10 +240,18 @@ class _Scanner:
             self.basic_string()
         elif self.peek() == "'":
             self.literal_string()
+        elif self.peek() in "[{" and self.depth >= MAX_NESTING:
+            # Too deep to be a manifest: note where, and end the scan (no recursion past this).
+            self.spots.too_deep = self.pos
+            self.pos = len(self.text)
         elif self.peek() == "[":
+            self.depth += 1
             self.array(path)
+            self.depth -= 1
         elif self.peek() == "{":
+            self.depth += 1
             self.inline_table(path)
+            self.depth -= 1
         else:
             while self.peek() and self.peek() not in _SCALAR_END:
                 self.pos += 1
@@ -356,8 +386,11 @@ class ManifestSource:
         self, line: int, column: int, message: str, *, hint: str | None = None
     ) -> ManifestError:
         """A ManifestError at a known line and column (TOML syntax errors)."""
-        text = f"{self.name}:{line}:{column}: {message}\n{caret_block(self.spots, line, column)}"
-        return ManifestError(text, hint=hint)
+        # Messages quote keys and values from the file, and tomllib's own text:
+        # escaped here, so a message is always one line and then the caret block.
+        shown = printable(message)
+        text = f"{self.name}:{line}:{column}: {shown}\n{caret_block(self.spots, line, column)}"
+        return ManifestError(text, hint=None if hint is None else printable(hint))
 
     def _spot(self, path: KeyPath, *, value: bool, header: bool) -> tuple[int, int]:
         if header:
@@ -366,7 +399,22 @@ class ManifestSource:
 
 
 def caret_block(spots: TomlSpots, line: int, column: int) -> str:
-    """The source line under a gutter with its number, and a caret under ``column``."""
-    source = spots.line_text(line).expandtabs(1)
+    """The source line under a gutter with its number, and a caret under ``column``.
+
+    Tabs show as one space and other unprintable characters escaped, with the
+    caret still under its character; a line longer than ``_SHOWN_LINE`` shows
+    as a window around the column, its cut ends marked ``...``.
+    """
+    text = spots.line_text(line)
+    start = max(0, min(column - 1 - _SHOWN_LINE // 2, len(text) - _SHOWN_LINE))
+    end = start + _SHOWN_LINE
+    before = "..." if start > 0 else ""
+    after = "..." if end < len(text) else ""
+    lead = before + _shown_source(text[start : column - 1])
+    source = lead + _shown_source(text[column - 1 : end]) + after
     gutter = " " * len(str(line))
-    return f"{gutter} |\n{line} | {source}\n{gutter} | {' ' * (column - 1)}^"
+    return f"{gutter} |\n{line} | {source}\n{gutter} | {' ' * len(lead)}^"
+
+
+def _shown_source(text: str) -> str:
+    return printable(text.expandtabs(1))

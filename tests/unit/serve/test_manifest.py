@@ -172,8 +172,10 @@ def test_caret_sits_under_the_column_after_tabs(
         ("https://*.example.com", None),
         ("*://*:*", None),
         ("http://[::1]:8080", None),
-        ("redis://cache.internal:6379", None),
-        ("redis://cache.internal", "needs a port"),
+        ("*://cache.internal:6379", None),
+        ("*://cache.internal", "needs a port"),
+        ("redis://cache.internal:6379", 'has the scheme "redis"; guests make HTTP requests only'),
+        ("ftp://h:21", 'has the scheme "ftp"; guests make HTTP requests only'),
         ("HTTP://example.com", 'has a bad scheme "HTTP"'),
         ("http://", "has a bad host"),
         ("http://user@example.com", "must be scheme://host[:port] only"),
@@ -186,3 +188,109 @@ def test_outbound_host_forms(entry: str, problem: str | None) -> None:
 
     found = outbound_problem(entry)
     assert (found[0] if found else None) == problem
+
+
+def test_byte_order_mark_is_not_part_of_the_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    web = tmp_path / "web"
+    web.mkdir()
+    Path("wasmbridge.toml").write_bytes(
+        b'\xef\xbb\xbfname = "site"\n[[route]]\npath = "/"\nstatic = "web"\n'
+    )
+    app = load_manifest("wasmbridge.toml")
+    assert app.name == "site"
+    assert app.routes[0].where == "wasmbridge.toml:2:1"
+
+
+def test_toml_error_text_is_kept_on_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some tomllib versions print the character they refuse as it is."""
+    import tomllib
+
+    def loads(text: str) -> dict[str, object]:
+        raise tomllib.TOMLDecodeError("Illegal character '\n'\u202e (at line 1, column 10)")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tomllib, "loads", loads)
+    Path("wasmbridge.toml").write_text('name = "a\nb"\n')
+    with pytest.raises(ManifestError) as caught:
+        load_manifest("wasmbridge.toml")
+    assert str(caught.value) == (
+        "wasmbridge.toml:1:10: invalid TOML: illegal character '\\n'\\u202e\n"
+        '  |\n1 | name = "a\n  |          ^'
+    )
+
+
+def test_recursion_in_tomllib_is_a_manifest_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nesting the scan did not see as too deep still ends in a ManifestError."""
+    import tomllib
+
+    def loads(text: str) -> dict[str, object]:
+        raise RecursionError
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tomllib, "loads", loads)
+    Path("wasmbridge.toml").write_text("x = [[1]]\n")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest("wasmbridge.toml")
+    assert str(caught.value).splitlines()[0] == (
+        "wasmbridge.toml:1:1: invalid TOML: arrays and inline tables nest too deeply "
+        "(more than 32 levels)"
+    )
+
+
+def test_deep_nesting_anywhere_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for deep in ("[" * 100_000, "[{a=" * 5000 + "1" + "}]" * 5000, "{ a = [" * 17):
+        Path("wasmbridge.toml").write_text(f'name = "x"\n[t]\nv = {deep}\n')
+        with pytest.raises(ManifestError, match=r"^wasmbridge\.toml:3:\d+: .* nest too deeply"):
+            load_manifest("wasmbridge.toml")
+
+
+def test_huge_manifest_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("wasmbridge.toml").write_text("# " + "x" * (1024 * 1024) + "\n")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest("wasmbridge.toml")
+    assert str(caught.value) == (
+        "wasmbridge.toml: 1,048,579 bytes is too large for a manifest (the limit is 1,048,576)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("/healthz", "is reserved"),
+        ("/metrics", "is reserved"),
+        ("/healthz/...", "is reserved"),
+        ("/metrics/...", "is reserved"),
+        ("/a/*", 'has "*"'),
+        ("/*", 'has "*"'),
+        ("/a*b/c", 'has "*"'),
+        ("/...", None),
+        ("/:page", None),
+        ("/metrics/:id", None),
+        ("/healthz2", None),
+        ("/api/metrics", None),
+    ],
+    ids=str,
+)
+def test_reserved_and_star_route_paths(path: str, problem: str | None) -> None:
+    from wasmbridge.serve.manifest_checks import TableReader, check_route_path
+    from wasmbridge.serve.toml_locate import ManifestSource
+
+    source = ManifestSource("m.toml", f'path = "{path}"\n', Path("m.toml"))
+    reader = TableReader(source, {"path": path}, (), "here", ("path",))
+    if problem is None:
+        assert check_route_path(reader, "path", path) == path
+        return
+    with pytest.raises(ManifestError) as caught:
+        check_route_path(reader, "path", path)
+    assert problem in str(caught.value).splitlines()[0]

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wasmbridge.serve.toml_locate import KeyPath, TomlSpots, caret_block, scan_toml
+from wasmbridge.serve.toml_locate import (
+    MAX_NESTING,
+    KeyPath,
+    TomlSpots,
+    caret_block,
+    printable,
+    scan_toml,
+)
 
 SAMPLE = '''\
 # a comment with [brackets] and key = "value"
@@ -146,3 +153,38 @@ def test_scanning_never_raises(text: str) -> None:
             assert line >= 1 and column >= 1
     assert isinstance(spots, TomlSpots)
     caret_block(spots, *spots.key(("route", 0, "path")))
+
+
+def test_nesting_past_the_limit_stops_the_scan() -> None:
+    ok = "x = " + "[" * MAX_NESTING + "]" * MAX_NESTING + "\ny = 1\n"
+    spots = scan_toml(ok)
+    assert spots.too_deep is None and spots.key(("y",)) == (2, 1)
+    tomllib.loads(ok)  # the limit is well inside what tomllib parses
+    deep = "a = 1\nx = " + "[{k = " * 50_000 + "\ny = 1\n"
+    spots = scan_toml(deep)
+    assert spots.too_deep is not None
+    assert spots.position(spots.too_deep) == (2, 5 + 3 * MAX_NESTING)
+    assert ("y",) not in spots.keys  # the scan ended there
+
+
+def test_large_text_scans_in_linear_time() -> None:
+    text = "x = [" + "1, " * 300_000 + "]\n" + "# c\n" * 100_000 + "[[route]]\npath = '/'\n"
+    spots = scan_toml(text)
+    assert spots.value(("route", 0, "path")) == (100_003, 8)
+
+
+def test_caret_block_escapes_and_cuts_the_line() -> None:
+    spots = scan_toml('a = "\u202e\x1b" x\n' + "b = " + "y" * 500 + "!\n")
+    _, line, caret = caret_block(spots, 1, 10).splitlines()
+    assert line == '1 | a = "\\u202e\\x1b" x'
+    assert caret.index("^") == line.rindex("x")
+    block = caret_block(spots, 2, 505)
+    shown = block.splitlines()[1]
+    assert shown.startswith("2 | ...y") and shown.endswith("!") and len(shown) < 140
+    assert block.splitlines()[2].index("^") == shown.index("!")
+
+
+def test_printable() -> None:
+    assert printable("plain") == "plain"
+    assert printable("a\nb\tc\u202e") == "a\\nb\\tc\\u202e"
+    assert printable("x" * 10, 4) == "xxxx..."
