@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from app_helpers import MakeApp, bridge_route, get, send_all
 
+from wasmbridge.errors import StoreError
 from wasmbridge.serve.config import KvStoreConfig, RouteLimits
 from wasmbridge.serve.http import HttpRequest
 
@@ -126,6 +127,35 @@ def test_the_handler_sets_status_and_headers(make_app: MakeApp, serve_bridge_was
     assert get(app, "/echo").headers["x-echo"] == "1"
 
 
+def test_an_interim_status_is_a_500_and_204_sends_no_body(
+    make_app: MakeApp, serve_bridge_wasm: Path
+) -> None:
+    """1xx cannot be a final response, and 204/304 carry no body: either would break the
+    connection if sent as the handler wrote it."""
+    app = make_app([bridge_route(serve_bridge_wasm)], debug=True)
+    interim = get(app, "/status?code=101")
+    assert interim.status_code == 500
+    assert "handle() returned status 101" in interim.text
+    empty = get(app, "/status?code=204")
+    assert (empty.status_code, empty.content) == (204, b"")
+    assert "content-length" not in empty.headers
+    assert get(app, "/status?code=304").content == b""
+
+
+def test_connect_is_refused_before_any_handler(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
+    app = make_app([bridge_route(serve_bridge_wasm)])
+    assert app.respond(HttpRequest("CONNECT", "/hello")).status == 405
+
+
+def test_a_limit_hint_names_the_route_key(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
+    app = make_app(
+        [bridge_route(serve_bridge_wasm, limits=RouteLimits(timeout_ms=200))], debug=True
+    )
+    response = get(app, "/loop")
+    assert response.status_code == 504
+    assert "hint: raise limits.timeout_ms (now 200) of the route '/...'" in response.text
+
+
 def test_head_sends_no_body(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
     app = make_app([bridge_route(serve_bridge_wasm)])
     response = get(app, "/hello", "HEAD")
@@ -154,3 +184,25 @@ def test_key_value_counter_persists_across_apps(
     response = get(denied, "/kv")
     assert response.status_code == 500
     assert "default" in response.text
+
+
+def test_a_store_that_cannot_open_stops_the_app_at_start(
+    make_app: MakeApp, serve_bridge_wasm: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    store = KvStoreConfig("default", "sqlite", blocker / "kv.sqlite")  # under a file
+    routed = bridge_route(serve_bridge_wasm, key_value_stores=("default",))
+    with pytest.raises(StoreError, match="default"):
+        make_app([routed], kv=[store])
+    unreachable = KvStoreConfig("default", "redis", url=f"redis://127.0.0.1:{_free_port()}/0")
+    with pytest.raises(StoreError, match="unreachable"):
+        make_app([routed], kv=[unreachable])
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

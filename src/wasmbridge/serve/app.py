@@ -27,7 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TimeLimitExceeded, WasmbridgeError
+from ..errors import (
+    MemoryLimitExceeded,
+    OutputLimitExceeded,
+    ResponseTooLarge,
+    TimeLimitExceeded,
+    WasmbridgeError,
+)
 from .bridge import BridgeHandler, ServicesFor
 from .config import AppConfig, Route
 from .fresh import Maker
@@ -59,6 +65,8 @@ HEALTHZ = "/healthz"
 METRICS = "/metrics"
 KIB = 1024
 REQUEST_ID = "x-request-id"
+# Responses HTTP sends without a body or a Content-Length (RFC 9110, 15.3.5 and 15.4.5).
+NO_BODY_STATUSES = frozenset({204, 304})
 
 
 @dataclass(frozen=True)
@@ -227,6 +235,8 @@ class ServeApp:
     # -- requests ---------------------------------------------------------------------------
 
     def _special(self, request: HttpRequest) -> tuple[HttpResponse | None, str]:
+        if request.method == "CONNECT":  # a tunnel, not a request any handler can answer
+            return HttpResponse.text(405, "CONNECT is not served"), "none"
         path = request.path
         if path == HEALTHZ:
             return HttpResponse.text(200, "ok"), HEALTHZ
@@ -252,6 +262,10 @@ class ServeApp:
         else:
             status, short = 500, "internal error"
         expected = isinstance(exc, WasmbridgeError)
+        hint = _route_hint(route, exc)
+        if hint is not None:  # the runtime's hint names Limits(...), not the manifest
+            assert isinstance(exc, WasmbridgeError)
+            exc.hint = hint
         log.error(
             "%s failed (request %s): %s: %s",
             route_label(route),
@@ -269,6 +283,8 @@ class ServeApp:
     def _finish(
         self, request: HttpRequest, response: HttpResponse, rid: str, label: str, started: float
     ) -> HttpResponse:
+        if response.status in NO_BODY_STATUSES and response.body:
+            response.body = b""  # HTTP forbids one: sending it would break the connection
         response.headers.append((REQUEST_ID, rid))
         elapsed = time.perf_counter() - started
         self.metrics.observe(label, response.status, elapsed)
@@ -327,6 +343,7 @@ class _Services:
         stores = self._stores
         if stores is None or config.kv != self._config.kv or config.name != self._config.name:
             stores = StoreSet(config)  # a reload that changed the stores: opened anew
+            _check_stores(stores, config)
         self._stores, self._config = stores, config
 
         def services(route: Route) -> HostServices:
@@ -337,6 +354,31 @@ class _Services:
     def close(self) -> None:
         if self._stores is not None:
             self._stores.close()
+
+
+def _check_stores(stores: StoreSet, config: AppConfig) -> None:
+    """Open every store the routes name and read from it once, so a bad path or an
+    unreachable Redis stops the server at start (StoreError), not each request."""
+    try:
+        for store in config.kv:
+            stores.open(store.name).exists("wasmbridge:start-check")
+    except BaseException:
+        stores.close()
+        raise
+
+
+def _route_hint(route: Route, exc: BaseException) -> str | None:
+    """For a limit a request hit: which key of the route's manifest table raises it."""
+    caps = route.limits
+    if isinstance(exc, TimeLimitExceeded):
+        key = f"timeout_ms (now {caps.timeout_ms})"
+    elif isinstance(exc, MemoryLimitExceeded):
+        key = f"memory_mb (now {caps.memory_mb})"
+    elif isinstance(exc, (OutputLimitExceeded, ResponseTooLarge)):
+        key = f"max_response_kb (now {caps.max_response_kb})"
+    else:
+        return None
+    return f"raise limits.{key} of the route {route.path!r} in the manifest, or do less per request"
 
 
 def _close_handlers(routes: _RouteSet) -> None:
@@ -373,6 +415,8 @@ def _request_from_scope(scope: Scope) -> HttpRequest:
         headers=headers,
         scheme=scope.get("scheme", "http"),
         host=host,
+        http_version=str(scope.get("http_version", "1.1")),
+        root_path=root,
         client=(client[0], client[1]) if client else None,
         server=(server[0], server[1]) if server and server[1] is not None else None,
     )
@@ -399,7 +443,9 @@ async def _read_body(receive: Receive, cap: int) -> bytes | None:
 
 async def _send(send: Send, response: HttpResponse, *, head: bool) -> None:
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    if not any(k == b"content-length" for k, _ in headers):
+    if response.status not in NO_BODY_STATUSES and not any(
+        k == b"content-length" for k, _ in headers
+    ):
         headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else response.body})

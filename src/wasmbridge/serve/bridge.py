@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,7 @@ class BridgeHandler:
         self.services = loaded.services
         self.limits = route_limits(route)
         self.max_response = route.limits.max_response_kb * KIB
+        self._timeout = route.limits.timeout_ms / 1000
         self._request = loaded.request_type
         self._services_for = services_for if loaded.services else None
         self._label = route_label(route)
@@ -110,6 +112,7 @@ class BridgeHandler:
         instance, services = made
         if services is not None:
             services.request_id = request_id
+            services.deadline = time.monotonic() + self._timeout
         try:
             reply = instance.handle(req)
         finally:
@@ -142,8 +145,11 @@ class BridgeHandler:
                 f"max_response_kb = {self.route.limits.max_response_kb}",
                 hint="raise limits.max_response_kb, or send less",
             )
-        if not 100 <= status <= 599:
-            raise BadResponse(f"{self._label}: handle() returned status {status}")
+        if not 200 <= status <= 599:  # 1xx are interim: a final response cannot be one
+            raise BadResponse(
+                f"{self._label}: handle() returned status {status}",
+                hint="return a final status, 200 to 599",
+            )
         out = []
         for name, value in headers:
             if not valid_header(name, value):

@@ -28,6 +28,8 @@ class HttpRequest:
     host: str = ""  # the Host header, else the server address
     client: tuple[str, int] | None = None
     server: tuple[str, int] | None = None
+    http_version: str = "1.1"  # as the client spoke it: "1.0", "1.1", "2"
+    root_path: str = ""  # where the app is mounted inside another (Starlette's Mount)
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (lower-case), or None."""

@@ -228,6 +228,12 @@ def _serve_workers(options: ServeOptions, sock: socket.socket) -> int:
     return STARTUP_FAILURE if failed else 0
 
 
+# Connections per worker, at most; descriptors kept for everything else.
+MAX_CONNECTIONS = 4096
+MIN_CONNECTIONS = 16
+SPARE_FILES = 128
+
+
 def _uvicorn_config(options: ServeOptions, app: Any) -> Any:
     import uvicorn
 
@@ -240,7 +246,32 @@ def _uvicorn_config(options: ServeOptions, app: Any) -> Any:
         access_log=False,  # the app logs each request itself, with its route and id
         server_header=False,
         timeout_graceful_shutdown=None,  # in-flight requests always finish
+        # Connections past what the file descriptors allow get a 503, instead of an
+        # accept loop failing with "Too many open files" (slow or idle clients).
+        limit_concurrency=connection_limit(),
     )
+
+
+def connection_limit() -> int:
+    """How many connections (and requests) a worker holds at once.
+
+    The soft limit on open files is raised to the hard one first; some
+    descriptors stay free for modules, the compile cache, logs and stores.
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MAX_CONNECTIONS + SPARE_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(MIN_CONNECTIONS, min(MAX_CONNECTIONS, soft - SPARE_FILES))
 
 
 def logging_config(level: str = "info", *, access_log: bool = True) -> dict[str, Any]:

@@ -17,11 +17,13 @@ a trap or panic is a 500, a time limit a 504, stdout over the route's
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..errors import CgiError, GuestExit
+from ..interface.types import shown
 from .bridge import FRAMING_HEADERS, ServicesFor, route_limits, unavailable, valid_header
 from .config import Route
 from .http import HttpRequest, HttpResponse
@@ -77,7 +79,7 @@ def cgi_environ(request: HttpRequest, match: Match[Any], route: Route) -> list[t
     raw_path_info = match.path_info
     path_info = unquote(raw_path_info)
     query = request.query
-    full = f"{request.scheme}://{origin.host}:{origin.port}{request.path}"
+    full = f"{request.scheme}://{origin.host}:{origin.port}{request.root_path}{request.path}"
     env: dict[str, str] = {
         "AUTH_TYPE": "",
         "CONTENT_LENGTH": str(len(request.body)),
@@ -90,17 +92,19 @@ def cgi_environ(request: HttpRequest, match: Match[Any], route: Route) -> list[t
         "REMOTE_HOST": client,
         "REMOTE_USER": "",
         "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": match.script_name,
+        "SCRIPT_NAME": request.root_path + match.script_name,
         "SERVER_NAME": origin.host,
         "SERVER_PORT": origin.port,
-        "SERVER_PROTOCOL": "HTTP/1.1",
+        "SERVER_PROTOCOL": f"HTTP/{request.http_version}",
         "SERVER_SOFTWARE": SERVER_SOFTWARE,
         "X_FULL_URL": f"{full}?{query}" if query else full,
         "X_MATCHED_ROUTE": match.pattern,
         "X_RAW_PATH_INFO": raw_path_info,
     }
     for name, value in request.headers:
-        if name in SKIPPED_HEADERS or "\0" in value:
+        # A name with "_" would pass as another header's variable (X-Forwarded_For as
+        # HTTP_X_FORWARDED_FOR): dropped, as nginx and Apache do.
+        if name in SKIPPED_HEADERS or "_" in name or "\0" in value:
             continue
         key = "HTTP_" + name.upper().replace("-", "_")
         env[key] = f"{env[key]}, {value}" if key in env else value
@@ -171,7 +175,8 @@ def parse_cgi(output: bytes) -> HttpResponse:
 
 def _status(value: str) -> int:
     code = value.split(" ", 1)[0]
-    if len(code) != 3 or not code.isdigit() or not 100 <= int(code) <= 599:
+    # 1xx are interim responses: a CGI script's final answer cannot be one.
+    if len(code) != 3 or not code.isdigit() or not 200 <= int(code) <= 599:
         raise CgiError(f"the handler wrote an invalid CGI Status: {value!r}")
     return int(code)
 
@@ -214,6 +219,7 @@ class WagiHandler:
         if self._services_for is not None:  # KV, outbound HTTP and log, as bridge handlers get them
             services = self._services_for(route)
             services.request_id = request_id
+            services.deadline = time.monotonic() + route.limits.timeout_ms / 1000
             imports = services.imports(self.services)
         instance = self.module.instantiate(imports, limits=self.limits, wasi=grants)
         live = instance._instance
@@ -234,7 +240,8 @@ class WagiHandler:
             instance.close()
         if err:
             for line in err.decode("utf-8", "replace").splitlines():
-                log.warning("%s stderr (request %s): %s", self._label, request_id, line)
+                # Escaped: a guest's control sequences must not reach a terminal or log viewer.
+                log.warning("%s stderr (request %s): %s", self._label, request_id, shown(line, 500))
         if code != 0:
             log.warning("%s exited with code %d (request %s)", self._label, code, request_id)
         try:

@@ -91,6 +91,12 @@ def http_recorder() -> Iterator[Callable[[], Recorder]]:
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 recorder.requests.append((self.command, self.path, headers, body))
+                if self.path.startswith("/setcookie"):
+                    self.send_response(200)
+                    self.send_header("set-cookie", "session=SECRET; Path=/")
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 if self.path.startswith("/redirect"):
                     self.send_response(302)
                     self.send_header("location", "http://127.0.0.1:1/elsewhere")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from services_helpers import Recorder, unused_port
+from services_helpers import MakeApp, Recorder, route, unused_port
 
-from wasmbridge.serve.services import OutboundError, OutboundPolicy
+from wasmbridge.serve.services import OutboundError, OutboundPolicy, StoreSet
+from wasmbridge.serve.services.host import HostServices
 from wasmbridge.serve.services.outbound import AllowedOrigin, OutboundFailure, parse_allowed
 
 MATCHES = [
@@ -155,3 +158,34 @@ def test_connection_refused_and_bad_requests_are_errors_not_exceptions_of_httpx(
     ) as bad:
         policy.send("GET", "/relative", timeout=5)
     assert bad.value.kind is OutboundFailure.INVALID_REQUEST
+
+
+def test_no_cookie_passes_from_one_request_to_the_next(
+    http_recorder: Callable[[], Recorder],
+) -> None:
+    """The HTTP client is shared by the whole process: a cookie jar would carry one
+    request's (or route's, or app's) session into every later one."""
+    server = http_recorder()
+    policy = OutboundPolicy([server.origin])
+    policy.send("GET", f"{server.origin}/setcookie", timeout=10)
+    policy.send("GET", f"{server.origin}/plain", timeout=10)
+    assert [path for _, path, _, _ in server.requests] == ["/setcookie", "/plain"]
+    assert "cookie" not in server.requests[1][2]
+
+
+def test_a_request_out_of_time_gets_a_timeout_without_connecting(
+    http_recorder: Callable[[], Recorder], make_app: MakeApp, tmp_path: Path
+) -> None:
+    server = http_recorder()
+    served = route(allowed_outbound_hosts=(server.origin,))
+    app = make_app(routes=(served,))
+    stores = StoreSet(app)
+    try:
+        services = HostServices(app, served, "rid1", stores)
+        services.deadline = time.monotonic() - 1
+        reply = services.http_send("GET", f"{server.origin}/plain", b"", b"")
+    finally:
+        stores.close()
+    assert reply[:2] == bytes((1, int(OutboundFailure.TIMEOUT)))
+    assert b"no time left" in reply
+    assert server.connections == []

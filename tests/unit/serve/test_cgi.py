@@ -64,6 +64,7 @@ def test_empty_body() -> None:
         (b"Content-Type: a\x01b\n\n", "invalid CGI header line"),
         (b" folded: x\nContent-Type: a/b\n\n", "invalid CGI header line"),
         (b"Status: 99 Low\nContent-Type: a/b\n\n", "invalid CGI Status: '99 Low'"),
+        (b"Status: 101 Switching\nContent-Type: a/b\n\n", "invalid CGI Status: '101 Switching'"),
         (b"Status: 600\nContent-Type: a/b\n\n", "invalid CGI Status: '600'"),
         (b"Status: abc\nContent-Type: a/b\n\n", "invalid CGI Status: 'abc'"),
     ],
@@ -142,3 +143,20 @@ def test_argv_from_the_default_template() -> None:
 
 def test_argv_from_a_custom_template() -> None:
     assert cgi_argv("tool --name=${SCRIPT_NAME} ${ARGS}", "/x", "q") == ("tool", "--name=/x", "q")
+
+
+def test_headers_with_underscores_are_dropped_not_merged() -> None:
+    """X-Forwarded_For would otherwise land in HTTP_X_FORWARDED_FOR (nginx drops them too)."""
+    env = _environ(
+        "/app/x",
+        "/app/...",
+        headers=[("x-forwarded-for", "10.1.1.1"), ("x-forwarded_for", "6.6.6.6")],
+    )
+    assert env["HTTP_X_FORWARDED_FOR"] == "10.1.1.1"
+
+
+def test_protocol_and_mount_point_come_from_the_request() -> None:
+    env = _environ("/app/x", "/app/...", http_version="1.0", root_path="/one")
+    assert env["SERVER_PROTOCOL"] == "HTTP/1.0"
+    assert env["SCRIPT_NAME"] == "/one/app"
+    assert env["X_FULL_URL"] == "http://example.com:8080/one/app/x?a=1&b=2"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import struct
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,12 +24,20 @@ from ...errors import ProtocolError
 from ..config import AppConfig, Route
 from .kv import KeyValueStore, StoreSet
 from .log import LOGGER, guest_log
-from .outbound import MAX_REPLY_BYTES, OutboundError, OutboundPolicy, OutboundReply
+from .outbound import (
+    MAX_REPLY_BYTES,
+    OutboundError,
+    OutboundFailure,
+    OutboundPolicy,
+    OutboundReply,
+)
 
 __all__ = ["IMPORT_NAMES", "NAMESPACE", "HostServices", "decode_list", "encode_list"]
 
 NAMESPACE = "env"  # the SDK's #[wasmbridge::import] default module
 _U32 = struct.Struct("<I")
+# Left for the guest to handle an outbound timeout before its own deadline.
+OUTBOUND_MARGIN_S = 0.05
 _REPLY_HEAD = struct.Struct("<BHI")  # tag 0, status, header count
 
 # Import name -> the HostServices method that serves it.
@@ -90,8 +99,8 @@ def encode_error(error: OutboundError) -> bytes:
 class HostServices:
     """The ``serve_*`` imports for one request of ``route`` in ``app``."""
 
-    __slots__ = ("app", "route", "request_id", "stores", "outbound", "logger", "timeout",
-                 "max_reply", "_handles", "_by_name")  # fmt: skip
+    __slots__ = ("app", "route", "request_id", "deadline", "stores", "outbound", "logger",
+                 "timeout", "max_reply", "_handles", "_by_name")  # fmt: skip
 
     def __init__(
         self,
@@ -115,7 +124,10 @@ class HostServices:
             else OutboundPolicy.for_entries(route.allowed_outbound_hosts)
         )
         self.logger = logger
-        self.timeout = route.limits.timeout_ms / 1000  # an outbound call never outlives the route
+        self.timeout = route.limits.timeout_ms / 1000
+        # time.monotonic() the request must end by (set when the instance serves one):
+        # an outbound call gets only the time left, never the route's whole timeout again.
+        self.deadline: float | None = None
         self.max_reply = max_reply
         self._handles: list[KeyValueStore] = []
         self._by_name: dict[str, int] = {}
@@ -187,9 +199,18 @@ class HostServices:
         if len(names_values) % 2:
             raise ProtocolError("serve_http_send headers: an odd number of strings")
         pairs = list(zip(names_values[::2], names_values[1::2], strict=True))
+        timeout = self.timeout
+        if self.deadline is not None:
+            timeout = min(timeout, self.deadline - time.monotonic() - OUTBOUND_MARGIN_S)
+        if timeout <= 0:
+            late = OutboundError(
+                OutboundFailure.TIMEOUT,
+                f"outbound {method} {url[:200]}: no time left in the request's timeout_ms",
+            )
+            return encode_error(late)
         try:
             reply = self.outbound.send(
-                method, url, pairs, body, timeout=self.timeout, max_bytes=self.max_reply
+                method, url, pairs, body, timeout=timeout, max_bytes=self.max_reply
             )
         except OutboundError as exc:
             self.logger.info(

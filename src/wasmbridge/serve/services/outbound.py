@@ -22,6 +22,7 @@ proxy from the environment is used, and a denied URL opens no connection.
 from __future__ import annotations
 
 import functools
+import http.cookiejar
 import ipaddress
 import os
 import re
@@ -257,7 +258,10 @@ def _shared_client() -> httpx.Client:
         if _client is None or _client[0] != pid:
             # trust_env=False: no proxy or .netrc from the environment; the policy
             # checked the origin the connection really goes to.
-            client = httpx.Client(follow_redirects=False, trust_env=False)
+            # A jar that accepts no cookie: the client is shared by every request and
+            # route of the process, and no state may pass from one request to another.
+            jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+            client = httpx.Client(follow_redirects=False, trust_env=False, cookies=jar)
             _client = (pid, client)
         return _client[1]
 
