@@ -70,7 +70,7 @@ def test_a_wasi_module_cannot_be_a_bridge_route(make_app: MakeApp, serve_wagi_wa
 def test_a_library_cannot_be_a_wagi_route(make_app: MakeApp, serve_bridge_wasm: Path) -> None:
     with pytest.raises(
         ModuleError,
-        match=r'^route "/x": serve_bridge.wasm is not a WASI command: its entrypoint `_start` does not export it',
+        match=r'^route "/x": serve_bridge.wasm is not a WASI command: its entrypoint `_start` is not exported; a wagi route runs an export of type `\(\) -> \(\)`',
     ):
         make_app([wagi_route(serve_bridge_wasm, "/x")])
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BuildFailed, ManifestError, ModuleError, WasmbridgeError
 from ..interface import parse
 from ..interface.binary import BinaryFormatError
+from ..interface.types import shown
 from .config import Route
 
 if TYPE_CHECKING:
@@ -199,11 +200,14 @@ def _fields(record: RecordDef) -> tuple[tuple[str, str], ...]:
 def _check_command(route: Route, module: Module, data: bytes) -> None:
     entry = parse(data).export_type(route.entrypoint)
     if entry is None or entry.params or entry.results:
-        found = "does not export it" if entry is None else f"exports it as {entry}"
+        found = "is not exported" if entry is None else f"has the type `{entry}`"
         raise ModuleError(
             f"{route_label(route)}: {module.name} is not a WASI command: its entrypoint "
-            f"`{route.entrypoint}` {found}, not `() -> ()`",
-            hint="build a binary crate for wasm32-wasi (fn main), or fix the route's entrypoint",
+            f"`{shown(route.entrypoint)}` {found}; a wagi route runs an export of type "
+            "`() -> ()`",
+            hint='for a bridge (library) module, remove kind = "wagi" (bridge is the default); '
+            "for a command, build a binary crate for wasm32-wasi (fn main), or set the route's "
+            "entrypoint to its exported function",
         )
 
 
