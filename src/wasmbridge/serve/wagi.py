@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..errors import CgiError, GuestExit
+from ..errors import CgiError
 from ..interface.types import shown
 from .bridge import FRAMING_HEADERS, ServicesFor, route_limits, unavailable, valid_header
 from .config import Route
@@ -204,7 +204,7 @@ class WagiHandler:
         self.module.instantiate(self._missing, limits=self.limits, wasi=warm).close()
 
     def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
-        from ..runtime.sandbox import traps
+        from ..runtime.sandbox.command import run_command
 
         route = self.route
         grants = self._grants(
@@ -222,22 +222,8 @@ class WagiHandler:
             services.deadline = time.monotonic() + route.limits.timeout_ms / 1000
             imports = services.imports(self.services)
         instance = self.module.instantiate(imports, limits=self.limits, wasi=grants)
-        live = instance._instance
-        try:
-            try:
-                instance.exports[route.entrypoint]()
-                code = 0
-            except GuestExit as exit_:
-                code = exit_.code
-            hit = live.failure.limit_hit
-            if hit is not None:  # stdout over its cap, and the command carried on to its end
-                live.failure.clear()
-                raise traps.limit_error(live.failure, f"`{route.entrypoint}()`", hit)
-            session = live.wasi
-            assert session is not None
-            out, err = session.captured()
-        finally:
-            instance.close()
+        result = run_command(instance, route.entrypoint)
+        code, out, err = result.exit_code, result.stdout, result.stderr
         if err:
             for line in err.decode("utf-8", "replace").splitlines():
                 # Escaped: a guest's control sequences must not reach a terminal or log viewer.

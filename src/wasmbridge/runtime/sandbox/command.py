@@ -1,4 +1,5 @@
-"""A WASI command run to its end in this thread: ``run_inline`` and ``RunResult``.
+"""A WASI command run to its end in this thread: ``run_inline``, ``run_command`` and
+``RunResult``.
 
 Wasm code stops at its epoch deadline, WASI sleeps and writes at the same
 deadline; a host call blocked on inherited stdin or on a FIFO has no
@@ -18,6 +19,7 @@ from .limits import Limits
 if TYPE_CHECKING:  # the process path never imports wasmtime in this process
     from ..engine.cache import CompileCache
     from ..engine.source import Source
+    from ..instance import Instance
 
 START = "_start"
 
@@ -52,7 +54,6 @@ def run_inline(
     """
     from ..engine.source import inspect_bytes, read_source
     from ..module import compile
-    from . import traps
 
     given = limits
     limits = limits or Limits()
@@ -70,20 +71,30 @@ def run_inline(
     )
     if on_start is not None:
         on_start()
-    instance = module.instantiate(limits=limits, wasi=grants)
+    return run_command(module.instantiate(limits=limits, wasi=grants))
+
+
+def run_command(instance: Instance, entry: str = START) -> RunResult:
+    """Run ``entry`` of an instance made with WASI grants to its end, then close it.
+
+    The guest's ``exit(code)`` is the exit code; an output cap the guest
+    ran past (and carried on after) raises its limit error.
+    """
+    from . import traps
+
     live = instance._instance
     session = live.wasi
     assert session is not None
     try:
         try:
-            instance.exports[START]()
+            instance.exports[entry]()
             code = 0
         except GuestExit as exit_:
             code = exit_.code
         hit = live.failure.limit_hit
         if hit is not None:  # output over its cap, and the guest carried on to the end
             live.failure.clear()
-            raise traps.limit_error(live.failure, f"`{START}()`", hit)
+            raise traps.limit_error(live.failure, f"`{entry}()`", hit)
         out, err = session.captured()
         return RunResult(code, out, err)
     finally:
