@@ -1,8 +1,8 @@
-"""Compute kernels as WebAssembly next to the same Rust compiled natively.
+"""Compute kernels as WebAssembly next to the same Rust compiled natively, then the use cases.
 
-    python bench/kernels.py
+    python bench/kernels.py [--only kernels|usecases] [--quick]
 
-Builds bench/crates/kernels with the CLI three ways (the size profile, the
+Part 1, the kernels. Builds bench/crates/kernels with the CLI three ways (the size profile, the
 speed profile, the speed profile without simd128) and its native/ crate, which
 includes the same src/kernels.rs, with rustup's cargo for the host (opt-level
 3, then again with -C target-cpu=native). Every build is checked against
@@ -14,14 +14,25 @@ numpy. Prints a table and saves it to bench/results/kernels.md (+ .json).
 Targets (DESIGN.md): SHA-256, wasm (speed profile) <= 1.3x native; the blur,
 wasm (speed, simd128) <= 1.6x native. A newer rustc with the wasm32 target,
 when one exists, builds the speed profile once more for its own rows.
+
+Part 2, the use cases (examples/imagekit, videofx, cryptokit, physics; one
+module each in bench/usecases/): each workload as wasm through wasmbridge from
+Python, the same Rust native, pure Python, the reference library (Pillow,
+numpy, hashlib, PyJWT), plain JS in Node and the same .wasm in Node, with the
+targets: wasm <= 1.5x native, >= 50x faster than pure Python, faster than plain
+JS, a 4K frame filter at >= 60 fps from Python. Saved to
+bench/results/usecases.md (+ .json) with a chart, bench/results/usecases.png.
+`--quick` times fewer samples (a check that everything runs, not a result).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ctypes
 import gc
 import hashlib
+import importlib
 import io
 import os
 import platform
@@ -492,7 +503,47 @@ def mpx_per_s(pixels: int) -> Callable[[float], str]:
 # -- main ---------------------------------------------------------------------
 
 
-def main() -> int:
+USECASES = ("imagekit", "videofx", "cryptokit", "physics")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=("kernels", "usecases"), help="run one part")
+    parser.add_argument("--quick", action="store_true", help="fewer samples: a smoke run")
+    args = parser.parse_args(argv)
+    failed = 0
+    if args.only != "usecases":
+        failed |= kernels_part()
+    if args.only != "kernels":
+        failed |= usecases_part(args.quick)
+    return failed
+
+
+def usecases_part(quick: bool) -> int:
+    """Every use-case module's rows in one report, its table and its chart."""
+    from usecases import chart
+
+    report = Report("Use cases: image, video, crypto and physics (bench/kernels.py)")
+    failed = 0
+    for name in USECASES:
+        print(f"use case {name}", file=sys.stderr)
+        try:
+            module = importlib.import_module(f"usecases.{name}")
+            module.run(report, quick)
+        except Exception as error:  # one broken example leaves the others' rows
+            failed = 1
+            report.add(Row(f"{name}: the run failed", value=f"{type(error).__name__}: {error}"))
+    report.notes.append(f"CPU: {cpu_model()}, {os.cpu_count()} CPUs.")
+    path = report.save("usecases")
+    picture = chart.draw(report.rows, path.with_suffix(".png"), "Use cases")
+    print(report.markdown())
+    print(f"saved {path.relative_to(REPO)}", file=sys.stderr)
+    if picture is not None:
+        print(f"saved {picture.relative_to(REPO)}", file=sys.stderr)
+    return failed
+
+
+def kernels_part() -> int:
     load_start = os.getloadavg()[0]
     check_div9()
     tools = find_tools()
