@@ -75,6 +75,8 @@ def test_files_with_their_types(app: object, url: str, content_type: str, body: 
         "/site/dir-out/secret.txt",
         "/site/missing.html",
         "/site/%ff%fe",
+        "/site/style.css/",  # a file named as a folder
+        "/site/pkg/app.js/",
     ],
 )
 def test_nothing_outside_the_folder(app: object, raw: str) -> None:

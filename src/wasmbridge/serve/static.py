@@ -105,6 +105,8 @@ class StaticHandler:
                 return None
             if not resolved.is_relative_to(self.root):
                 return None
+        elif path.endswith("/"):
+            return None  # "/file.txt/" names a folder, and there is none
         return resolved if resolved.is_file() else None
 
     def _serve(self, path: Path, request: HttpRequest) -> HttpResponse:
