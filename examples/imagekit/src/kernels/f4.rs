@@ -1,0 +1,101 @@
+//! `F4`: four f32 lanes, one RGBA pixel. On wasm32 with simd128 it is a
+//! `v128` (one instruction per operation); elsewhere a `[f32; 4]`, which the
+//! native compiler vectorises itself.
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use core::arch::wasm32::*;
+
+    #[derive(Clone, Copy)]
+    pub struct F4(v128);
+
+    impl F4 {
+        #[inline(always)]
+        pub fn splat(x: f32) -> F4 {
+            F4(f32x4_splat(x))
+        }
+        /// The four bytes of `px[0..4]` as floats.
+        #[inline(always)]
+        pub fn from_u8(px: &[u8]) -> F4 {
+            let word = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
+            let bytes = u32x4_splat(word);
+            F4(f32x4_convert_u32x4(u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(bytes))))
+        }
+        #[inline(always)]
+        pub fn load(v: &[f32]) -> F4 {
+            assert!(v.len() >= 4);
+            // SAFETY: four floats are readable (checked above); v128_load is unaligned.
+            F4(unsafe { v128_load(v.as_ptr() as *const v128) })
+        }
+        #[inline(always)]
+        pub fn store(self, v: &mut [f32]) {
+            assert!(v.len() >= 4);
+            // SAFETY: four floats are writable (checked above).
+            unsafe { v128_store(v.as_mut_ptr() as *mut v128, self.0) }
+        }
+        /// Rounded to the nearest integer (halves up), saturated to 0..=255.
+        #[inline(always)]
+        pub fn store_u8(self, px: &mut [u8]) {
+            let ints = i32x4_trunc_sat_f32x4(f32x4_add(self.0, f32x4_splat(0.5)));
+            let bytes = u8x16_narrow_i16x8(i16x8_narrow_i32x4(ints, ints), ints);
+            px[..4].copy_from_slice(&u32x4_extract_lane::<0>(bytes).to_le_bytes());
+        }
+        #[inline(always)]
+        pub fn add(self, o: F4) -> F4 {
+            F4(f32x4_add(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn sub(self, o: F4) -> F4 {
+            F4(f32x4_sub(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn mul(self, o: F4) -> F4 {
+            F4(f32x4_mul(self.0, o.0))
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod imp {
+    #[derive(Clone, Copy)]
+    pub struct F4([f32; 4]);
+
+    impl F4 {
+        #[inline(always)]
+        pub fn splat(x: f32) -> F4 {
+            F4([x; 4])
+        }
+        #[inline(always)]
+        pub fn from_u8(px: &[u8]) -> F4 {
+            F4([px[0] as f32, px[1] as f32, px[2] as f32, px[3] as f32])
+        }
+        #[inline(always)]
+        pub fn load(v: &[f32]) -> F4 {
+            F4([v[0], v[1], v[2], v[3]])
+        }
+        #[inline(always)]
+        pub fn store(self, v: &mut [f32]) {
+            v[..4].copy_from_slice(&self.0);
+        }
+        #[inline(always)]
+        pub fn store_u8(self, px: &mut [u8]) {
+            for (out, x) in px[..4].iter_mut().zip(self.0) {
+                *out = (x + 0.5) as u8; // `as` saturates: NaN and below 0 give 0
+            }
+        }
+        #[inline(always)]
+        pub fn add(self, o: F4) -> F4 {
+            F4([self.0[0] + o.0[0], self.0[1] + o.0[1], self.0[2] + o.0[2], self.0[3] + o.0[3]])
+        }
+        #[inline(always)]
+        pub fn sub(self, o: F4) -> F4 {
+            F4([self.0[0] - o.0[0], self.0[1] - o.0[1], self.0[2] - o.0[2], self.0[3] - o.0[3]])
+        }
+        #[inline(always)]
+        pub fn mul(self, o: F4) -> F4 {
+            F4([self.0[0] * o.0[0], self.0[1] * o.0[1], self.0[2] * o.0[2], self.0[3] * o.0[3]])
+        }
+    }
+}
+
+pub use imp::F4;

@@ -1,0 +1,58 @@
+//! Bilinear resize with pixel centres at half-integers: output pixel `x`
+//! samples the source at `(x + 0.5) * src_w / dst_w - 0.5`, clamped to
+//! `[0, src_w - 1]` (likewise for y), the convention of OpenCV's INTER_LINEAR
+//! and of `align_corners=False`. It interpolates the two nearest pixels in
+//! each direction and does not average more when shrinking (no antialiasing).
+//! Channels are interpolated alike, alpha too; rounded once at the end.
+
+use super::f4::F4;
+use std::format;
+use std::string::String;
+use std::vec;
+use std::vec::Vec;
+
+/// The `width` x `height` RGBA image at `new_width` x `new_height`.
+pub fn resize(rgba: &[u8], width: u32, height: u32, new_width: u32, new_height: u32) -> Result<Vec<u8>, String> {
+    super::check_size(rgba, width, height)?;
+    let out_pixels = new_width as u64 * new_height as u64;
+    if out_pixels == 0 {
+        return Ok(Vec::new());
+    }
+    if width == 0 || height == 0 {
+        return Err(format!("cannot resize an empty {width}x{height} image to {new_width}x{new_height}"));
+    }
+    if out_pixels > 1 << 28 {
+        return Err(format!("{new_width}x{new_height} is too large (at most 2^28 pixels)"));
+    }
+    let xs = taps(width, new_width);
+    let ys = taps(height, new_height);
+    let stride = width as usize * 4;
+    let mut out = vec![0u8; out_pixels as usize * 4];
+    for (row_out, &(y0, y1, fy)) in out.chunks_exact_mut(new_width as usize * 4).zip(&ys) {
+        let top = &rgba[y0 * stride..][..stride];
+        let bottom = &rgba[y1 * stride..][..stride];
+        let fy = F4::splat(fy);
+        for (px, &(x0, x1, fx)) in row_out.chunks_exact_mut(4).zip(&xs) {
+            let fx = F4::splat(fx);
+            let (a, b) = (F4::from_u8(&top[x0 * 4..]), F4::from_u8(&top[x1 * 4..]));
+            let (c, d) = (F4::from_u8(&bottom[x0 * 4..]), F4::from_u8(&bottom[x1 * 4..]));
+            let upper = a.add(b.sub(a).mul(fx));
+            let lower = c.add(d.sub(c).mul(fx));
+            upper.add(lower.sub(upper).mul(fy)).store_u8(px);
+        }
+    }
+    Ok(out)
+}
+
+/// For each output coordinate: the two source pixels and the weight of the second.
+fn taps(src: u32, dst: u32) -> Vec<(usize, usize, f32)> {
+    let scale = src as f64 / dst as f64;
+    (0..dst)
+        .map(|i| {
+            let s = ((i as f64 + 0.5) * scale - 0.5).clamp(0.0, (src - 1) as f64);
+            let i0 = s.floor() as usize;
+            let i1 = (i0 + 1).min(src as usize - 1);
+            (i0, i1, (s - i0 as f64) as f32)
+        })
+        .collect()
+}
