@@ -79,6 +79,10 @@ fn decode_part(part: &str, name: &str) -> Result<Vec<u8>, String> {
     if part.is_empty() && name != "signature" {
         return Err(malformed(&format!("the {} is empty", name)));
     }
+    if part.contains('=') {
+        // RFC 7515 omits the padding; base64 0.13 would accept it.
+        return Err(malformed(&format!("the {} is padded with '='", name)));
+    }
     base64::decode_config(part, base64::URL_SAFE_NO_PAD)
         .map_err(|e| malformed(&format!("the {} is not base64url ({})", name, e)))
 }
