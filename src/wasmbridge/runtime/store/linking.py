@@ -35,6 +35,9 @@ PANIC_TYPE = FuncType(abi.PANIC_SIGNATURE.params, abi.PANIC_SIGNATURE.results)
 # A supplied import: (namespace, name) from {"env": {"alert": f}}, or (None, key)
 # from a flat {"alert": f} or {"env.alert": f}.
 ImportKey = tuple[str | None, str]
+# wasm-bindgen's imports: its module `__wbindgen_placeholder__` (`wbg` once its CLI ran)
+# and names `__wbindgen_describe`, `__wbindgen_throw`, `__wbg_log_5bb5f88f245d7762`, ...
+WBINDGEN_PREFIXES = ("__wbindgen_", "__wbg_")
 
 
 class Dispatch(Protocol):
@@ -162,6 +165,7 @@ def _on_first_use(
 
 def plan_imports(wasm: WasmModule, interface: Interface | None, name: str) -> ImportPlan:
     """The imports of a module, checked once; raises LinkError for an import no host fits."""
+    refuse_wasm_bindgen(wasm, name)
     slots: list[ImportSlot] = []
     index: dict[tuple[str, str], int] = {}
     order: list[int | str] = []
@@ -195,6 +199,25 @@ def plan_imports(wasm: WasmModule, interface: Interface | None, name: str) -> Im
         slots.append(ImportSlot(imp.module, imp.name, imp.type, function, panic))
     user = frozenset(s.name for s in slots if not s.panic)
     return ImportPlan(tuple(slots), tuple(order), user, name)
+
+
+def refuse_wasm_bindgen(wasm: WasmModule, name: str) -> None:
+    """One LinkError for a module that needs wasm-bindgen's JS glue, instead of a list of
+    ``__wbindgen_*`` imports no host of ours provides."""
+    found = [
+        f"{shown(imp.module)}.{shown(imp.name)}"
+        for imp in wasm.imports
+        if imp.module.startswith(WBINDGEN_PREFIXES) or imp.name.startswith(WBINDGEN_PREFIXES)
+    ]
+    if found:
+        raise LinkError(
+            f"{name} was built with wasm-bindgen dependencies: it imports "
+            f"{listing(found, 2)}, which only wasm-bindgen's JS glue provides",
+            hint="turn off the features that pull wasm-bindgen in (a crate's `js` or "
+            "`wasm-bindgen` feature, `getrandom/js`, web-sys, js-sys) and rebuild with "
+            "`wasmbridge build`; wasmbridge modules do not use wasm-bindgen glue "
+            "(`cargo tree -i wasm-bindgen` shows what depends on it)",
+        )
 
 
 class LinkedModule:
