@@ -32,3 +32,25 @@ unsafe fn bytes<'a>(data: *mut u8, len: usize) -> &'a mut [u8] {
         slice::from_raw_parts_mut(data, len)
     }
 }
+
+/// `videofx_grayscale_contrast` with the scalar loop only (no SIMD), for comparison.
+///
+/// # Safety
+/// `frame` holds `len` writable bytes (any pointer when `len` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn videofx_grayscale_contrast_scalar(
+    frame: *mut u8,
+    len: usize,
+    contrast: f32,
+) {
+    kernels::grayscale_contrast_scalar(bytes(frame, len), kernels::contrast_factor(contrast));
+}
+
+/// `videofx_sepia` with the scalar loop only (no SIMD), for comparison.
+///
+/// # Safety
+/// `frame` holds `len` writable bytes (any pointer when `len` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn videofx_sepia_scalar(frame: *mut u8, len: usize) {
+    kernels::sepia_scalar(bytes(frame, len));
+}
