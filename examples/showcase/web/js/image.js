@@ -1,6 +1,6 @@
 // Image: grayscale, blur, resize and JPEG encode, in WASM (imagekit) and in plain JS side by side.
 
-import { $, fail, loadKernel, loadPlain, ms, show, timeBest, timeBestAsync } from "./util.js";
+import { $, exported, fail, loadKernel, loadPlain, ms, show, timeBest, timeBestAsync } from "./util.js";
 import { samplePicture } from "./sample.js";
 
 const OPS = ["grayscale", "blur", "resize", "jpeg"];
@@ -27,7 +27,8 @@ export async function setup(record) {
     return;
   }
   try {
-    plain = await loadPlain("imagekit");
+    const module = await loadPlain("imagekit");
+    plain = Object.fromEntries(["grayscale", "gaussian_blur", "resize"].map((name) => [name, exported(module, name)]));
   } catch (error) {
     console.warn("plain-JS imagekit unavailable:", error);
     record.errors = [`plain-JS imagekit: ${error.message}`];

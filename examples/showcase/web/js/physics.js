@@ -6,6 +6,7 @@ const SEED = 7;
 const DT = 1 / 60;
 const engines = { wasm: null, js: null };
 let world = null;
+let radii = null; // fixed for a world's life
 let running = false;
 
 export async function setup(record) {
@@ -41,6 +42,7 @@ function makeWorld(record) {
   record.engine = $("physics-engine").value;
   const n = Number($("physics-bodies").value);
   world = new engines[record.engine].World(n, SEED);
+  radii = world.radii();
   record.bodies = world.len();
   record.steps = 0;
 }
@@ -91,7 +93,6 @@ function draw(record) {
   const canvas = $("physics-canvas");
   const ctx = canvas.getContext("2d");
   const positions = world.positions();
-  const radii = world.radii();
   const sx = canvas.width / world.width();
   const sy = canvas.height / world.height();
   ctx.fillStyle = "#0b1320";

@@ -24,6 +24,13 @@ export function loadPlain(name) {
   return import(`/plain/${name}/${name}_plain.js`);
 }
 
+/** `module`'s function `name`, or the same name in camelCase (gaussian_blur: gaussianBlur). */
+export function exported(module, name) {
+  const found = module[name] ?? module[name.replace(/_(.)/g, (_, c) => c.toUpperCase())];
+  if (typeof found !== "function") throw new Error(`the module exports no function ${name}`);
+  return found;
+}
+
 /** `fn()`'s result and the best wall time in ms over `runs` calls (the first warms up). */
 export function timeBest(fn, runs = 3) {
   let result;

@@ -1,6 +1,6 @@
 // Video: a synthetic 1280x720 frame stream, filtered in place per frame with videofx.
 
-import { $, fail, frameLoop, loadKernel, loadPlain, ms, show } from "./util.js";
+import { $, exported, fail, frameLoop, loadKernel, loadPlain, ms, show } from "./util.js";
 
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -21,7 +21,8 @@ export async function setup(record) {
     return;
   }
   try {
-    engines.js = await loadPlain("videofx");
+    const plain = await loadPlain("videofx");
+    engines.js = { grayscale_contrast: exported(plain, "grayscale_contrast"), sepia: exported(plain, "sepia") };
   } catch (error) {
     console.warn("plain-JS videofx unavailable:", error);
     $("video-engine").querySelector('option[value="js"]').disabled = true;
