@@ -1,8 +1,8 @@
 """videofx: grayscale with contrast and sepia on a 3840x2160 RGBA frame, in place.
 
-    python -c "import sys; sys.path[:0] = ['bench']; from _timing import Report; \\
-        from usecases import videofx; r = Report('videofx'); videofx.run(r, quick=True); \\
-        print(r.markdown())"
+    python bench/usecases/videofx.py [--quick]
+
+or ``videofx.run(report, quick)`` with bench/ on sys.path.
 
 Contenders, each checked against numpy before it is timed: the wasm module through
 wasmbridge on a frame that lives in guest memory (a GuestArray: no copy in or out),
@@ -33,10 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _timing import Report, Row, Timing, human, measure, verdict
 
-import wasmbridge
-from wasmbridge import cli
+if __name__ == "__main__":  # run as a script: bench/ holds _timing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import Report, Row, Timing, human, measure, verdict  # noqa: E402
+
+import wasmbridge  # noqa: E402
+from wasmbridge import cli  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 CRATE = REPO / "examples/videofx"
