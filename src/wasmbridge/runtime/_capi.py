@@ -58,6 +58,28 @@ def native_entry_points() -> tuple[int, int]:
     )
 
 
+def oneshot_entry_points() -> tuple[tuple[int, ...], int, int, int, int, int]:
+    """What ``_native.init_oneshot`` takes: the addresses of the wasmtime functions a
+    one-shot call uses (store/oneshot.py), the sizes of ``wasmtime_instance_t`` and
+    ``wasmtime_extern_t``, the offset of the extern's payload and the func and memory
+    kinds, all read off wasmtime-py's own declarations."""
+    names = (
+        "wasmtime_store_new", "wasmtime_store_context", "wasmtime_store_delete",
+        "wasmtime_store_limiter", "wasmtime_context_set_epoch_deadline",
+        "wasmtime_store_epoch_deadline_callback", "wasmtime_instance_pre_instantiate",
+        "wasmtime_instance_export_get", "wasmtime_memory_data", "wasmtime_error_delete",
+        "wasm_trap_delete", "wasmtime_error_new",
+    )  # fmt: skip
+    return (
+        tuple(_address(getattr(_dll, name)) for name in names),
+        ctypes.sizeof(ffi.wasmtime_instance_t),
+        ctypes.sizeof(ffi.wasmtime_extern_t),
+        cast_any(ffi.wasmtime_extern_t).of.offset,
+        ffi.WASMTIME_EXTERN_FUNC.value,
+        ffi.WASMTIME_EXTERN_MEMORY.value,
+    )
+
+
 def cast_any(value: object) -> Any:
     """``value`` typed as Any: ctypes objects whose stubs disagree with runtime behaviour."""
     return typing_cast(Any, value)

@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #define WASMTIME_MAJOR 50
 #define MAX_SLOTS 16
@@ -693,6 +694,335 @@ static PyTypeObject CallerType = {
     .tp_repr = (reprfunc)caller_repr,
 };
 
+/* -- OneShot: one call in a fresh instance, made, called and deleted here ---------------
+ *
+ * For serving (serve/oneshot.py): a store, an instance of a pre-linked module, the
+ * handler called with one encoded buffer, its encoded result copied out, the store
+ * deleted, all without Python in between, with the GIL released while the guest runs.
+ * Anything that is not a clean answer (a trap, the time limit, a missing export, a
+ * result outside memory) comes back as a code: the caller decides what it means.
+ * The addresses of the wasmtime functions and the layouts of wasmtime_instance_t and
+ * wasmtime_extern_t come from `init_oneshot()`, read off wasmtime-py's declarations.
+ */
+
+typedef void *(*store_new_fn)(void *engine, void *data, void (*finalizer)(void *));
+typedef void *(*store_context_fn)(void *store);
+typedef void (*store_delete_fn)(void *store);
+typedef void (*store_limiter_fn)(void *store, int64_t memory_size, int64_t table_elements,
+                                 int64_t instances, int64_t tables, int64_t memories);
+typedef void (*set_deadline_fn)(void *ctx, uint64_t ticks_beyond_current);
+typedef void *(*deadline_callback_fn)(void *ctx, void *data, uint64_t *delta, uint8_t *kind);
+typedef void (*set_deadline_callback_fn)(void *store, deadline_callback_fn callback, void *data,
+                                         void (*finalizer)(void *));
+typedef void *(*pre_instantiate_fn)(const void *pre, void *ctx, void *instance, void **trap);
+typedef _Bool (*export_get_fn)(void *ctx, const void *instance, const char *name, size_t len,
+                               void *item);
+typedef uint8_t *(*memory_data_fn)(const void *ctx, const void *memory);
+typedef void (*delete_fn)(void *);
+typedef void *(*error_new_fn)(const char *message);
+
+static struct {
+    store_new_fn store_new;
+    store_context_fn store_context;
+    store_delete_fn store_delete;
+    store_limiter_fn store_limiter;
+    set_deadline_fn set_deadline;
+    set_deadline_callback_fn set_deadline_callback;
+    pre_instantiate_fn pre_instantiate;
+    export_get_fn export_get;
+    memory_data_fn memory_data;
+    delete_fn error_delete;
+    delete_fn trap_delete;
+    error_new_fn error_new;
+    size_t instance_size; /* sizeof(wasmtime_instance_t) */
+    size_t extern_size;   /* sizeof(wasmtime_extern_t) */
+    size_t extern_of;     /* offsetof(wasmtime_extern_t, of) */
+    uint8_t kind_func, kind_memory;
+    int ready;
+} ws;
+
+#define ITEM_BYTES 64
+#define NAME_BYTES 64
+
+/* What a OneShot.run() call came to. */
+enum { ONESHOT_OK = 0, ONESHOT_TRAP = 1, ONESHOT_TIMEOUT = 2, ONESHOT_BROKEN = 3 };
+
+typedef struct {
+    PyObject_HEAD
+    void *engine;
+    const void *pre;
+    int64_t caps[5]; /* the store limiter's: memory bytes, table elements, instances,
+                        tables, memories (-1: no cap) */
+    int epoch;       /* the engine checks epochs: a deadline must be set, or the guest traps */
+    char handler[NAME_BYTES];
+    char alloc[NAME_BYTES];
+    PyObject *keep;  /* whatever owns the engine and the pre-linked module */
+} OneShotObject;
+
+typedef struct {
+    double deadline; /* CLOCK_MONOTONIC seconds, as time.monotonic() */
+    int timed_out;
+} OneShotCall;
+
+static double
+monotonic_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+}
+
+/* At each epoch tick while the guest runs: go on until the deadline, then stop it. */
+static void *
+oneshot_deadline(void *Py_UNUSED(ctx), void *data, uint64_t *delta, uint8_t *kind)
+{
+    OneShotCall *call = (OneShotCall *)data;
+    if (monotonic_now() < call->deadline) {
+        *delta = 1;
+        *kind = 0; /* continue */
+        return NULL;
+    }
+    call->timed_out = 1;
+    return ws.error_new("wasmbridge: time limit");
+}
+
+static void
+oneshot_dealloc(OneShotObject *self)
+{
+    Py_XDECREF(self->keep);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+copy_name(char *into, PyObject *name, const char *what)
+{
+    Py_ssize_t size;
+    const char *text = PyUnicode_AsUTF8AndSize(name, &size);
+    if (text == NULL)
+        return 0;
+    if (size <= 0 || size >= NAME_BYTES) {
+        PyErr_Format(PyExc_ValueError, "%s: a name of 1 to %d bytes", what, NAME_BYTES - 1);
+        return 0;
+    }
+    memcpy(into, text, (size_t)size + 1);
+    return 1;
+}
+
+static int
+oneshot_init(OneShotObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *names[] = {"engine", "pre", "caps", "epoch", "handler", "alloc", "keep", NULL};
+    unsigned long long engine, pre;
+    PyObject *caps, *handler, *alloc, *keep;
+    int epoch;
+    if (!ws.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "call init_oneshot() first");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "KKOpUUO", names, &engine, &pre, &caps, &epoch,
+                                     &handler, &alloc, &keep))
+        return -1;
+    if (!engine || !pre) {
+        PyErr_SetString(PyExc_ValueError, "an engine or module address is 0");
+        return -1;
+    }
+    if (!PyTuple_Check(caps) || PyTuple_GET_SIZE(caps) != 5) {
+        PyErr_SetString(PyExc_TypeError, "caps: a tuple of 5 ints");
+        return -1;
+    }
+    for (int i = 0; i < 5; i++) {
+        long long cap = PyLong_AsLongLong(PyTuple_GET_ITEM(caps, i));
+        if (cap == -1 && PyErr_Occurred())
+            return -1;
+        self->caps[i] = cap;
+    }
+    if (!copy_name(self->handler, handler, "handler") || !copy_name(self->alloc, alloc, "alloc"))
+        return -1;
+    self->engine = (void *)(uintptr_t)engine;
+    self->pre = (const void *)(uintptr_t)pre;
+    self->epoch = epoch;
+    Py_XSETREF(self->keep, Py_NewRef(keep));
+    return 0;
+}
+
+/* An export of the instance, of the wanted kind, into `item`; 0 when there is none. */
+static int
+find_export(void *ctx, const void *instance, const char *name, uint8_t kind, uint8_t *item)
+{
+    memset(item, 0, ITEM_BYTES);
+    if (!ws.export_get(ctx, instance, name, strlen(name), item))
+        return 0;
+    return item[0] == kind;
+}
+
+/* The guest's part of a call: instantiate, place the request, call, find the result.
+   Runs without the GIL. Sets *result and *result_len (in guest memory) on ONESHOT_OK. */
+static int
+oneshot_guest(OneShotObject *self, void *ctx, const Py_buffer *request, uint8_t **result,
+              uint32_t *result_len)
+{
+    uint64_t instance[4] = {0}; /* wasmtime_instance_t: 16 bytes, checked at init */
+    void *trap = NULL;
+    void *error = ws.pre_instantiate(self->pre, ctx, instance, &trap);
+    if (error != NULL || trap != NULL)
+        goto failed;
+    uint64_t memory_item[ITEM_BYTES / 8], alloc_item[ITEM_BYTES / 8], handler_item[ITEM_BYTES / 8];
+    if (!find_export(ctx, instance, "memory", ws.kind_memory, (uint8_t *)memory_item) ||
+        !find_export(ctx, instance, self->alloc, ws.kind_func, (uint8_t *)alloc_item) ||
+        !find_export(ctx, instance, self->handler, ws.kind_func, (uint8_t *)handler_item))
+        return ONESHOT_BROKEN;
+    const void *memory = (uint8_t *)memory_item + ws.extern_of;
+
+    /* One allocation: the request, then the 8-byte return area, aligned to 8. */
+    uint64_t placed = ((uint64_t)request->len + 7) & ~(uint64_t)7;
+    uint64_t total = placed + 8;
+    if (total > 0x7fffffff)
+        return ONESHOT_BROKEN;
+    val_raw vals[2];
+    vals[0].i64 = 0;
+    vals[1].i64 = 0;
+    vals[0].i32 = (int32_t)total;
+    vals[1].i32 = 8;
+    error = call_unchecked(ctx, (uint8_t *)alloc_item + ws.extern_of, vals, 2, &trap);
+    if (error != NULL || trap != NULL)
+        goto failed;
+    uint64_t at = (uint32_t)vals[0].i32;
+    uint8_t *base = ws.memory_data(ctx, memory);
+    uint64_t size = memory_data_size(ctx, memory);
+    if (at == 0 || at + total > size)
+        return ONESHOT_TRAP; /* out of memory: the caller's own path says so */
+    memcpy(base + at, request->buf, (size_t)request->len);
+    memset(base + at + placed, 0, 8);
+
+    vals[0].i64 = 0;
+    vals[1].i64 = 0;
+    vals[0].i32 = (int32_t)(uint32_t)(at + placed); /* retptr first */
+    vals[1].i32 = (int32_t)(uint32_t)at;
+    error = call_unchecked(ctx, (uint8_t *)handler_item + ws.extern_of, vals, 2, &trap);
+    if (error != NULL || trap != NULL)
+        goto failed;
+    base = ws.memory_data(ctx, memory); /* the call may have grown (moved) the memory */
+    size = memory_data_size(ctx, memory);
+    uint32_t words[2];
+    memcpy(words, base + at + placed, 8);
+    if ((uint64_t)words[0] + words[1] > size)
+        return ONESHOT_BROKEN;
+    *result = base + words[0];
+    *result_len = words[1];
+    return ONESHOT_OK;
+
+failed:
+    if (error != NULL)
+        ws.error_delete(error);
+    if (trap != NULL)
+        ws.trap_delete(trap);
+    return ONESHOT_TRAP;
+}
+
+static PyObject *
+oneshot_run(OneShotObject *self, PyObject *args)
+{
+    Py_buffer request;
+    double deadline;
+    if (!PyArg_ParseTuple(args, "y*d", &request, &deadline))
+        return NULL;
+    OneShotCall call = {deadline, 0};
+    uint8_t *result = NULL;
+    uint32_t result_len = 0;
+    int code;
+    void *store;
+    Py_BEGIN_ALLOW_THREADS
+    store = ws.store_new(self->engine, NULL, NULL);
+    void *ctx = ws.store_context(store);
+    ws.store_limiter(store, self->caps[0], self->caps[1], self->caps[2], self->caps[3],
+                     self->caps[4]);
+    if (self->epoch) {
+        ws.set_deadline(ctx, 1);
+        ws.set_deadline_callback(store, oneshot_deadline, &call, NULL);
+    }
+    code = oneshot_guest(self, ctx, &request, &result, &result_len);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&request);
+    PyObject *answer = NULL;
+    if (code == ONESHOT_OK)
+        answer = PyBytes_FromStringAndSize((const char *)result, (Py_ssize_t)result_len);
+    else if (call.timed_out)
+        code = ONESHOT_TIMEOUT;
+    Py_BEGIN_ALLOW_THREADS
+    ws.store_delete(store);
+    Py_END_ALLOW_THREADS
+    if (code == ONESHOT_OK && answer == NULL)
+        return NULL;
+    if (answer == NULL)
+        return PyLong_FromLong(code);
+    return answer;
+}
+
+static PyMethodDef oneshot_methods[] = {
+    {"run", (PyCFunction)oneshot_run, METH_VARARGS,
+     "run(request: bytes, deadline: float) -> bytes | int: the handler's encoded result, or "
+     "1 (it trapped), 2 (past the deadline, a time.monotonic() value) or 3 (the module broke "
+     "the ABI: an export missing, a result outside memory)."},
+    {NULL},
+};
+
+static PyTypeObject OneShotType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "wasmbridge.runtime._native.OneShot",
+    .tp_basicsize = sizeof(OneShotObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One handler of a pre-linked module, each call in a fresh store (serve/oneshot.py).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)oneshot_init,
+    .tp_dealloc = (destructor)oneshot_dealloc,
+    .tp_methods = oneshot_methods,
+};
+
+static PyObject *
+native_init_oneshot(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    unsigned long long a[12];
+    unsigned long long instance_size, extern_size, extern_of;
+    unsigned char kind_func, kind_memory;
+    if (!PyArg_ParseTuple(args, "(KKKKKKKKKKKK)KKKbb", &a[0], &a[1], &a[2], &a[3], &a[4], &a[5],
+                          &a[6], &a[7], &a[8], &a[9], &a[10], &a[11], &instance_size,
+                          &extern_size, &extern_of, &kind_func, &kind_memory))
+        return NULL;
+    for (int i = 0; i < 12; i++) {
+        if (!a[i]) {
+            PyErr_SetString(PyExc_ValueError, "a wasmtime function address is 0");
+            return NULL;
+        }
+    }
+    if (instance_size > 32 || extern_size > ITEM_BYTES || extern_of >= extern_size) {
+        PyErr_SetString(PyExc_ValueError, "unexpected wasmtime struct layouts");
+        return NULL;
+    }
+    if (call_unchecked == NULL || memory_data_size == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "call init() first");
+        return NULL;
+    }
+    ws.store_new = (store_new_fn)(uintptr_t)a[0];
+    ws.store_context = (store_context_fn)(uintptr_t)a[1];
+    ws.store_delete = (store_delete_fn)(uintptr_t)a[2];
+    ws.store_limiter = (store_limiter_fn)(uintptr_t)a[3];
+    ws.set_deadline = (set_deadline_fn)(uintptr_t)a[4];
+    ws.set_deadline_callback = (set_deadline_callback_fn)(uintptr_t)a[5];
+    ws.pre_instantiate = (pre_instantiate_fn)(uintptr_t)a[6];
+    ws.export_get = (export_get_fn)(uintptr_t)a[7];
+    ws.memory_data = (memory_data_fn)(uintptr_t)a[8];
+    ws.error_delete = (delete_fn)(uintptr_t)a[9];
+    ws.trap_delete = (delete_fn)(uintptr_t)a[10];
+    ws.error_new = (error_new_fn)(uintptr_t)a[11];
+    ws.instance_size = (size_t)instance_size;
+    ws.extern_size = (size_t)extern_size;
+    ws.extern_of = (size_t)extern_of;
+    ws.kind_func = kind_func;
+    ws.kind_memory = kind_memory;
+    ws.ready = 1;
+    Py_RETURN_NONE;
+}
+
 /* -- module ------------------------------------------------------------------------------- */
 
 static PyObject *
@@ -731,6 +1061,9 @@ static PyMethodDef native_methods[] = {
     {"init", native_init, METH_VARARGS,
      "init(wasmtime_major, func_call_unchecked, memory_data_size): the addresses of wasmtime's "
      "C functions, from the library already loaded."},
+    {"init_oneshot", native_init_oneshot, METH_VARARGS,
+     "init_oneshot(addresses, instance_size, extern_size, extern_of, kind_func, kind_memory): "
+     "what OneShot calls wasmtime through, and the layouts it relies on."},
     {"set_release_gil", native_set_release_gil, METH_O,
      "Whether calls release the GIL while the guest runs (default true); returns the old value."},
     {NULL},
@@ -747,13 +1080,15 @@ static struct PyModuleDef native_module = {
 PyMODINIT_FUNC
 PyInit__native(void)
 {
-    if (PyType_Ready(&ArenaType) < 0 || PyType_Ready(&CallerType) < 0)
+    if (PyType_Ready(&ArenaType) < 0 || PyType_Ready(&CallerType) < 0 ||
+        PyType_Ready(&OneShotType) < 0)
         return NULL;
     PyObject *module = PyModule_Create(&native_module);
     if (module == NULL)
         return NULL;
     if (PyModule_AddObjectRef(module, "Arena", (PyObject *)&ArenaType) < 0 ||
         PyModule_AddObjectRef(module, "Caller", (PyObject *)&CallerType) < 0 ||
+        PyModule_AddObjectRef(module, "OneShot", (PyObject *)&OneShotType) < 0 ||
         PyModule_AddIntConstant(module, "WASMTIME_MAJOR", WASMTIME_MAJOR) < 0 ||
         PyModule_AddIntConstant(module, "MAX_SLOTS", MAX_SLOTS) < 0) {
         Py_DECREF(module);

@@ -167,6 +167,17 @@ class Module:
             wasi=wasi,
         )
 
+    def one_shot_parts(
+        self, limits: Limits | None
+    ) -> tuple[ModuleParts, EngineSettings, LinkedModule] | None:
+        """What ``store/oneshot.py`` makes instances from, under ``limits``: None for a
+        module that imports WASI or cannot be pre-linked."""
+        if self._wasi:
+            return None
+        settings = self._settings_for(limits)
+        linked = self._code_for(settings, limits).linked(self._parts)
+        return None if linked is None else (self._parts, settings, linked)
+
     def _settings_for(self, limits: Limits | None) -> EngineSettings:
         """The engine an instance with ``limits`` runs on (remembered per limits)."""
         settings = self._settings.get(limits)

@@ -4,12 +4,18 @@ Everything that does not depend on the request is prepared once per route
 (``BridgeHandler.__init__``): the module, its Request record class, the
 route's ``Limits`` (one object, so the module's engine and settings are
 found by a dictionary lookup), and a first instance made and closed so
-the first request pays for nothing the others do not. Instances are made
-ahead of requests, each with its own host services, and closed after
-(``fresh.py``: each serves one request only). Per request: take a fresh
-instance, tell its services the request id, build the Request record,
-call, and check the Response (status, header names and values, body
-size).
+the first request pays for nothing the others do not. Per request: build
+the Request record, run it in a fresh instance, and check the Response
+(status, header names and values, body size).
+
+A module that imports no host service runs each request in one C call
+(runtime/store/oneshot.py: store, instance, call and delete without Python
+in between); a request that does not end cleanly there runs once more the
+general way, which reports the trap or panic in full (the handler can only
+compute its answer, so running it again changes nothing). Otherwise
+instances are made ahead of requests, each with its own host services, and
+closed after (``fresh.py``: each serves one request only), and a request
+tells its instance's services its id.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadResponse, ResponseTooLarge
+from ..runtime.store.oneshot import OneShot
 from .config import Route
 from .fresh import FreshInstances, Maker
 from .http import HttpRequest, HttpResponse
@@ -95,6 +102,8 @@ class BridgeHandler:
         self._missing = {name: unavailable(name) for name in self.services} or None
         # Made once now: the engine for these limits, the linker, the pool slot.
         self._close_instance(self._make_instance())
+        # A module that needs no host service runs each request in C (store/oneshot.py).
+        self._shot = OneShot.make(self.module, "handle", self.limits)
         self._fresh = FreshInstances(
             self._make_instance, self._close_instance, maker or Maker(), depth=2
         )
@@ -108,6 +117,11 @@ class BridgeHandler:
             request.headers,
             request.body,
         )
+        if self._shot is not None:
+            reply = self._shot(req)
+            if reply is not None:
+                return self._response(reply)
+            # Not a clean answer: the general path runs it again and reports why.
         made = self._fresh.take()
         instance, services = made
         if services is not None:

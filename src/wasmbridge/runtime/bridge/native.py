@@ -58,6 +58,8 @@ def _load() -> tuple[Any, str]:
     major = int(_capi.WASMTIME_VERSION.split(".")[0])
     try:
         _native.init(major, *_capi.native_entry_points())
+        if hasattr(_native, "init_oneshot"):  # an extension built before OneShot has none
+            _native.init_oneshot(*_capi.oneshot_entry_points())
     except (RuntimeError, ValueError) as exc:
         return None, f"not usable: {exc}"
     return _native, ""
