@@ -6,7 +6,8 @@
    (bench/crates/serve_hello): ``ServeApp.respond()`` from a received request
    to the response (a fresh instance, the call, close; no network), median
    and p99 over many requests, next to ``/healthz`` (the same path without a
-   guest) and ``Module.instantiate()`` + ``close()`` alone.
+   guest), ``Module.instantiate()`` + ``close()`` alone and the one-shot call
+   alone (runtime/store/oneshot.py, what the hello route runs per request).
 2. wrk (Debian's package) on loopback: ``wasmbridge serve --workers 2`` with
    the hello handler vs a bare ASGI hello app (bench/serve_app/baseline.py)
    under ``uvicorn --workers 2``: requests/s, p50 and p99 latency, ratio.
@@ -40,7 +41,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import Report, Row, human, measure, verdict  # noqa: E402
 
+from wasmbridge.runtime.store.oneshot import OneShot  # noqa: E402
 from wasmbridge.serve.app import ServeApp  # noqa: E402
+from wasmbridge.serve.bridge import route_limits  # noqa: E402
 from wasmbridge.serve.http import HttpRequest  # noqa: E402
 from wasmbridge.serve.manifest import load_manifest  # noqa: E402
 
@@ -99,9 +102,9 @@ def server_side_rows(report: Report) -> None:
                     value=f"{human(median)} median, {human(p99)} p99 ({len(samples):,} requests)",
                     target="median ≤ 50 µs",
                     verdict=verdict(median <= 50e-6),
-                    note="every instance made in the request"
+                    note="each request in a fresh instance made, called and deleted in C (OneShot)"
                     if not gap
-                    else "instances made ahead in the idle time, as a server between requests",
+                    else "the same, with idle time between requests, as a server sees them",
                 )
             )
         health = per_request(app, HttpRequest("GET", "/healthz"), SAMPLES // 4)
@@ -125,6 +128,16 @@ def server_side_rows(report: Report) -> None:
                 note="min / median",
             )
         )
+        shot = OneShot.make(compiled, "handle", route_limits(app.config.routes[0]))
+        if shot is not None:
+            record = compiled.Request("GET", "/", "", [], [("host", "127.0.0.1")], b"")
+            report.add(
+                Row(
+                    "hello module: one fresh-instance call in C (OneShot), encoding included",
+                    measure(lambda: shot(record)),
+                    note="min / median; what each request of the hello route runs",
+                )
+            )
     finally:
         app.close()
 
