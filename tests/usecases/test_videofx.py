@@ -188,6 +188,23 @@ def test_a_4k_frame_in_guest_memory(m: Any) -> None:
         assert np.array_equal(view, ref_sepia(frame))
 
 
+def test_a_guest_array_crosses_without_a_copy(m: Any) -> None:
+    """A GuestArray is handed over by address: guest memory does not grow however
+    often a 4K frame is filtered. A numpy view of the same bytes is an ordinary
+    buffer, copied into a fresh guest allocation for the call (and back)."""
+    n = UHD[0] * UHD[1] * 4
+    with m.module.instantiate() as fresh, fresh.array("uint8", n) as guest:
+        guest.numpy()[:] = synth(n, SEED)
+        fresh.grayscale_contrast(guest, 1.0)  # the first call sets up its scratch space
+        before = len(fresh.memory_view())
+        for _ in range(3):
+            fresh.grayscale_contrast(guest, 1.0)
+            fresh.sepia(guest)
+        assert len(fresh.memory_view()) == before
+        fresh.sepia(guest.numpy())
+        assert len(fresh.memory_view()) >= before + n
+
+
 def test_grayscale_pixel_and_row_agree_with_the_frame_call(m: Any) -> None:
     rng = np.random.default_rng(SEED + 1)
     rgb = rng.integers(0, 256, (2000, 3))
