@@ -363,6 +363,16 @@ def node_rows(
                 note="plain JS in Node / wasm via wasmbridge, medians",
             )
         )
+        glue = node[f"glue_{kind}"]["median"]
+        report.add(
+            Row(
+                f"target: {kind} wasm in Node faster than plain JS in Node",
+                value=f"{plain / glue:.1f}×",
+                target="> 1×",
+                verdict=verdict(glue < plain),
+                note="plain JS / the generated module (with its two copies), medians",
+            )
+        )
 
 
 def avoid_the_bridge(
