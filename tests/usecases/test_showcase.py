@@ -240,6 +240,21 @@ def test_blur_resize_and_jpeg_in_wasm_and_js(browser: Browser) -> None:
         assert entry["wasm_ms"] > 0 and entry["js_ms"] > 0
 
 
+def test_a_picked_png_is_decoded_in_wasm(browser: Browser, tmp_path: Path) -> None:
+    from PIL import Image
+
+    pixels = np.random.default_rng(5).integers(0, 256, (48, 64, 4), dtype=np.uint8)
+    pixels[..., 3] = 255  # opaque: a canvas keeps opaque pixels exactly
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "noise.png")
+    browser.run(lambda page: page.set_input_files("#image-file", tmp_path / "noise.png"))
+    browser.wait(
+        "window.showcase.image.source && window.showcase.image.source.label === 'noise.png'"
+    )
+    decode = browser.state("window.showcase.image.decode")
+    assert decode["wasm_ms"] > 0 and decode["js_ms"] > 0, decode
+    assert (browser.pixels("image-source") == pixels).all()
+
+
 # -- crypto -------------------------------------------------------------------------------
 
 
@@ -328,6 +343,7 @@ def test_screenshot_and_the_pages_timings(browser: Browser, tmp_path: Path) -> N
     browser.click("#hash-bench")
     browser.wait("window.showcase.crypto.bench")
     assert browser.state("window.showcase.crypto.bench.match")
+    browser.click("#image-sample")
     browser.click("#image-run-all")
     browser.wait(
         "window.showcase.image.last === 'jpeg' && document.querySelectorAll('#image-table tr[data-op]').length === 4"

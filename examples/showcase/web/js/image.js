@@ -65,7 +65,9 @@ async function openFile(record, file) {
   }
   record.decode = { wasm_ms: wasmMs, js_ms: browser.ms, bytes: bytes.length };
   const image = decoded ?? browser.result;
-  setSource(record, image.width, image.height, image.rgba, file.name);
+  // A Vec<u8> inside a record crosses as a plain number[] (docs/web.md), not a Uint8Array.
+  const rgba = image.rgba instanceof Uint8Array ? image.rgba : Uint8Array.from(image.rgba);
+  setSource(record, image.width, image.height, rgba, file.name);
 }
 
 async function browserDecode(file) {
@@ -161,7 +163,7 @@ async function drawJpeg(id, blob) {
   const canvas = $(id);
   canvas.width = bitmap.width;
   canvas.height = bitmap.height;
-  canvas.getContext("2d").drawImage(bitmap, 0, 0);
+  canvas.getContext("2d", { willReadFrequently: true }).drawImage(bitmap, 0, 0);
 }
 
 function draw(id, width, height, rgba) {
@@ -169,7 +171,8 @@ function draw(id, width, height, rgba) {
   canvas.width = width;
   canvas.height = height;
   const pixels = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, width * height * 4);
-  canvas.getContext("2d").putImageData(new ImageData(pixels, width, height), 0, 0);
+  // Read back by tests (and cheap to keep in memory): no GPU copy per getImageData.
+  canvas.getContext("2d", { willReadFrequently: true }).putImageData(new ImageData(pixels, width, height), 0, 0);
 }
 
 function maxDiff(a, b) {
