@@ -25,6 +25,11 @@ const INITIAL_SPEED = 100;
 const BOUNCE = -1.5;
 const CONTACT = f(1.01);
 
+// |dx| or |dy| alone reaching `reach` means dx² + dy² >= reach² in f32 too.
+function far(dx, dy, reach) {
+  return dx >= reach || -dx >= reach || dy >= reach || -dy >= reach;
+}
+
 /** xorshift32, seeded as src/world.rs seeds it. */
 class Rng {
   constructor(seed) {
@@ -210,6 +215,7 @@ export class World {
     const dx = f(x[j] - x[i]);
     const dy = f(y[j] - y[i]);
     const reach = f(r[i] + r[j]);
+    if (far(dx, dy, reach)) return; // a shortcut only: then d2 >= reach * reach too
     const d2 = f(f(dx * dx) + f(dy * dy));
     if (!(d2 < f(reach * reach))) return;
     let nx = 1;
@@ -236,6 +242,7 @@ export class World {
     const dx = f(x[j] - x[i]);
     const dy = f(y[j] - y[i]);
     const reach = f(f(r[i] + r[j]) * CONTACT);
+    if (far(dx, dy, reach)) return;
     const d2 = f(f(dx * dx) + f(dy * dy));
     if (!(d2 < f(reach * reach)) || !(d2 > 0)) return;
     const d = f(Math.sqrt(d2));

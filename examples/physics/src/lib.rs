@@ -3,8 +3,6 @@
 //! `positions` hands the whole frame back as one `Float32Array` / buffer.
 //! The simulation is src/world.rs (plain Rust, also built natively by native/).
 #![no_std]
-// Without simd128, src/world.rs takes f32.sqrt from the compiler intrinsic.
-#![cfg_attr(not(target_feature = "simd128"), allow(internal_features), feature(core_intrinsics))]
 
 extern crate alloc;
 
@@ -30,7 +28,9 @@ impl World {
         if n > world::MAX_BODIES {
             panic!("World(n, seed): n is at most 100000 bodies");
         }
-        World { sim: Sim::new(n, seed) }
+        World {
+            sim: Sim::new(n, seed),
+        }
     }
 
     /// Advances the world by `dt` seconds (cut to 0.05; 0, negative or NaN: no change).
@@ -55,7 +55,11 @@ impl World {
     /// The velocities, vx0, vy0, vx1, vy1, ...
     pub fn velocities(&self) -> Vec<f32> {
         let sim = &self.sim;
-        sim.vx.iter().zip(&sim.vy).flat_map(|(&vx, &vy)| [vx, vy]).collect()
+        sim.vx
+            .iter()
+            .zip(&sim.vy)
+            .flat_map(|(&vx, &vy)| [vx, vy])
+            .collect()
     }
 
     /// The radii, one per body.

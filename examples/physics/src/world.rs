@@ -100,9 +100,10 @@ pub struct Sim {
 }
 
 // `f32::sqrt` is std's, and this file is no_std on wasm32: use wasm's own
-// `f32.sqrt` (IEEE, correctly rounded), through lane 0 of the SIMD one, or
-// through the compiler intrinsic when simd128 is off (`wasmbridge build`
-// unlocks it; see src/lib.rs).
+// `f32.sqrt` (IEEE, correctly rounded) through lane 0 of the SIMD one, or,
+// when simd128 is off (the size profile), the same correctly rounded result
+// computed bit by bit (core has no stable scalar sqrt before Rust 1.85's
+// unstable `core_float_math`; a `sqrtf` call would become a host import).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn sqrt(x: f32) -> f32 {
     use core::arch::wasm32::{f32x4_extract_lane, f32x4_splat, f32x4_sqrt};
@@ -111,8 +112,54 @@ fn sqrt(x: f32) -> f32 {
 
 #[cfg(all(target_arch = "wasm32", not(target_feature = "simd128")))]
 fn sqrt(x: f32) -> f32 {
-    // SAFETY: sqrtf32 is defined for every f32 (NaN for negatives).
-    unsafe { core::intrinsics::sqrtf32(x) }
+    soft_sqrt(x)
+}
+
+/// The correctly rounded (to nearest, ties to even) square root, digit by digit
+/// on the significand, as fdlibm's e_sqrtf.c computes it.
+#[allow(dead_code)] // natively, only the test calls it
+fn soft_sqrt(x: f32) -> f32 {
+    let mut ix = x.to_bits() as i32;
+    if ix & 0x7f80_0000 == 0x7f80_0000 {
+        return x * x + x; // NaN stays NaN, +inf stays +inf, -inf gives NaN
+    }
+    if ix <= 0 {
+        if ix & 0x7fff_ffff == 0 {
+            return x; // +0 and -0
+        }
+        return (x - x) / (x - x); // negative: NaN
+    }
+    let mut m = ix >> 23;
+    if m == 0 {
+        let mut shift = 0; // subnormal: normalise
+        while ix & 0x0080_0000 == 0 {
+            ix <<= 1;
+            shift += 1;
+        }
+        m -= shift - 1;
+    }
+    m -= 127;
+    ix = (ix & 0x007f_ffff) | 0x0080_0000;
+    if m & 1 != 0 {
+        ix += ix; // odd exponent: double the significand
+    }
+    m >>= 1;
+    ix += ix;
+    let (mut q, mut s, mut r) = (0i32, 0i32, 0x0100_0000i32);
+    while r != 0 {
+        let t = s + r;
+        if t <= ix {
+            s = t + r;
+            ix -= t;
+            q += r;
+        }
+        ix += ix;
+        r >>= 1;
+    }
+    if ix != 0 {
+        q += q & 1; // a remainder: round to nearest, ties to even
+    }
+    f32::from_bits(((q >> 1) + 0x3f00_0000 + (m << 23)) as u32)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -120,12 +167,38 @@ fn sqrt(x: f32) -> f32 {
     x.sqrt()
 }
 
+/// `v[k]` without the bounds check, for the pair code's hot loop: every body index
+/// there comes from `sorted`, a permutation of `0..len`, and every cell is in the grid.
+macro_rules! at {
+    ($v:expr, $k:expr) => {
+        *unsafe { $v.get_unchecked_mut($k) }
+    };
+}
+
+/// `v[k]` without the bounds check, read only.
+macro_rules! get {
+    ($v:expr, $k:expr) => {
+        *unsafe { $v.get_unchecked($k) }
+    };
+}
+
+/// Whether `|dx|` or `|dy|` alone reaches `reach`: then `dx * dx + dy * dy >= reach * reach`
+/// in f32 as well (rounding is monotonic), so skipping the pair changes no bits.
+#[inline(always)]
+fn far(dx: f32, dy: f32, reach: f32) -> bool {
+    dx >= reach || -dx >= reach || dy >= reach || -dy >= reach
+}
+
 impl Sim {
     /// `n` bodies (at most `MAX_BODIES`) on a jittered lattice from the top-left
     /// corner, none overlapping, with radii in [2, 5) and random velocities.
     pub fn new(n: u32, seed: u32) -> Sim {
         assert!(n <= MAX_BODIES);
-        let scale = if n > BASE_BODIES { sqrt(n as f32 / BASE_BODIES as f32) } else { 1.0 };
+        let scale = if n > BASE_BODIES {
+            sqrt(n as f32 / BASE_BODIES as f32)
+        } else {
+            1.0
+        };
         let width = BASE_WIDTH * scale;
         let height = BASE_HEIGHT * scale;
         let lattice = (width / CELL) as u32;
@@ -260,11 +333,14 @@ impl Sim {
         for cy in (0..rows).rev() {
             for cx in 0..cols {
                 let c = cx + cy * cols;
-                let (lo, hi) = (self.start[c] as usize, self.start[c + 1] as usize);
+                let (lo, hi) = (
+                    get!(self.start, c) as usize,
+                    get!(self.start, c + 1) as usize,
+                );
                 for a in lo..hi {
-                    let i = self.sorted[a] as usize;
+                    let i = get!(self.sorted, a) as usize;
                     for b in a + 1..hi {
-                        self.pair(velocities, i, self.sorted[b] as usize);
+                        self.pair(velocities, i, get!(self.sorted, b) as usize);
                     }
                     if cx + 1 < cols {
                         self.against(velocities, i, c + 1);
@@ -283,9 +359,10 @@ impl Sim {
         }
     }
 
+    #[inline(always)]
     fn against(&mut self, velocities: bool, i: usize, c: usize) {
-        for b in self.start[c] as usize..self.start[c + 1] as usize {
-            self.pair(velocities, i, self.sorted[b] as usize);
+        for b in get!(self.start, c) as usize..get!(self.start, c + 1) as usize {
+            self.pair(velocities, i, get!(self.sorted, b) as usize);
         }
     }
 
@@ -298,10 +375,15 @@ impl Sim {
         }
     }
 
+    #[inline(always)]
     fn resolve(&mut self, i: usize, j: usize) {
-        let dx = self.x[j] - self.x[i];
-        let dy = self.y[j] - self.y[i];
-        let reach = self.radius[i] + self.radius[j];
+        debug_assert!(i < self.len() && j < self.len());
+        let dx = at!(self.x, j) - at!(self.x, i);
+        let dy = at!(self.y, j) - at!(self.y, i);
+        let reach = at!(self.radius, i) + at!(self.radius, j);
+        if far(dx, dy, reach) {
+            return; // a shortcut only: then d2 >= reach * reach below too
+        }
         let d2 = dx * dx + dy * dy;
         if !(d2 < reach * reach) {
             return;
@@ -312,37 +394,43 @@ impl Sim {
         } else {
             (1.0, 0.0, 0.0) // the same centre: part them along x
         };
-        let (wi, wj) = (self.inv_mass[i], self.inv_mass[j]);
+        let (wi, wj) = (at!(self.inv_mass, i), at!(self.inv_mass, j));
         let w = wi + wj;
         let push = (reach - d) / w;
         let (pi, pj) = (push * wi, push * wj);
-        self.x[i] = self.x[i] - nx * pi;
-        self.y[i] = self.y[i] - ny * pi;
-        self.x[j] = self.x[j] + nx * pj;
-        self.y[j] = self.y[j] + ny * pj;
+        at!(self.x, i) = at!(self.x, i) - nx * pi;
+        at!(self.y, i) = at!(self.y, i) - ny * pi;
+        at!(self.x, j) = at!(self.x, j) + nx * pj;
+        at!(self.y, j) = at!(self.y, j) + ny * pj;
     }
 
     /// Bodies in contact (centres closer than `CONTACT` x the sum of radii)
     /// and approaching each other bounce apart with the restitution.
+    #[inline(always)]
     fn rebound(&mut self, i: usize, j: usize) {
-        let dx = self.x[j] - self.x[i];
-        let dy = self.y[j] - self.y[i];
-        let reach = (self.radius[i] + self.radius[j]) * CONTACT;
+        debug_assert!(i < self.len() && j < self.len());
+        let dx = at!(self.x, j) - at!(self.x, i);
+        let dy = at!(self.y, j) - at!(self.y, i);
+        let reach = (at!(self.radius, i) + at!(self.radius, j)) * CONTACT;
+        if far(dx, dy, reach) {
+            return;
+        }
         let d2 = dx * dx + dy * dy;
         if !(d2 < reach * reach) || !(d2 > 0.0) {
             return;
         }
         let d = sqrt(d2);
         let (nx, ny) = (dx / d, dy / d);
-        let vn = (self.vx[j] - self.vx[i]) * nx + (self.vy[j] - self.vy[i]) * ny;
+        let vn =
+            (at!(self.vx, j) - at!(self.vx, i)) * nx + (at!(self.vy, j) - at!(self.vy, i)) * ny;
         if vn < 0.0 {
-            let (wi, wj) = (self.inv_mass[i], self.inv_mass[j]);
+            let (wi, wj) = (at!(self.inv_mass, i), at!(self.inv_mass, j));
             let impulse = BOUNCE * vn / (wi + wj);
             let (ki, kj) = (impulse * wi, impulse * wj);
-            self.vx[i] = self.vx[i] - nx * ki;
-            self.vy[i] = self.vy[i] - ny * ki;
-            self.vx[j] = self.vx[j] + nx * kj;
-            self.vy[j] = self.vy[j] + ny * kj;
+            at!(self.vx, i) = at!(self.vx, i) - nx * ki;
+            at!(self.vy, i) = at!(self.vy, i) - ny * ki;
+            at!(self.vx, j) = at!(self.vx, j) + nx * kj;
+            at!(self.vy, j) = at!(self.vy, j) + ny * kj;
         }
     }
 
@@ -384,4 +472,40 @@ pub fn deepest_overlap(positions: &[f32], radii: &[f32]) -> f32 {
         }
     }
     deepest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soft_sqrt_is_correctly_rounded() {
+        let specials = [
+            0.0f32,
+            -0.0,
+            1.0,
+            2.0,
+            4.0,
+            f32::MIN_POSITIVE,
+            f32::MAX,
+            1e-45,
+            3e-39,
+        ];
+        for x in specials {
+            assert_eq!(soft_sqrt(x).to_bits(), x.sqrt().to_bits(), "{x}");
+        }
+        assert!(soft_sqrt(-1.0).is_nan() && soft_sqrt(f32::NAN).is_nan());
+        assert_eq!(soft_sqrt(f32::INFINITY), f32::INFINITY);
+        // Every positive float whose bits are a multiple of 61, and all of [1, 4).
+        let mut bits = 0u32;
+        while bits < 0x7f80_0000 {
+            let x = f32::from_bits(bits);
+            assert_eq!(soft_sqrt(x).to_bits(), x.sqrt().to_bits(), "{bits:#x}");
+            bits += 61;
+        }
+        for bits in 0x3f80_0000u32..0x4080_0000 {
+            let x = f32::from_bits(bits);
+            assert_eq!(soft_sqrt(x).to_bits(), x.sqrt().to_bits(), "{bits:#x}");
+        }
+    }
 }
