@@ -304,6 +304,7 @@ def test_jwt_signed_in_the_page_verifies_with_pyjwt_and_the_api_route(browser: B
         assert result["server"]["status"] == (200 if valid else 401)
         if not valid:
             assert "signature" in result["server"]["error"], result["server"]
+            assert "signature" in result["local"]["error"], result["local"]
 
 
 # -- physics and video --------------------------------------------------------------------
