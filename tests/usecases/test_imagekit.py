@@ -38,6 +38,8 @@ pytestmark = pytest.mark.toolchain
 
 HERE = Path(__file__).parent
 CHECK = HERE / "imagekit_check.mjs"
+PLAIN_CHECK = HERE / "imagekit_plain_check.mjs"
+PLAIN_JS = HERE.parents[1] / "examples/imagekit/js/imagekit_plain.js"
 SEED = 20261202
 # The largest difference from Pillow's decode of a JPEG, in levels, and the
 # largest mean difference. Measured on jpeg_cases(): at most 3 levels (4:4:4,
@@ -550,3 +552,21 @@ def test_chromium(example_pkg: ExamplePkg, chromium: Any, host_calls: Any) -> No
     sequence, expected = host_calls
     result = chromium.run(CHECK, example_pkg("imagekit"), "imagekit", {"calls": sequence})
     check_host(sequence, expected, result)
+
+
+def test_plain_js_in_node(example_pkg: ExamplePkg, node_host: None) -> None:
+    """examples/imagekit/js/imagekit_plain.js against the same references."""
+    sequence = [
+        call
+        for call in calls(random.Random(SEED + 2), big=False)
+        if call[0] in ("grayscale", "gaussian_blur", "resize") and not isinstance(call[1], str)
+    ]
+    sequence.append(["resize", ["synth", 512, 512, 3], 512, 512, 301, 799])
+    payload = {"calls": sequence, "plain": str(PLAIN_JS)}
+    answers = run_node(PLAIN_CHECK, example_pkg("imagekit"), "imagekit", payload)
+    assert len(answers) == len(sequence)
+    for call, answer in zip(sequence, answers, strict=True):
+        if "error" in answer:
+            assert answer["name"] == "RangeError" and "rgba has" in answer["error"], answer
+            continue
+        check_answer(call, {"bytes": unb64(answer["bytes"])})
