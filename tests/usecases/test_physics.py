@@ -149,7 +149,7 @@ def test_chromium_agrees_with_python(
     got = chromium.run(CHECK, pkg, "physics", {"cases": HOST_CASES})
     assert_same("chromium", got["wasm"], in_python)
     assert "100000" in got["refused"]
-    # 60 fps: the 2,000-body case's mean step fits a 16.7 ms frame (about 2 ms on an
+    # 60 fps: the 2,000-body case's mean step fits a 16.7 ms frame (a few ms on an
     # idle machine; the bound leaves room for a busy one, as CI's can be).
     assert got["wasm"][4]["ms_per_step"] < 16, got["wasm"][4]["ms_per_step"]
 
