@@ -218,6 +218,15 @@ def test_a_closed_world_raises_handle_error(m: Any) -> None:
         world.positions()
 
 
+def test_the_largest_world_steps(m: Any) -> None:
+    with m.World(100_000, 8) as world:
+        assert world.len() == 100_000
+        assert world.width() == reference.f32(800 * reference.f32(math.sqrt(50)))
+        world.run(2, DT)
+        xy = world.positions()
+        assert min(xy) >= 2 and max(xy[0::2]) <= world.width() and max(xy[1::2]) <= world.height()
+
+
 def test_too_many_bodies_is_refused_clearly(pkg: Path) -> None:
     m = wasmbridge.load(pkg / "physics.wasm")
     with pytest.raises(wasmbridge.GuestPanic, match="at most 100000 bodies"):
