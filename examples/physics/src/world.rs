@@ -8,17 +8,19 @@
 //! algorithm operation for operation (`Math.fround`, an f32 round-trip) and
 //! reach the same bits too.
 //!
-//! One step of `dt` seconds:
-//! 1. semi-implicit Euler: `vy += g dt`, then `x += vx dt`, `y += vy dt`;
-//! 2. walls: a body past a wall is put back against it and its velocity
-//!    across the wall is reversed and scaled by the restitution;
+//! One step of `dt` seconds (position-based, so a resting pile stays at rest):
+//! 1. semi-implicit Euler: `vy += g dt`, then `x += vx dt`, `y += vy dt`,
+//!    remembering where each body started;
+//! 2. every body past a wall is put back against it;
 //! 3. broad phase: a uniform grid of `CELL`-sized cells (a body's diameter
 //!    is at most `CELL`), filled by a counting sort in body order;
-//! 4. `ITERATIONS` passes over the pairs in cell order (each cell with
-//!    itself, then its right, lower-left, lower and lower-right neighbours):
-//!    overlapping pairs are pushed apart along their normal in inverse
-//!    proportion to their masses (mass = r²), and approaching pairs get an
-//!    impulse with the restitution; then the walls again.
+//! 4. `ITERATIONS` passes over the pairs, cells bottom row first, each cell
+//!    with itself, then its right, lower-left, lower and lower-right
+//!    neighbours: overlapping pairs are pushed apart along their normal in
+//!    inverse proportion to their masses (mass = r²); then the walls again;
+//! 5. velocity = distance moved / `dt`; one more pass over the pairs gives
+//!    touching, approaching pairs an impulse with the restitution, and bodies
+//!    against a wall and moving into it bounce off with the restitution.
 
 use alloc::vec;
 use alloc::vec::Vec;
