@@ -317,7 +317,7 @@ impl Sim {
         for c in 0..cols * rows {
             self.start[c + 1] += self.start[c];
         }
-        // `cell_start` as a running cursor, then shifted back.
+        // `start` as a running cursor per cell, then shifted back one cell.
         for i in 0..self.len() {
             let c = self.cell[i] as usize;
             self.sorted[self.start[c] as usize] = i as u32;
