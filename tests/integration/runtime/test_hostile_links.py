@@ -92,15 +92,13 @@ def test_a_host_import_may_not_resize_its_mut_argument(imports_wasm: object) -> 
     assert m.call_fill(4) == b"\x2a" * 4
 
 
-def test_errors_show_big_arguments_by_size_not_by_content() -> None:
-    """A failed call with a 256 MiB argument spent seconds and GiBs in repr()."""
+def test_errors_show_byte_arguments_by_size_not_by_content() -> None:
+    """A failed call with a 256 MiB argument spent seconds and GiBs in repr(), and a
+    key passed as bytes would end up in the log."""
     from wasmbridge.runtime.bridge.calls import describe_call
 
     text = describe_call("f", (bytes(64 << 20), bytearray(3), memoryview(bytes(10))))
-    assert text == (
-        "`f(bytes(b'\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00'... 67,108,864 bytes), "
-        "bytearray(b'\\x00\\x00\\x00'), <memoryview 10 bytes>)`"
-    )
+    assert text == "`f(<bytes 67,108,864 bytes>, <bytearray 3 bytes>, <memoryview 10 bytes>)`"
 
 
 def test_limits_past_the_engines_counters_are_refused() -> None:

@@ -29,10 +29,9 @@ class _ShortRepr(reprlib.Repr):
 
 
 def _short_buffer(value: bytes | bytearray) -> str:
-    if len(value) <= 16:
-        return repr(value)
-    head = repr(bytes(value[:8]))
-    return f"{type(value).__name__}({head}... {len(value):,} bytes)"
+    # By size only, as the JS glue shows a Uint8Array: bytes are often keys or secrets,
+    # and error messages end up in logs.
+    return f"<{type(value).__name__} {len(value):,} bytes>"
 
 
 _SHORT = _ShortRepr()
