@@ -3,6 +3,7 @@
 # (the /pkg/ route), and the API handler crate (api/pkg/, which `wasmbridge serve`
 # would otherwise build at start).
 #   examples/showcase/build.sh && wasmbridge serve examples/showcase/wasmbridge.toml
+# $WASMBRIDGE names the wasmbridge to run (default: the one on PATH).
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
 wasmbridge="${WASMBRIDGE:-wasmbridge}"

@@ -8,6 +8,7 @@ const engines = { wasm: null, js: null };
 let world = null;
 let radii = null; // fixed for a world's life
 let running = false;
+let loops = 0; // a Stop and Start within one frame must not leave two loops running
 
 export async function setup(record) {
   Object.assign(record, {
@@ -55,6 +56,7 @@ function restart(record) {
 
 function start(record) {
   running = record.running = true;
+  const mine = ++loops;
   $("physics-toggle").textContent = "Pause";
   show("physics-status", `running ${record.bodies.toLocaleString()} bodies (${record.engine})`);
   let stepTotal = 0;
@@ -72,7 +74,7 @@ function start(record) {
       frames += 1;
       record.steps += 1;
     },
-    () => running,
+    () => running && loops === mine,
     (fps) => {
       Object.assign(record, { fps, step_ms: stepTotal / frames, draw_ms: drawTotal / frames });
       show("physics-fps", `${fps.toFixed(0)} fps`);
