@@ -58,7 +58,8 @@ def allocator_needed(interface: Interface | None) -> bool:
     """
     if interface is None:
         return True
-    if any(needs_memory(f) for f in interface.exports):
+    methods = (m.function for c in interface.classes for m in c.methods)
+    if any(needs_memory(f, interface) for f in (*interface.exports, *methods)):
         return True
     return any(_moves_owned_data(f) for f in interface.imports)
 

@@ -17,7 +17,7 @@ from wasmbridge.build.optimize import (
 )
 from wasmbridge.interface import Function, Interface, Param, Type, parse
 from wasmbridge.interface.section import encode
-from wasmbridge.interface.types import Kind
+from wasmbridge.interface.types import ClassDef, Kind, Method, Receiver
 
 I32 = Type(Kind.I32)
 STR = Type(Kind.STR)
@@ -25,6 +25,10 @@ ADD = Function("add", (Param("a", I32), Param("b", I32)), I32)
 GREET = Function("greet", (Param("name", STR),))
 ALERT = Function("alert", (Param("msg", STR),), module="env")
 READ = Function("read", (), Type(Kind.STRING), module="env")
+BAG = Type(Kind.NAMED, name="Bag")
+BAG_NEW = Method("new", Receiver.CONSTRUCTOR, Function("Bag.new", (Param("n", I32),), BAG))
+BAG_ITEMS = Method("items", Receiver.REF, Function("Bag.items", (), Type(Kind.VEC, Type(Kind.F32))))
+BAG_SIZE = Method("size", Receiver.REF, Function("Bag.size", (), I32))
 TAKE = Function(
     "take", (Param("v", Type(Kind.OPTION, Type(Kind.VEC, Type(Kind.U8)))),), module="env"
 )
@@ -39,6 +43,8 @@ TAKE = Function(
         (Interface(1, exports=(ADD,), imports=(ALERT,)), False),
         (Interface(1, exports=(ADD,), imports=(READ,)), True),
         (Interface(1, exports=(ADD,), imports=(TAKE,)), True),
+        (Interface(1, classes=(ClassDef("Bag", "", (BAG_NEW, BAG_SIZE)),)), False),
+        (Interface(1, classes=(ClassDef("Bag", "", (BAG_NEW, BAG_ITEMS)),)), True),
     ],
     ids=[
         "no-interface",
@@ -47,6 +53,8 @@ TAKE = Function(
         "import-borrows",
         "import-returns-string",
         "import-takes-owned-vec",
+        "class-numbers-only",
+        "class-method-returns-vec",
     ],
 )
 def test_allocator_needed(interface: Interface | None, needed: bool) -> None:
