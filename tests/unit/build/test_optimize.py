@@ -43,7 +43,8 @@ TAKE = Function(
         (Interface(1, exports=(ADD,), imports=(ALERT,)), False),
         (Interface(1, exports=(ADD,), imports=(READ,)), True),
         (Interface(1, exports=(ADD,), imports=(TAKE,)), True),
-        (Interface(1, classes=(ClassDef("Bag", "", (BAG_NEW, BAG_SIZE)),)), False),
+        (Interface(1, classes=(ClassDef("Bag", "", (BAG_SIZE,)),)), False),
+        (Interface(1, classes=(ClassDef("Bag", "", (BAG_NEW, BAG_SIZE)),)), True),
         (Interface(1, classes=(ClassDef("Bag", "", (BAG_NEW, BAG_ITEMS)),)), True),
     ],
     ids=[
@@ -54,6 +55,7 @@ TAKE = Function(
         "import-returns-string",
         "import-takes-owned-vec",
         "class-numbers-only",
+        "class-constructor-returns-a-handle",
         "class-method-returns-vec",
     ],
 )
