@@ -1,4 +1,4 @@
-//! `F4`: four f32 lanes, one RGBA pixel. On wasm32 with simd128 it is a
+//! `F4`: four f32 lanes (one RGBA pixel, or four DCT columns). On wasm32 with simd128 it is a
 //! `v128` (one instruction per operation); elsewhere a `[f32; 4]`, which the
 //! native compiler vectorises itself.
 
@@ -17,9 +17,22 @@ mod imp {
         /// The four bytes of `px[0..4]` as floats.
         #[inline(always)]
         pub fn from_u8(px: &[u8]) -> F4 {
-            let word = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
-            let bytes = u32x4_splat(word);
+            assert!(px.len() >= 4);
+            // SAFETY: four bytes are readable (checked above); the load is unaligned.
+            let bytes = unsafe { v128_load32_zero(px.as_ptr() as *const u32) };
             F4(f32x4_convert_u32x4(u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(bytes))))
+        }
+        /// The two pixels at `px[0..8]` as floats, from one load.
+        #[inline(always)]
+        pub fn pair_from_u8(px: &[u8]) -> (F4, F4) {
+            assert!(px.len() >= 8);
+            // SAFETY: eight bytes are readable (checked above); the load is unaligned.
+            let bytes = unsafe { v128_load64_zero(px.as_ptr() as *const u64) };
+            let wide = u16x8_extend_low_u8x16(bytes);
+            (
+                F4(f32x4_convert_u32x4(u32x4_extend_low_u16x8(wide))),
+                F4(f32x4_convert_u32x4(u32x4_extend_high_u16x8(wide))),
+            )
         }
         #[inline(always)]
         pub fn load(v: &[f32]) -> F4 {
@@ -32,6 +45,15 @@ mod imp {
             assert!(v.len() >= 4);
             // SAFETY: four floats are writable (checked above).
             unsafe { v128_store(v.as_mut_ptr() as *mut v128, self.0) }
+        }
+        /// Rounded to the nearest integer (halves away from zero), into `out[0..4]`.
+        #[inline(always)]
+        pub fn round_i32(self, out: &mut [i32]) {
+            assert!(out.len() >= 4);
+            let half = v128_or(f32x4_splat(0.5), v128_and(self.0, u32x4_splat(0x8000_0000)));
+            let ints = i32x4_trunc_sat_f32x4(f32x4_add(self.0, half));
+            // SAFETY: four i32 are writable (checked above).
+            unsafe { v128_store(out.as_mut_ptr() as *mut v128, ints) }
         }
         /// Rounded to the nearest integer (halves up), saturated to 0..=255.
         #[inline(always)]
@@ -70,12 +92,22 @@ mod imp {
             F4([px[0] as f32, px[1] as f32, px[2] as f32, px[3] as f32])
         }
         #[inline(always)]
+        pub fn pair_from_u8(px: &[u8]) -> (F4, F4) {
+            (F4::from_u8(&px[..4]), F4::from_u8(&px[4..8]))
+        }
+        #[inline(always)]
         pub fn load(v: &[f32]) -> F4 {
             F4([v[0], v[1], v[2], v[3]])
         }
         #[inline(always)]
         pub fn store(self, v: &mut [f32]) {
             v[..4].copy_from_slice(&self.0);
+        }
+        #[inline(always)]
+        pub fn round_i32(self, out: &mut [i32]) {
+            for (o, x) in out[..4].iter_mut().zip(self.0) {
+                *o = (x + 0.5f32.copysign(x)) as i32;
+            }
         }
         #[inline(always)]
         pub fn store_u8(self, px: &mut [u8]) {

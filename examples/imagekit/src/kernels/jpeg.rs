@@ -5,6 +5,7 @@
 //! choices of libjpeg's defaults, which Pillow uses, so files come out about
 //! the same size as Pillow's at the same quality.
 
+use super::f4::F4;
 use std::format;
 use std::string::String;
 use std::vec;
@@ -121,11 +122,13 @@ fn scaled_table(base: &[u16; 64], quality: u8) -> [u8; 64] {
     table
 }
 
-/// 1 / (q * aan[row] * aan[col] * 8), in natural order, as libjpeg's float path.
+/// 1 / (q * aan[row] * aan[col] * 8) as libjpeg's float path, transposed
+/// (`[c * 8 + r]` for coefficient (r, c)), the order fdct_quantise works in.
 fn divisors(table: &[u8; 64]) -> [f32; 64] {
     let mut d = [0f32; 64];
     for (i, slot) in d.iter_mut().enumerate() {
-        *slot = 1.0 / (table[i] as f32 * AAN_SCALE[i / 8] * AAN_SCALE[i % 8] * 8.0);
+        let q = table[(i % 8) * 8 + i / 8] as f32;
+        *slot = 1.0 / (q * AAN_SCALE[i / 8] * AAN_SCALE[i % 8] * 8.0);
     }
     d
 }
@@ -190,18 +193,17 @@ fn encode_block(
     ac_table: &Huffman,
     bits: &mut BitWriter,
 ) -> i32 {
-    fdct(block);
-    let mut q = [0i32; 64];
-    for (k, &n) in ZIGZAG.iter().enumerate() {
-        // Within the sizes the Annex K tables code (DC differences 11 bits, AC 10).
-        q[k] = ((block[n] * divisors[n]).round() as i32).clamp(-1023, 1023);
-    }
-    let diff = q[0] - previous_dc;
-    let (size, extra) = magnitude(diff);
+    let mut quantised = [0i32; 64];
+    fdct_quantise(block, divisors, &mut quantised);
+    // `quantised` is transposed (see fdct_quantise): zigzag position k is at T[k].
+    let q = |k: usize| quantised[ZIGZAG_T[k]].clamp(-1023, 1023);
+    let dc = q(0);
+    let (size, extra) = magnitude(dc - previous_dc);
     dc_table.put(size as u8, bits);
     bits.put(extra, size);
     let mut run = 0u32;
-    for &v in &q[1..] {
+    for k in 1..64 {
+        let v = q(k);
         if v == 0 {
             run += 1;
             continue;
@@ -218,8 +220,19 @@ fn encode_block(
     if run > 0 {
         ac_table.put(0x00, bits);
     }
-    q[0]
+    dc
 }
+
+/// ZIGZAG with each index transposed (row and column swapped).
+const ZIGZAG_T: [usize; 64] = {
+    let mut t = [0; 64];
+    let mut k = 0;
+    while k < 64 {
+        t[k] = (ZIGZAG[k] % 8) * 8 + ZIGZAG[k] / 8;
+        k += 1;
+    }
+    t
+};
 
 /// The bit count of `v` and its bits as JPEG writes them (negatives as v - 1).
 fn magnitude(v: i32) -> (u32, u32) {
@@ -228,44 +241,60 @@ fn magnitude(v: i32) -> (u32, u32) {
     (size, bits & ((1u32 << size) - 1))
 }
 
-/// libjpeg's jfdctflt: the AAN float DCT in place, rows then columns; the
-/// output is scaled by 8 * aan[u] * aan[v], undone by `divisors`.
-fn fdct(d: &mut [f32; 64]) {
-    for r in 0..8 {
-        fdct_1d(d, r * 8, 1);
+/// libjpeg's jfdctflt (the AAN float DCT) and quantisation, into `out`. The
+/// 1-D transform runs down the columns, eight at once (a row is two `F4`s),
+/// then on the transposed block, so `out` holds the quantised coefficients
+/// transposed: `out[c * 8 + r]` is coefficient (r, c). The transform scales
+/// its output by 8 * aan[u] * aan[v], which `divisors` undoes.
+/// `divisors` are transposed too.
+fn fdct_quantise(block: &[f32; 64], divisors: &[f32; 64], out: &mut [i32; 64]) {
+    let mut rows: [F4; 16] = core::array::from_fn(|i| F4::load(&block[i * 4..]));
+    fdct_columns(&mut rows);
+    let mut pass = [0f32; 64];
+    for (i, v) in rows.iter().enumerate() {
+        v.store(&mut pass[i * 4..]);
     }
-    for c in 0..8 {
-        fdct_1d(d, c, 8);
+    let mut transposed = [0f32; 64];
+    for (i, t) in transposed.iter_mut().enumerate() {
+        *t = pass[(i % 8) * 8 + i / 8];
+    }
+    let mut rows: [F4; 16] = core::array::from_fn(|i| F4::load(&transposed[i * 4..]));
+    fdct_columns(&mut rows);
+    for (i, v) in rows.iter().enumerate() {
+        v.mul(F4::load(&divisors[i * 4..])).round_i32(&mut out[i * 4..]);
     }
 }
 
+/// The 1-D AAN DCT down every column: `v[2 * r + h]` is half `h` of row `r`.
 #[inline(always)]
-fn fdct_1d(d: &mut [f32; 64], base: usize, step: usize) {
-    let at = |i: usize| base + i * step;
-    let v: [f32; 8] = core::array::from_fn(|i| d[at(i)]);
-    let (tmp0, tmp7) = (v[0] + v[7], v[0] - v[7]);
-    let (tmp1, tmp6) = (v[1] + v[6], v[1] - v[6]);
-    let (tmp2, tmp5) = (v[2] + v[5], v[2] - v[5]);
-    let (tmp3, tmp4) = (v[3] + v[4], v[3] - v[4]);
-    let (tmp10, tmp13) = (tmp0 + tmp3, tmp0 - tmp3);
-    let (tmp11, tmp12) = (tmp1 + tmp2, tmp1 - tmp2);
-    d[at(0)] = tmp10 + tmp11;
-    d[at(4)] = tmp10 - tmp11;
-    let z1 = (tmp12 + tmp13) * 0.707_106_781;
-    d[at(2)] = tmp13 + z1;
-    d[at(6)] = tmp13 - z1;
-    let tmp10 = tmp4 + tmp5;
-    let tmp11 = tmp5 + tmp6;
-    let tmp12 = tmp6 + tmp7;
-    let z5 = (tmp10 - tmp12) * 0.382_683_433;
-    let z2 = 0.541_196_100 * tmp10 + z5;
-    let z4 = 1.306_562_965 * tmp12 + z5;
-    let z3 = tmp11 * 0.707_106_781;
-    let (z11, z13) = (tmp7 + z3, tmp7 - z3);
-    d[at(5)] = z13 + z2;
-    d[at(3)] = z13 - z2;
-    d[at(1)] = z11 + z4;
-    d[at(7)] = z11 - z4;
+fn fdct_columns(v: &mut [F4; 16]) {
+    let k = |x: f32| F4::splat(x);
+    for h in 0..2 {
+        let d = |r: usize| v[2 * r + h];
+        let (tmp0, tmp7) = (d(0).add(d(7)), d(0).sub(d(7)));
+        let (tmp1, tmp6) = (d(1).add(d(6)), d(1).sub(d(6)));
+        let (tmp2, tmp5) = (d(2).add(d(5)), d(2).sub(d(5)));
+        let (tmp3, tmp4) = (d(3).add(d(4)), d(3).sub(d(4)));
+        let (tmp10, tmp13) = (tmp0.add(tmp3), tmp0.sub(tmp3));
+        let (tmp11, tmp12) = (tmp1.add(tmp2), tmp1.sub(tmp2));
+        v[h] = tmp10.add(tmp11);
+        v[8 + h] = tmp10.sub(tmp11);
+        let z1 = tmp12.add(tmp13).mul(k(0.707_106_781));
+        v[4 + h] = tmp13.add(z1);
+        v[12 + h] = tmp13.sub(z1);
+        let tmp10 = tmp4.add(tmp5);
+        let tmp11 = tmp5.add(tmp6);
+        let tmp12 = tmp6.add(tmp7);
+        let z5 = tmp10.sub(tmp12).mul(k(0.382_683_433));
+        let z2 = tmp10.mul(k(0.541_196_100)).add(z5);
+        let z4 = tmp12.mul(k(1.306_562_965)).add(z5);
+        let z3 = tmp11.mul(k(0.707_106_781));
+        let (z11, z13) = (tmp7.add(z3), tmp7.sub(z3));
+        v[10 + h] = z13.add(z2);
+        v[6 + h] = z13.sub(z2);
+        v[2 + h] = z11.add(z4);
+        v[14 + h] = z11.sub(z4);
+    }
 }
 
 /// A Huffman table as code and length per symbol.

@@ -24,7 +24,19 @@ pub fn resize(rgba: &[u8], width: u32, height: u32, new_width: u32, new_height: 
     if out_pixels > 1 << 28 {
         return Err(format!("{new_width}x{new_height} is too large (at most 2^28 pixels)"));
     }
-    let xs = taps(width, new_width);
+    // Each output pixel reads two neighbouring source pixels in one load, so a
+    // 1-pixel-wide source is widened to 2 (the same column twice) first.
+    let widened: Vec<u8>;
+    let (rgba, width) = if width == 1 {
+        widened = rgba.chunks_exact(4).flat_map(|p| [p, p]).flatten().copied().collect();
+        (&widened[..], 2)
+    } else {
+        (rgba, width)
+    };
+    let xs: Vec<(usize, f32)> = taps(width, new_width)
+        .into_iter()
+        .map(|(x0, _, fx)| if x0 + 1 == width as usize { (x0 - 1, 1.0) } else { (x0, fx) })
+        .collect();
     let ys = taps(height, new_height);
     let stride = width as usize * 4;
     let mut out = vec![0u8; out_pixels as usize * 4];
@@ -32,10 +44,10 @@ pub fn resize(rgba: &[u8], width: u32, height: u32, new_width: u32, new_height: 
         let top = &rgba[y0 * stride..][..stride];
         let bottom = &rgba[y1 * stride..][..stride];
         let fy = F4::splat(fy);
-        for (px, &(x0, x1, fx)) in row_out.chunks_exact_mut(4).zip(&xs) {
+        for (px, &(x0, fx)) in row_out.chunks_exact_mut(4).zip(&xs) {
             let fx = F4::splat(fx);
-            let (a, b) = (F4::from_u8(&top[x0 * 4..]), F4::from_u8(&top[x1 * 4..]));
-            let (c, d) = (F4::from_u8(&bottom[x0 * 4..]), F4::from_u8(&bottom[x1 * 4..]));
+            let (a, b) = F4::pair_from_u8(&top[x0 * 4..x0 * 4 + 8]);
+            let (c, d) = F4::pair_from_u8(&bottom[x0 * 4..x0 * 4 + 8]);
             let upper = a.add(b.sub(a).mul(fx));
             let lower = c.add(d.sub(c).mul(fx));
             upper.add(lower.sub(upper).mul(fy)).store_u8(px);
