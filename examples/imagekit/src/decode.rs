@@ -26,13 +26,22 @@ pub fn decode(data: &[u8]) -> Result<Decoded, String> {
         decode_jpeg(data).map_err(|e| format!("invalid JPEG: {e}"))
     } else {
         let head: Vec<String> = data.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        Err(format!("not a PNG or JPEG file (starts {})", if head.is_empty() { "empty".into() } else { head.join(" ") }))
+        Err(format!(
+            "not a PNG or JPEG file (starts {})",
+            if head.is_empty() {
+                "empty".into()
+            } else {
+                head.join(" ")
+            }
+        ))
     }
 }
 
 fn decode_png(data: &[u8]) -> Result<Decoded, String> {
     use png::{BitDepth, ColorType, Transformations};
-    let limits = png::Limits { bytes: (MAX_PIXELS * 8) as usize };
+    let limits = png::Limits {
+        bytes: (MAX_PIXELS * 8) as usize,
+    };
     let mut decoder = png::Decoder::new_with_limits(data, limits);
     decoder.set_transformations(Transformations::EXPAND | Transformations::STRIP_16);
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
@@ -64,7 +73,11 @@ fn decode_png(data: &[u8]) -> Result<Decoded, String> {
             });
         }
     }
-    Ok(Decoded { width: frame.width, height: frame.height, rgba })
+    Ok(Decoded {
+        width: frame.width,
+        height: frame.height,
+        rgba,
+    })
 }
 
 fn decode_jpeg(data: &[u8]) -> Result<Decoded, String> {
@@ -78,20 +91,35 @@ fn decode_jpeg(data: &[u8]) -> Result<Decoded, String> {
     let rgba: Vec<u8> = match info.pixel_format {
         PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l, 255]).collect(),
         // Big-endian samples: keep the high byte, as for 16-bit PNG.
-        PixelFormat::L16 => pixels.chunks_exact(2).flat_map(|s| [s[0], s[0], s[0], 255]).collect(),
-        PixelFormat::RGB24 => pixels.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        PixelFormat::L16 => pixels
+            .chunks_exact(2)
+            .flat_map(|s| [s[0], s[0], s[0], 255])
+            .collect(),
+        PixelFormat::RGB24 => pixels
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
         PixelFormat::CMYK32 => return Err("CMYK JPEGs are not supported".into()),
     };
     let (width, height) = (info.width as u32, info.height as u32);
     if rgba.len() as u64 != width as u64 * height as u64 * 4 {
-        return Err(format!("decoded {} bytes for a {width}x{height} image", rgba.len()));
+        return Err(format!(
+            "decoded {} bytes for a {width}x{height} image",
+            rgba.len()
+        ));
     }
-    Ok(Decoded { width, height, rgba })
+    Ok(Decoded {
+        width,
+        height,
+        rgba,
+    })
 }
 
 fn check_pixels(width: u32, height: u32) -> Result<(), String> {
     if width as u64 * height as u64 > MAX_PIXELS {
-        return Err(format!("{width}x{height} is larger than {MAX_PIXELS} pixels"));
+        return Err(format!(
+            "{width}x{height} is larger than {MAX_PIXELS} pixels"
+        ));
     }
     Ok(())
 }

@@ -19,7 +19,11 @@ pub struct Image {
 #[wasmbridge::export]
 pub fn decode(data: &[u8]) -> Result<Image, String> {
     let d = decode::decode(data)?;
-    Ok(Image { width: d.width, height: d.height, rgba: d.rgba })
+    Ok(Image {
+        width: d.width,
+        height: d.height,
+        rgba: d.rgba,
+    })
 }
 
 /// Every pixel's colour as its luma, (19595 R + 38470 G + 7471 B + 32768) >> 16; alpha kept.
@@ -36,7 +40,13 @@ pub fn gaussian_blur(rgba: &[u8], width: u32, height: u32, sigma: f32) -> Result
 
 /// Bilinear resize to `new_width` x `new_height`, pixel centres at half-integers.
 #[wasmbridge::export]
-pub fn resize(rgba: &[u8], width: u32, height: u32, new_width: u32, new_height: u32) -> Result<Vec<u8>, String> {
+pub fn resize(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    new_width: u32,
+    new_height: u32,
+) -> Result<Vec<u8>, String> {
     kernels::resize(rgba, width, height, new_width, new_height)
 }
 

@@ -21,9 +21,19 @@ pub unsafe extern "C" fn imagekit_grayscale(rgba: *const u8, len: usize, out: *m
 /// # Safety
 /// `rgba` and `out` each hold `width * height * 4` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn imagekit_blur(rgba: *const u8, width: u32, height: u32, sigma: f32, out: *mut u8) -> i64 {
+pub unsafe extern "C" fn imagekit_blur(
+    rgba: *const u8,
+    width: u32,
+    height: u32,
+    sigma: f32,
+    out: *mut u8,
+) -> i64 {
     let len = width as usize * height as usize * 4;
-    copy_out(kernels::gaussian_blur(bytes(rgba, len), width, height, sigma), out, len)
+    copy_out(
+        kernels::gaussian_blur(bytes(rgba, len), width, height, sigma),
+        out,
+        len,
+    )
 }
 
 /// Writes the resized image to `out`: its length, or -1 when the arguments are refused.
@@ -59,7 +69,11 @@ pub unsafe extern "C" fn imagekit_encode_jpeg(
     capacity: usize,
 ) -> i64 {
     let len = width as usize * height as usize * 4;
-    copy_out(kernels::encode_jpeg(bytes(rgba, len), width, height, quality), out, capacity)
+    copy_out(
+        kernels::encode_jpeg(bytes(rgba, len), width, height, quality),
+        out,
+        capacity,
+    )
 }
 
 unsafe fn copy_out(result: Result<Vec<u8>, String>, out: *mut u8, capacity: usize) -> i64 {

@@ -33,7 +33,10 @@ pub fn gaussian_blur(rgba: &[u8], width: u32, height: u32, sigma: f32) -> Result
     let mut acc = vec![0f32; w * 4];
     for y in 0..h {
         blur_column_step(&rows, y, h, w * 4, &weights, &mut acc);
-        for (px, sum) in out[y * w * 4..][..w * 4].chunks_exact_mut(4).zip(acc.chunks_exact(4)) {
+        for (px, sum) in out[y * w * 4..][..w * 4]
+            .chunks_exact_mut(4)
+            .zip(acc.chunks_exact(4))
+        {
             F4::load(sum).store_u8(px);
         }
     }
@@ -47,7 +50,9 @@ pub fn weights(sigma: f32) -> Vec<f32> {
         return vec![1.0];
     }
     let s2 = 2.0 * sigma as f64 * sigma as f64;
-    let raw: Vec<f64> = (0..=radius).map(|k| (-((k * k) as f64) / s2).exp()).collect();
+    let raw: Vec<f64> = (0..=radius)
+        .map(|k| (-((k * k) as f64) / s2).exp())
+        .collect();
     let total = raw[0] + 2.0 * raw[1..].iter().sum::<f64>();
     raw.iter().map(|x| (x / total) as f32).collect()
 }
@@ -75,7 +80,14 @@ fn blur_row(src: &[u8], dst: &mut [f32], weights: &[f32], padded: &mut [f32]) {
 
 /// Output row `y` along the columns into `acc`: a weighted sum of whole rows
 /// of `rows` (`stride` floats each), rows above 0 and below `h - 1` clamped.
-fn blur_column_step(rows: &[f32], y: usize, h: usize, stride: usize, weights: &[f32], acc: &mut [f32]) {
+fn blur_column_step(
+    rows: &[f32],
+    y: usize,
+    h: usize,
+    stride: usize,
+    weights: &[f32],
+    acc: &mut [f32],
+) {
     let row = |i: usize| &rows[i * stride..][..stride];
     let centre = F4::splat(weights[0]);
     for (a, c) in acc.chunks_exact_mut(4).zip(row(y).chunks_exact(4)) {
@@ -84,8 +96,14 @@ fn blur_column_step(rows: &[f32], y: usize, h: usize, stride: usize, weights: &[
     for (k, &wk) in weights.iter().enumerate().skip(1) {
         let (up, down) = (row(y.saturating_sub(k)), row((y + k).min(h - 1)));
         let wk = F4::splat(wk);
-        for ((a, u), d) in acc.chunks_exact_mut(4).zip(up.chunks_exact(4)).zip(down.chunks_exact(4)) {
-            F4::load(a).add(F4::load(u).add(F4::load(d)).mul(wk)).store(a);
+        for ((a, u), d) in acc
+            .chunks_exact_mut(4)
+            .zip(up.chunks_exact(4))
+            .zip(down.chunks_exact(4))
+        {
+            F4::load(a)
+                .add(F4::load(u).add(F4::load(d)).mul(wk))
+                .store(a);
         }
     }
 }

@@ -20,7 +20,9 @@ mod imp {
             assert!(px.len() >= 4);
             // SAFETY: four bytes are readable (checked above); the load is unaligned.
             let bytes = unsafe { v128_load32_zero(px.as_ptr() as *const u32) };
-            F4(f32x4_convert_u32x4(u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(bytes))))
+            F4(f32x4_convert_u32x4(u32x4_extend_low_u16x8(
+                u16x8_extend_low_u8x16(bytes),
+            )))
         }
         /// The two pixels at `px[0..8]` as floats, from one load.
         #[inline(always)]
@@ -117,15 +119,30 @@ mod imp {
         }
         #[inline(always)]
         pub fn add(self, o: F4) -> F4 {
-            F4([self.0[0] + o.0[0], self.0[1] + o.0[1], self.0[2] + o.0[2], self.0[3] + o.0[3]])
+            F4([
+                self.0[0] + o.0[0],
+                self.0[1] + o.0[1],
+                self.0[2] + o.0[2],
+                self.0[3] + o.0[3],
+            ])
         }
         #[inline(always)]
         pub fn sub(self, o: F4) -> F4 {
-            F4([self.0[0] - o.0[0], self.0[1] - o.0[1], self.0[2] - o.0[2], self.0[3] - o.0[3]])
+            F4([
+                self.0[0] - o.0[0],
+                self.0[1] - o.0[1],
+                self.0[2] - o.0[2],
+                self.0[3] - o.0[3],
+            ])
         }
         #[inline(always)]
         pub fn mul(self, o: F4) -> F4 {
-            F4([self.0[0] * o.0[0], self.0[1] * o.0[1], self.0[2] * o.0[2], self.0[3] * o.0[3]])
+            F4([
+                self.0[0] * o.0[0],
+                self.0[1] * o.0[1],
+                self.0[2] * o.0[2],
+                self.0[3] * o.0[3],
+            ])
         }
     }
 }

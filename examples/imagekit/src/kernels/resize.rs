@@ -12,30 +12,51 @@ use std::vec;
 use std::vec::Vec;
 
 /// The `width` x `height` RGBA image at `new_width` x `new_height`.
-pub fn resize(rgba: &[u8], width: u32, height: u32, new_width: u32, new_height: u32) -> Result<Vec<u8>, String> {
+pub fn resize(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    new_width: u32,
+    new_height: u32,
+) -> Result<Vec<u8>, String> {
     super::check_size(rgba, width, height)?;
     let out_pixels = new_width as u64 * new_height as u64;
     if out_pixels == 0 {
         return Ok(Vec::new());
     }
     if width == 0 || height == 0 {
-        return Err(format!("cannot resize an empty {width}x{height} image to {new_width}x{new_height}"));
+        return Err(format!(
+            "cannot resize an empty {width}x{height} image to {new_width}x{new_height}"
+        ));
     }
     if out_pixels > 1 << 28 {
-        return Err(format!("{new_width}x{new_height} is too large (at most 2^28 pixels)"));
+        return Err(format!(
+            "{new_width}x{new_height} is too large (at most 2^28 pixels)"
+        ));
     }
     // Each output pixel reads two neighbouring source pixels in one load, so a
     // 1-pixel-wide source is widened to 2 (the same column twice) first.
     let widened: Vec<u8>;
     let (rgba, width) = if width == 1 {
-        widened = rgba.chunks_exact(4).flat_map(|p| [p, p]).flatten().copied().collect();
+        widened = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p, p])
+            .flatten()
+            .copied()
+            .collect();
         (&widened[..], 2)
     } else {
         (rgba, width)
     };
     let xs: Vec<(usize, f32)> = taps(width, new_width)
         .into_iter()
-        .map(|(x0, _, fx)| if x0 + 1 == width as usize { (x0 - 1, 1.0) } else { (x0, fx) })
+        .map(|(x0, _, fx)| {
+            if x0 + 1 == width as usize {
+                (x0 - 1, 1.0)
+            } else {
+                (x0, fx)
+            }
+        })
         .collect();
     let ys = taps(height, new_height);
     let stride = width as usize * 4;
