@@ -4,6 +4,7 @@ import { $, exported, fail, loadKernel, loadPlain, ms, show, timeBest, timeBestA
 import { samplePicture } from "./sample.js";
 
 const OPS = ["grayscale", "blur", "resize", "jpeg"];
+const RUNS = 5; // each timing is the best of this many calls
 let wasm = null;
 let plain = null;
 let source = null; // { width, height, rgba: Uint8Array, label }
@@ -103,11 +104,11 @@ async function apply(record, op) {
     entry = await encodeBoth(width, height, rgba);
   } else {
     const [w, h, params, runWasm, runPlain] = pixelOp(op, width, height, rgba);
-    const a = timeBest(runWasm);
+    const a = timeBest(runWasm, RUNS);
     draw("image-wasm", w, h, a.result);
     entry = { wasm_ms: a.ms, js_ms: null, width: w, height: h, max_diff: null, ...params };
     if (plain) {
-      const b = timeBest(runPlain);
+      const b = timeBest(runPlain, RUNS);
       draw("image-js", w, h, b.result);
       Object.assign(entry, { js_ms: b.ms, max_diff: maxDiff(a.result, b.result) });
     }
@@ -145,8 +146,8 @@ function pixelOp(op, width, height, rgba) {
 /** JPEG: imagekit's encoder against the browser's own (canvas.toBlob). */
 async function encodeBoth(width, height, rgba) {
   const quality = Number($("jpeg-quality").value);
-  const a = timeBest(() => wasm.encode_jpeg(rgba, width, height, quality));
-  const b = await timeBestAsync(() => toJpeg($("image-source"), quality / 100));
+  const a = timeBest(() => wasm.encode_jpeg(rgba, width, height, quality), RUNS);
+  const b = await timeBestAsync(() => toJpeg($("image-source"), quality / 100), RUNS);
   await drawJpeg("image-wasm", new Blob([a.result], { type: "image/jpeg" }));
   await drawJpeg("image-js", b.result);
   return { wasm_ms: a.ms, js_ms: b.ms, quality, width, height, wasm_bytes: a.result.length, js_bytes: b.result.size };

@@ -38,7 +38,8 @@ function start(record) {
   const mine = ++loops;
   $("video-toggle").textContent = "Stop";
   const source = new OffscreenCanvas(WIDTH, HEIGHT).getContext("2d", { willReadFrequently: true });
-  const screen = $("video-canvas").getContext("2d");
+  // CPU-backed: each frame arrives as pixels, and tests read it back.
+  const screen = $("video-canvas").getContext("2d", { willReadFrequently: true });
   let filterTotal = 0;
   let generateTotal = 0;
   let frames = 0;
