@@ -369,6 +369,15 @@ def test_jpeg_encoding_compares_with_pillow(kit: Any) -> None:
         assert back.shape == img.shape, (w, h, quality)
 
 
+def test_empty_images(kit: Any) -> None:
+    assert kit.grayscale(b"") == b""
+    assert kit.gaussian_blur(b"", 0, 0, 2.0) == b""
+    assert kit.gaussian_blur(b"", 0, 7, 2.0) == b""
+    assert kit.resize(b"", 0, 0, 0, 0) == b""
+    assert kit.resize(synth(3, 2, 1), 3, 2, 0, 5) == b""
+    assert kit.resize(synth(3, 2, 1), 3, 2, 4, 0) == b""
+
+
 BAD_CALLS = [
     ("gaussian_blur", (b"\0" * 11, 1, 3, 1.0), "rgba has 11 bytes, but a 1x3 image needs 12"),
     ("gaussian_blur", (b"\0" * 4, 1, 1, -1.0), "sigma must be between 0 and 200, got -1"),
