@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -124,7 +125,7 @@ def showcase_url(
                 url = lines.get(timeout=240).strip()  # the API crate is built before it listens
             except queue.Empty:
                 url = ""
-            if not url.startswith("http://"):
+            if not url.startswith("http://") or not _healthy(url):
                 pytest.fail(f"wasmbridge serve did not start:\n{log.read_text()[-4000:]}")
             yield url
         finally:
@@ -133,6 +134,20 @@ def showcase_url(
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+def _healthy(url: str, timeout: float = 60) -> bool:
+    """Whether /healthz answers within ``timeout`` (the URL is printed before it listens)."""
+    from urllib.request import urlopen
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(f"{url}/healthz", timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def _forward(stream: IO[str] | None, lines: queue.Queue[str]) -> None:
@@ -195,11 +210,40 @@ def test_every_section_loads_its_kernel(browser: Browser) -> None:
     assert browser.problems == []
 
 
-def test_api_route_answers(showcase_url: str) -> None:
+def api(url: str, form: dict[str, str] | None = None) -> tuple[int, Any]:
+    """The status and JSON body of a GET (or, with ``form``, a POST) to the API route."""
+    from urllib.error import HTTPError
+    from urllib.parse import urlencode
     from urllib.request import urlopen
 
-    with urlopen(f"{showcase_url}/api/info", timeout=10) as response:
-        assert json.load(response)["handler"] == "showcase-api"
+    body = None if form is None else urlencode(form).encode()
+    try:
+        with urlopen(url, body, timeout=10) as response:
+            return response.status, json.load(response)
+    except HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_api_route_verifies_hs256_tokens(showcase_url: str) -> None:
+    import jwt
+
+    verify = f"{showcase_url}/api/jwt/verify"
+    assert api(f"{showcase_url}/api/info")[1]["handler"] == "showcase-api"
+    token = jwt.encode({"sub": "ada", "note": "a+b=c & d"}, JWT_KEY, algorithm="HS256")
+    status, answer = api(verify, {"token": token, "key": JWT_KEY})
+    assert status == 200 and json.loads(answer["claims"]) == {"sub": "ada", "note": "a+b=c & d"}
+    header, claims, _ = token.split(".")
+    cases = {
+        "bad signature": token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"),
+        "wrong alg": jwt.encode({"sub": "ada"}, JWT_KEY * 2, algorithm="HS512"),
+        "malformed": f"{header}.{claims}",
+    }
+    for why, bad in cases.items():
+        status, answer = api(verify, {"token": bad, "key": JWT_KEY})
+        assert status == 401 and not json.loads(answer)["valid"], (why, answer)
+        assert why in json.loads(answer)["error"], (why, answer)
+    assert api(verify, {"token": token})[0] == 400
+    assert api(verify)[0] == 405
 
 
 # -- image --------------------------------------------------------------------------------
