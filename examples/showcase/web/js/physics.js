@@ -39,10 +39,11 @@ export async function setup(record) {
 }
 
 function makeWorld(record) {
-  world?.free?.();
-  record.engine = $("physics-engine").value;
-  const n = Number($("physics-bodies").value);
-  world = new engines[record.engine].World(n, SEED);
+  const engine = $("physics-engine").value;
+  const next = new engines[engine].World(Number($("physics-bodies").value), SEED);
+  world?.free?.(); // the wasm World's memory; the old world stays if the new one throws
+  world = next;
+  record.engine = engine;
   radii = world.radii();
   record.bodies = world.len();
   record.steps = 0;
@@ -50,7 +51,12 @@ function makeWorld(record) {
 
 function restart(record) {
   if (!record.ready) return;
-  makeWorld(record);
+  try {
+    makeWorld(record);
+  } catch (error) {
+    show("physics-status", `cannot make that world: ${error.message}`);
+    return;
+  }
   draw(record);
 }
 

@@ -106,7 +106,11 @@ function paintFrame(ctx, t) {
     ctx.arc(WIDTH / 2 + Math.cos(angle) * 360, HEIGHT / 2 + Math.sin(angle) * 220, 50, 0, 2 * Math.PI);
     ctx.fill();
   }
-  ctx.fillStyle = "#111";
+  const clock = `t = ${t.toFixed(2)} s`;
   ctx.font = "bold 64px monospace";
-  ctx.fillText(`t = ${t.toFixed(2)} s`, 40, HEIGHT - 48);
+  ctx.lineWidth = 6;
+  ctx.strokeStyle = "#000";
+  ctx.strokeText(clock, 40, HEIGHT - 48);
+  ctx.fillStyle = "#fff";
+  ctx.fillText(clock, 40, HEIGHT - 48);
 }
