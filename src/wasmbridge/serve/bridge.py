@@ -109,7 +109,7 @@ class BridgeHandler:
         )
 
     def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
-        req = self._request(
+        fields = (
             request.method,
             request.path,
             request.query,
@@ -118,10 +118,13 @@ class BridgeHandler:
             request.body,
         )
         if self._shot is not None:
+            req = self._shot.argument(*fields)
             reply = self._shot(req)
             if reply is not None:
                 return self._response(reply)
             # Not a clean answer: the general path runs it again and reports why.
+        else:
+            req = self._request(*fields)
         made = self._fresh.take()
         instance, services = made
         if services is not None:

@@ -93,6 +93,14 @@ def test_failures_give_none_and_the_instance_goes_on(module: Any) -> None:
     check_echo(shot(module, "echo"), module, random.Random(9), 4096)
 
 
+def test_an_unchecked_argument_is_checked_as_it_crosses(module: Any) -> None:
+    echo = shot(module, "echo")
+    assert echo(echo.argument("ab", b"\x01\x02", 1)).data == [2, 1, 2, 1]
+    assert echo(echo.argument("ab", b"", 2**32)) is None  # n is a u32
+    assert echo(echo.argument("\ud800", b"", 1)) is None  # a lone surrogate is no UTF-8
+    assert echo(echo.argument(7, b"", 1)) is None
+
+
 def test_a_value_that_cannot_cross_gives_none(module: Any) -> None:
     echo = shot(module, "echo")
     assert echo({"name": "x", "data": b"", "n": -1}) is None  # n is a u32

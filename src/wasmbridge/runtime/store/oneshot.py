@@ -106,6 +106,11 @@ class OneShot:
         )
         return cls(parts, export, limits, shot, *codecs, settings.max_wasm_stack)
 
+    def argument(self, *fields: Any) -> Any:
+        """The argument record (or tuple) of ``fields``, unchecked: the call checks every
+        field as it encodes them, so checking them here too would only cost time."""
+        return self._arg.make(fields) if isinstance(self._arg, Record) else fields
+
     def __call__(self, value: Any) -> Any:
         """The result, or None: the call did not end cleanly (run it the general way)."""
         if getattr(_checked, "stack", 0) < self._wasm_stack:
