@@ -17,6 +17,7 @@ from _timing import Row, human
 KINDS = (
     ("wasmbridge", "#4a6fe3"),
     ("plain js", "#f0ad4e"),
+    ("jpeg-js", "#f0ad4e"),
     ("node", "#8aa34a"),
     ("native", "#555555"),
     ("pure python", "#d9534f"),

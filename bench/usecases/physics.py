@@ -55,6 +55,7 @@ BASE_BODIES = 2000
 INITIAL_SPEED = 100.0
 BOUNCE = -1.5
 BODIES = 2000
+STEP = f"physics step, {BODIES:,} bodies"  # the workload every row of run() names
 DT = 1 / 60
 
 _F32 = struct.Struct("<f")
@@ -358,10 +359,10 @@ def run(report: Report, quick: bool) -> None:
         world = module.World(BODIES, 1)
         world.run(120, DT)  # the pile forms; steps cost about the same from here on
         wasm = measure(lambda: world.step(DT), repeats=repeats)
-        report.add(Row(f"wasm via wasmbridge (Python), {BODIES} bodies", wasm, note="per step"))
+        report.add(Row(f"{STEP}: wasm via wasmbridge", wasm, note="per step, from Python"))
         report.add(
             Row(
-                "60 fps budget (16.7 ms), wasm via wasmbridge",
+                f"{STEP}: 60 fps budget (16.7 ms), wasm via wasmbridge",
                 value=f"{wasm.median_s * 1e3:.2f} ms",
                 target="< 16.7 ms",
                 verdict=verdict(wasm.median_s < 1 / 60),
@@ -374,11 +375,11 @@ def run(report: Report, quick: bool) -> None:
             timed = measure(lambda: native.lib.physics_run(handle, 1, DT), repeats=repeats)
         finally:
             native.lib.physics_free(handle)
-        report.add(Row("native (rustup cargo, ctypes)", timed, note="same src/world.rs"))
+        report.add(Row(f"{STEP}: native (rustup cargo, ctypes)", timed, note="same src/world.rs"))
         ratio = wasm.median_s / timed.median_s
         report.add(
             Row(
-                "wasm / native",
+                f"{STEP}: wasm / native",
                 value=f"{ratio:.2f}x",
                 target="<= 1.5x",
                 verdict=verdict(ratio <= 1.5),
@@ -392,7 +393,7 @@ def run(report: Report, quick: bool) -> None:
         python = measure(lambda: pure.step(DT), repeats=1 if quick else 3, target_s=0.0)
         report.add(
             Row(
-                "pure Python (bench/usecases/physics.py)",
+                f"{STEP}: pure Python (bench/usecases/physics.py)",
                 python,
                 note="the same algorithm, f32 rounding emulated, from the wasm world's state",
             )
@@ -400,7 +401,7 @@ def run(report: Report, quick: bool) -> None:
         faster = python.median_s / wasm.median_s
         report.add(
             Row(
-                "pure Python / wasm",
+                f"{STEP}: pure Python / wasm",
                 value=f"{faster:.0f}x",
                 target=">= 50x",
                 verdict=verdict(faster >= 50),
@@ -413,11 +414,11 @@ def run(report: Report, quick: bool) -> None:
             return
         plain, in_node = from_samples(timings["plain"]), from_samples(timings["wasm"])
         note = "bit-identical to the wasm world" if timings["same"] else "DIFFERS from wasm"
-        report.add(Row("plain JS in Node (physics_plain.js)", plain, note=note))
-        report.add(Row("same .wasm in Node", in_node, note="generated ES module"))
+        report.add(Row(f"{STEP}: plain JS in Node (physics_plain.js)", plain, note=note))
+        report.add(Row(f"{STEP}: same .wasm in Node", in_node, note="generated ES module"))
         report.add(
             Row(
-                "wasm in Node faster than plain JS",
+                f"{STEP}: wasm in Node faster than plain JS",
                 value=f"{plain.median_s / in_node.median_s:.2f}x",
                 target="> 1x",
                 verdict=verdict(in_node.median_s < plain.median_s),
