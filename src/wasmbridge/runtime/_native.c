@@ -940,7 +940,14 @@ oneshot_run(OneShotObject *self, PyObject *args)
         ws.set_deadline(ctx, 1);
         ws.set_deadline_callback(store, oneshot_deadline, &call, NULL);
     }
-    code = oneshot_guest(self, ctx, &request, &result, &result_len);
+    /* The ticker's tick after the deadline may have come before this store existed:
+       then no tick would stop the guest, so a deadline already passed ends the call here. */
+    if (self->epoch && monotonic_now() >= deadline) {
+        call.timed_out = 1;
+        code = ONESHOT_TRAP;
+    }
+    else
+        code = oneshot_guest(self, ctx, &request, &result, &result_len);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&request);
     PyObject *answer = NULL;

@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 import pytest
+import wasmtime
 
 import wasmbridge
 from wasmbridge import Limits, TimeLimitExceeded
@@ -116,6 +117,32 @@ def test_time_limits_hold_at_many_values(module: Any, timeout: float) -> None:
         spin(module.Message("x", b"", 1))
     took = time.monotonic() - started
     assert timeout <= took < timeout + 0.5
+
+
+def test_a_deadline_passed_before_the_store_exists_still_stops_the_call(module: Any) -> None:
+    # With 1 ms, the ticker's one tick after the deadline can come before the C side
+    # makes the store: the call must still end at once, not at the ticker's next kick.
+    spin = shot(module, "spin", dataclasses.replace(LIMITS, timeout_s=0.001))
+    slowest = 0.0
+    for _ in range(150):
+        started = time.monotonic()
+        with pytest.raises(TimeLimitExceeded):
+            spin(module.Message("x", b"", 1))
+        slowest = max(slowest, time.monotonic() - started)
+    assert slowest < 0.3
+
+
+def test_a_start_function_trap_on_the_general_path_is_a_trap() -> None:
+    # What a one-shot call falls back to: instantiation must report the trap itself.
+    wasm = wasmtime.wat2wasm(
+        """(module
+          (import "wasmbridge" "panic" (func (param i32 i32 i32 i32 i32 i32)))
+          (memory (export "memory") 1)
+          (func $start unreachable)
+          (start $start))"""
+    )
+    with pytest.raises(wasmbridge.Trap, match="the start function"):
+        wasmbridge.compile(wasm).instantiate(limits=LIMITS)
 
 
 def test_time_limit_with_a_busy_neighbour(module: Any) -> None:

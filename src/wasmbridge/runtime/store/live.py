@@ -291,6 +291,8 @@ class LiveInstance:
 
     def _memory_size(self) -> int:
         """Bytes of the exported memory now (for error messages)."""
+        if "_raw" not in self.__dict__:
+            return 0  # instantiation failed (a start function trapped): no instance to ask
         if self.memory is None or self._raw_memory is None:
             return 0
         return self._raw_memory.size()

@@ -19,6 +19,10 @@ reports the trap, the panic or the memory limit with its whole message), except
 the time limit, raised here as the general path raises it, since running again
 would take as long once more.
 
+Ctrl-C does not stop a one-shot call: it takes effect when the call ends, by
+the time limit at the latest (serving runs calls on worker threads, where
+SIGINT never lands).
+
     shot = OneShot.make(module, "handle", limits)   # None: does not qualify
     result = shot(request) if shot else None         # None: call it the general way
 """
