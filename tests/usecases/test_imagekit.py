@@ -295,8 +295,13 @@ def jpeg_cases() -> dict[str, bytes]:
 
 
 def decoded(kit: Any, data: bytes) -> Array:
+    """The image through ``decode`` (a record), checked equal to ``dimensions`` and
+    ``decode_rgba`` (the pixels as one bytes object)."""
     image = kit.decode(data)
-    return np.array(image.rgba, np.uint8).reshape(image.height, image.width, 4)
+    pixels = kit.decode_rgba(data)
+    assert isinstance(pixels, bytes) and pixels == bytes(image.rgba)
+    assert kit.dimensions(data) == (image.width, image.height)
+    return np.frombuffer(pixels, np.uint8).reshape(image.height, image.width, 4)
 
 
 # Python.

@@ -26,6 +26,21 @@ pub fn decode(data: &[u8]) -> Result<Image, String> {
     })
 }
 
+/// The pixels alone, as one byte buffer (`bytes` in Python, a `Uint8Array` in JS): the
+/// fast way for big images, where `decode`'s record carries them as a list of numbers.
+/// `Image` from `decode` on the same file has the same `rgba`.
+#[wasmbridge::export]
+pub fn decode_rgba(data: &[u8]) -> Result<Vec<u8>, String> {
+    Ok(decode::decode(data)?.rgba)
+}
+
+/// `(width, height)` of a PNG or JPEG file, decoded (use with `decode_rgba`).
+#[wasmbridge::export]
+pub fn dimensions(data: &[u8]) -> Result<(u32, u32), String> {
+    let d = decode::decode(data)?;
+    Ok((d.width, d.height))
+}
+
 /// Every pixel's colour as its luma, (19595 R + 38470 G + 7471 B + 32768) >> 16; alpha kept.
 #[wasmbridge::export]
 pub fn grayscale(rgba: &[u8]) -> Vec<u8> {
