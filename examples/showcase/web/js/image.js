@@ -49,7 +49,9 @@ function useSample(record) {
   setSource(record, picture.width, picture.height, new Uint8Array(picture.data.buffer), "sample");
 }
 
-/** Decodes a picked file with imagekit's decode (PNG, JPEG) and with the browser. */
+/** Decodes a picked file with imagekit (PNG, JPEG) and with the browser, timing both.
+ * `decode_rgba` gives the pixels as one Uint8Array (`decode`'s Image record would carry
+ * them as a number[]); `dimensions`, untimed, gives the size. */
 async function openFile(record, file) {
   if (!file) return;
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -57,8 +59,9 @@ async function openFile(record, file) {
   let decoded = null;
   let wasmMs = null;
   try {
+    const [width, height] = wasm.dimensions(bytes);
     const start = performance.now();
-    decoded = wasm.decode(bytes);
+    decoded = { width, height, rgba: wasm.decode_rgba(bytes) };
     wasmMs = performance.now() - start;
   } catch (error) {
     // imagekit reads PNG and JPEG; anything else is shown as the browser decoded it.
@@ -66,9 +69,7 @@ async function openFile(record, file) {
   }
   record.decode = { wasm_ms: wasmMs, js_ms: browser.ms, bytes: bytes.length };
   const image = decoded ?? browser.result;
-  // A Vec<u8> inside a record crosses as a plain number[] (docs/web.md), not a Uint8Array.
-  const rgba = image.rgba instanceof Uint8Array ? image.rgba : Uint8Array.from(image.rgba);
-  setSource(record, image.width, image.height, rgba, file.name);
+  setSource(record, image.width, image.height, image.rgba, file.name);
 }
 
 async function browserDecode(file) {
