@@ -224,6 +224,13 @@ class ServeApp:
         if body is None:
             return _too_large(served)
         request.body = body
+        if isinstance(served.handler, BridgeHandler):
+            try:
+                response = served.handler.inline(request, match)
+            except Exception as exc:  # as in _run: a status, never a crash
+                return self._failure(served.route, exc, rid)
+            if response is not None:
+                return response
         future = self.admission.submit(self._run, served, match, request, rid)
         if future is None:
             log.warning("%s: queue full, 503 (request %s)", route_label(served.route), rid)

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadResponse, ResponseTooLarge
+from ..errors import BadResponse, ResponseTooLarge, TimeLimitExceeded
 from ..runtime.store.oneshot import OneShot
 from .config import Route
 from .fresh import FreshInstances, Maker
@@ -53,6 +53,11 @@ __all__ = [
 ServicesFor = Callable[[Route], "HostServices"]
 
 KIB = 1024
+# A one-shot request first runs on the event loop this long at most (the deadline is
+# checked at the epoch ticker's ticks, so in practice up to a tick more), and a route
+# whose request did not finish in it stays off that path for INLINE_BACKOFF_S.
+INLINE_S = 0.002
+INLINE_BACKOFF_S = 1.0
 # RFC 9110 field names (tokens) and values (visible ASCII, obs-text, space and tab).
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
@@ -104,12 +109,15 @@ class BridgeHandler:
         self._close_instance(self._make_instance())
         # A module that needs no host service runs each request in C (store/oneshot.py).
         self._shot = OneShot.make(self.module, "handle", self.limits)
+        self._inline_after = 0.0  # monotonic time from which ``inline`` may try again
         self._fresh = FreshInstances(
             self._make_instance, self._close_instance, maker or Maker(), depth=2
         )
 
-    def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
-        fields = (
+    @staticmethod
+    def _fields(request: HttpRequest, match: Match[Any]) -> tuple[Any, ...]:
+        """The fields of the Request record, in order."""
+        return (
             request.method,
             request.path,
             request.query,
@@ -117,6 +125,9 @@ class BridgeHandler:
             request.headers,
             request.body,
         )
+
+    def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
+        fields = self._fields(request, match)
         if self._shot is not None:
             req = self._shot.argument(*fields)
             reply = self._shot(req)
@@ -135,6 +146,31 @@ class BridgeHandler:
         finally:
             self._fresh.retire(made)
         return self._response(reply)
+
+    @property
+    def one_shot(self) -> bool:
+        """Whether each request runs in one compiled call (the module uses no host service)."""
+        return self._shot is not None
+
+    def inline(self, request: HttpRequest, match: Match[Any]) -> HttpResponse | None:
+        """The response, when a one-shot route answers within ``INLINE_S`` on the calling
+        thread (the event loop: no hop to a worker thread and back); None: run the
+        request on a worker thread as usual.
+
+        A one-shot handler only computes its answer, so a request cut short here runs
+        again there with nothing changed. One that is cut short keeps the route off
+        this path for ``INLINE_BACKOFF_S``, so a slow route costs the loop little.
+        """
+        shot = self._shot
+        if shot is None or time.monotonic() < self._inline_after:
+            return None
+        req = shot.argument(*self._fields(request, match))
+        try:
+            reply = shot(req, timeout=INLINE_S)
+        except TimeLimitExceeded:
+            self._inline_after = time.monotonic() + INLINE_BACKOFF_S
+            return None
+        return None if reply is None else self._response(reply)
 
     def close(self) -> None:
         """Close the instances made ahead (requests still running make their own)."""

@@ -115,8 +115,12 @@ class OneShot:
         field as it encodes them, so checking them here too would only cost time."""
         return self._arg.make(fields) if isinstance(self._arg, Record) else fields
 
-    def __call__(self, value: Any) -> Any:
-        """The result, or None: the call did not end cleanly (run it the general way)."""
+    def __call__(self, value: Any, timeout: float | None = None) -> Any:
+        """The result, or None: the call did not end cleanly (run it the general way).
+
+        ``timeout``: seconds instead of the limits' (which must have one), to try a
+        call briefly before running it where it may take its whole time.
+        """
         if getattr(_checked, "stack", 0) < self._wasm_stack:
             check_thread_stack(self._parts.name, self._wasm_stack)
             _checked.stack = self._wasm_stack
@@ -128,7 +132,7 @@ class OneShot:
         if self._timeout is not None:
             from ..sandbox.ticker import get_ticker
 
-            deadline = time.monotonic() + self._timeout
+            deadline = time.monotonic() + (self._timeout if timeout is None else timeout)
             get_ticker().keep_busy(deadline)
         answer = self._shot.run(request, deadline)
         if isinstance(answer, int):
