@@ -1,4 +1,4 @@
-// The Node rows of bench/usecases/cryptokit.py: SHA-256 and HMAC-SHA256 in plain JS
+// The Node rows of bench/usecases/cryptokit.py: SHA-256, HMAC-SHA256 and HS256 JWTs in plain JS
 // (cryptokit_plain.mjs) and the cryptokit .wasm through its generated glue, timed the way
 // bench/_timing.py times Python (a warm-up, a loop calibrated to TARGET_S / 10, then
 // REPEATS samples of about TARGET_S; min and median per call).
@@ -6,7 +6,7 @@
 // Prints JSON: {"rows": {name: {min_s, median_s, loops, digest}}}; each digest (hex) lets
 // the Python side check the answer against hashlib before trusting the time.
 import { pathToFileURL } from "node:url";
-import { hmacSha256, sha256 } from "./cryptokit_plain.mjs";
+import { hmacSha256, jwtSignHs256, jwtVerifyHs256, sha256 } from "./cryptokit_plain.mjs";
 
 const [gluePath, targetText, repeatsText] = process.argv.slice(2);
 if (!gluePath) throw new Error("usage: node cryptokit.mjs PKG/cryptokit.js TARGET_S REPEATS");
@@ -54,6 +54,7 @@ const cases = {
   "sha256 64 KiB, wasm": () => kit.sha256(KIB64),
   "hmac 1 KiB, plain JS": () => hmacSha256(KEY, MESSAGE),
   "hmac 1 KiB, wasm": () => kit.hmac_sha256(KEY, MESSAGE),
+  "jwt sign+verify, plain JS": () => jwtVerifyHs256(jwtSignHs256(CLAIMS, KEY), KEY),
   "jwt sign+verify, wasm": () => kit.jwt_verify_hs256(kit.jwt_sign_hs256(CLAIMS, KEY), KEY),
 };
 const rows = {};

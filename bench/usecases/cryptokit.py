@@ -19,6 +19,7 @@ pure Python; the .wasm in Node faster than plain JS.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ctypes
 import hashlib
@@ -103,6 +104,32 @@ def py_sha256(data: bytes) -> bytes:
             a, b, c, d, e, f, g, hh = (t1 + t2) & _M, a, b, c, (d + t1) & _M, e, f, g
         h = [(v + x) & _M for v, x in zip(h, (a, b, c, d, e, f, g, hh), strict=True)]
     return b"".join(v.to_bytes(4, "big") for v in h)
+
+
+def py_jwt_sign(claims_json: str, key: bytes) -> str:
+    """An HS256 JWT in pure Python: the HMAC above, base64url by the standard library."""
+    header = _b64url(b'{"alg":"HS256","typ":"JWT"}')
+    signing = f"{header}.{_b64url(claims_json.encode())}"
+    return f"{signing}.{_b64url(py_hmac_sha256(key, signing.encode()))}"
+
+
+def py_jwt_verify(token: str, key: bytes) -> str:
+    """The claims of a pure-Python-verified HS256 JWT (ValueError when it is not one)."""
+    header, claims, signature = token.split(".")
+    if json.loads(_unb64url(header)).get("alg") != "HS256":
+        raise ValueError("wrong alg")
+    expected = py_hmac_sha256(key, f"{header}.{claims}".encode())
+    if not hmac.compare_digest(expected, _unb64url(signature)):
+        raise ValueError("bad signature")
+    return _unb64url(claims).decode()
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def py_hmac_sha256(key: bytes, data: bytes) -> bytes:
@@ -323,18 +350,22 @@ class Contenders:
         _check("jwt wasm", kit.jwt_verify_hs256(kit.jwt_sign_hs256(CLAIMS, KEY), KEY), CLAIMS)
         _check("jwt native", soft.sign_verify(CLAIMS.encode(), KEY), CLAIMS.encode())
         _check("jwt PyJWT", jwt.decode(jwt.encode(claims, KEY), KEY, algorithms=["HS256"]), claims)
+        _check("jwt pure Python", py_jwt_verify(py_jwt_sign(CLAIMS, KEY), KEY), CLAIMS)
         title = "JWT HS256 sign + verify"
         wasm = self.timed(lambda: kit.jwt_verify_hs256(kit.jwt_sign_hs256(CLAIMS, KEY), KEY))
         native = self.timed(lambda: soft.sign_verify(CLAIMS.encode(), KEY))
         pyjwt = self.timed(lambda: jwt.decode(jwt.encode(claims, KEY), KEY, algorithms=["HS256"]))
+        pure = self.timed(lambda: py_jwt_verify(py_jwt_sign(CLAIMS, KEY), KEY))
         for row_label, timing, note in (
             ("wasm via wasmbridge", wasm, "two calls"),
             ("native, same Rust (portable code)", native, "two calls"),
             ("PyJWT", pyjwt, f"PyJWT {jwt.__version__}: JSON in Python, HMAC in OpenSSL"),
+            ("pure Python", pure, "base64 and the HMAC of this file in Python"),
         ):
             self.report.add(Row(f"{title}: {row_label}", timing, note=note))
         self.node_rows(title, "jwt sign+verify", CLAIMS, 0)
-        self.targets(title, wasm, native, None, "two short calls: the bridge's fixed cost counts")
+        self.targets(title, wasm, native, pure, "two short calls: the bridge's fixed cost counts")
+        self.js_ratio(title, "jwt sign+verify")
 
     def targets(
         self, title: str, wasm: Timing, native: Timing, pure: Timing | None, note: str
@@ -395,8 +426,8 @@ def run(report: Report, quick: bool) -> None:
     contenders.hmac_sha256()
     contenders.jwt()
     report.notes.append(
-        "cryptokit: pure Python SHA-256 and HMAC are written in bench/usecases/cryptokit.py; "
-        "plain JS in bench/usecases/cryptokit_plain.mjs (no plain JS JWT row). The SHA-NI "
+        "cryptokit: pure Python SHA-256, HMAC and JWT are written in bench/usecases/cryptokit.py; "
+        "plain JS in bench/usecases/cryptokit_plain.mjs. The SHA-NI "
         "rows show what the CPU's SHA extensions give native code; wasm has no such "
         "instructions."
     )

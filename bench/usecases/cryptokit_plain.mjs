@@ -92,3 +92,56 @@ export function hmacSha256(key, data) {
   outer.set(sha256(inner), 64);
   return sha256(outer);
 }
+
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const BASE64URL_VALUE = new Map([...BASE64URL].map((c, i) => [c, i]));
+
+/** Unpadded base64url of a Uint8Array. */
+function base64url(bytes) {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
+    for (let k = 0; k < chars; k++) out += BASE64URL[(n >> (18 - 6 * k)) & 63];
+  }
+  return out;
+}
+
+/** The bytes of unpadded base64url text; throws on any other character. */
+function unbase64url(text) {
+  const out = new Uint8Array(Math.floor((text.length * 6) / 8));
+  let bits = 0, value = 0, at = 0;
+  for (const c of text) {
+    const v = BASE64URL_VALUE.get(c);
+    if (v === undefined) throw new Error("malformed token: not base64url");
+    value = (value << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = (value >> bits) & 255;
+    }
+  }
+  return out;
+}
+
+const HEADER = base64url(new TextEncoder().encode('{"alg":"HS256","typ":"JWT"}'));
+
+/** An HS256 JWT of the claims JSON text under `key` (a Uint8Array). */
+export function jwtSignHs256(claimsJson, key) {
+  const signing = `${HEADER}.${base64url(new TextEncoder().encode(claimsJson))}`;
+  return `${signing}.${base64url(hmacSha256(key, new TextEncoder().encode(signing)))}`;
+}
+
+/** The claims JSON text of an HS256 JWT signed with `key`; throws when it is not one. */
+export function jwtVerifyHs256(token, key) {
+  const parts = token.split(".");
+  if (parts.length !== 3) throw new Error("malformed token: not three parts");
+  const header = JSON.parse(new TextDecoder().decode(unbase64url(parts[0])));
+  if (header.alg !== "HS256") throw new Error("wrong alg");
+  const expected = hmacSha256(key, new TextEncoder().encode(`${parts[0]}.${parts[1]}`));
+  const given = unbase64url(parts[2]);
+  let diff = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) diff |= expected[i] ^ (given[i] ?? 0);
+  if (diff !== 0) throw new Error("bad signature");
+  return new TextDecoder().decode(unbase64url(parts[1]));
+}
