@@ -37,6 +37,29 @@ mod imp {
                 F4(f32x4_convert_i32x4(u32x4_extend_high_u16x8(wide))),
             )
         }
+        /// The two pixels at `px[0..8]` as floats, like [`F4::pair_from_u8`], but
+        /// converted as `f32::from_bits(0x4b00_0000 | v) - 2^23` (exact for 0..=255):
+        /// LLVM turns the widening and `convert` of `pair_from_u8` into a conversion
+        /// of 16-bit lanes, which it does lane by lane on wasm32.
+        #[inline(always)]
+        pub fn pair_from_u8_bits(px: &[u8]) -> (F4, F4) {
+            assert!(px.len() >= 8);
+            // SAFETY: eight bytes are readable (checked above); the load is unaligned.
+            let bytes = unsafe { v128_load64_zero(px.as_ptr() as *const u64) };
+            let wide = u16x8_extend_low_u8x16(bytes);
+            let exponent = u32x4_splat(0x4b00_0000);
+            let big = f32x4_splat(8_388_608.0);
+            (
+                F4(f32x4_sub(
+                    v128_or(u32x4_extend_low_u16x8(wide), exponent),
+                    big,
+                )),
+                F4(f32x4_sub(
+                    v128_or(u32x4_extend_high_u16x8(wide), exponent),
+                    big,
+                )),
+            )
+        }
         #[inline(always)]
         pub fn load(v: &[f32]) -> F4 {
             assert!(v.len() >= 4);
@@ -101,6 +124,10 @@ mod imp {
         #[inline(always)]
         pub fn pair_from_u8(px: &[u8]) -> (F4, F4) {
             (F4::from_u8(&px[..4]), F4::from_u8(&px[4..8]))
+        }
+        #[inline(always)]
+        pub fn pair_from_u8_bits(px: &[u8]) -> (F4, F4) {
+            F4::pair_from_u8(px)
         }
         #[inline(always)]
         pub fn load(v: &[f32]) -> F4 {

@@ -48,13 +48,15 @@ pub fn resize(
     } else {
         (rgba, width)
     };
+    // Per output column: the byte offset of its left source pixel and the weight
+    // of the right one. Every offset + 8 is within a source row (x0 <= width - 2).
     let xs: Vec<(usize, f32)> = taps(width, new_width)
         .into_iter()
         .map(|(x0, _, fx)| {
             if x0 + 1 == width as usize {
-                (x0 - 1, 1.0)
+                ((x0 - 1) * 4, 1.0)
             } else {
-                (x0, fx)
+                (x0 * 4, fx)
             }
         })
         .collect();
@@ -65,13 +67,25 @@ pub fn resize(
         let top = &rgba[y0 * stride..][..stride];
         let bottom = &rgba[y1 * stride..][..stride];
         let fy = F4::splat(fy);
-        for (px, &(x0, fx)) in row_out.chunks_exact_mut(4).zip(&xs) {
+        let pixel = |&(at, fx): &(usize, f32)| -> F4 {
+            debug_assert!(at + 8 <= stride);
+            // SAFETY: `at + 8 <= stride` for every entry of `xs` (see above), and
+            // `top` and `bottom` are `stride` bytes long.
+            let (t, u) = unsafe {
+                (
+                    top.get_unchecked(at..at + 8),
+                    bottom.get_unchecked(at..at + 8),
+                )
+            };
             let fx = F4::splat(fx);
-            let (a, b) = F4::pair_from_u8(&top[x0 * 4..x0 * 4 + 8]);
-            let (c, d) = F4::pair_from_u8(&bottom[x0 * 4..x0 * 4 + 8]);
+            let (a, b) = F4::pair_from_u8_bits(t);
+            let (c, d) = F4::pair_from_u8_bits(u);
             let upper = a.add(b.sub(a).mul(fx));
             let lower = c.add(d.sub(c).mul(fx));
-            upper.add(lower.sub(upper).mul(fy)).store_u8(px);
+            upper.add(lower.sub(upper).mul(fy))
+        };
+        for (px, x) in row_out.chunks_exact_mut(4).zip(&xs) {
+            pixel(x).store_u8(px);
         }
     }
     Ok(out)
