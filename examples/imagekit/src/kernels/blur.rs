@@ -64,7 +64,7 @@ fn blur_row(src: &[u8], dst: &mut [f32], weights: &[f32], padded: &mut [f32]) {
     let w = src.len() / 4;
     for (i, slot) in padded.chunks_exact_mut(4).enumerate() {
         let x = i.saturating_sub(r).min(w - 1);
-        F4::from_u8(&src[x * 4..]).store(slot);
+        F4::from_u8_bits(&src[x * 4..]).store(slot);
     }
     let centre = F4::splat(weights[0]);
     for (x, out) in dst.chunks_exact_mut(4).enumerate() {

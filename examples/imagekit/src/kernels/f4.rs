@@ -60,6 +60,20 @@ mod imp {
                 )),
             )
         }
+        /// The four bytes of `px[0..4]` as floats, converted like
+        /// [`F4::pair_from_u8_bits`] (`f32::from_bits(0x4b00_0000 | v) - 2^23`,
+        /// exact for 0..=255), which stays vector code on wasm32.
+        #[inline(always)]
+        pub fn from_u8_bits(px: &[u8]) -> F4 {
+            assert!(px.len() >= 4);
+            // SAFETY: four bytes are readable (checked above); the load is unaligned.
+            let bytes = unsafe { v128_load32_zero(px.as_ptr() as *const u32) };
+            let wide = u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(bytes));
+            F4(f32x4_sub(
+                v128_or(wide, u32x4_splat(0x4b00_0000)),
+                f32x4_splat(8_388_608.0),
+            ))
+        }
         #[inline(always)]
         pub fn load(v: &[f32]) -> F4 {
             assert!(v.len() >= 4);
@@ -128,6 +142,10 @@ mod imp {
         #[inline(always)]
         pub fn pair_from_u8_bits(px: &[u8]) -> (F4, F4) {
             F4::pair_from_u8(px)
+        }
+        #[inline(always)]
+        pub fn from_u8_bits(px: &[u8]) -> F4 {
+            F4::from_u8(px)
         }
         #[inline(always)]
         pub fn load(v: &[f32]) -> F4 {
