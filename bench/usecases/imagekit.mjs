@@ -2,9 +2,10 @@
 // and JPEG encoding of one RGBA image, in plain JS (examples/imagekit/js/imagekit_plain.js;
 // jpeg-js for the encoder) and through the same .wasm's generated module.
 //
-//   node imagekit.mjs PKG/imagekit.js PLAIN.js NODE_MODULES INPUT.rgba WIDTH HEIGHT SAMPLES OUT_DIR
+//   node imagekit.mjs PKG/imagekit.js PLAIN.js NODE_MODULES INPUT.rgba WIDTH HEIGHT SAMPLES OUT_DIR [INPUT.png]
 //
-// INPUT.rgba holds the image's raw bytes. Prints JSON: per measurement { min, median }
+// INPUT.rgba holds the image's raw bytes; INPUT.png, if given, is decoded with the .wasm's
+// decode_rgba (wasm_decode). Prints JSON: per measurement { min, median }
 // seconds per call, and "digests": the SHA-256 of each output. Each output is also written
 // to OUT_DIR/NAME.bin, for the caller to check against its references.
 import { createHash } from "node:crypto";
@@ -13,7 +14,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [gluePath, plainPath, nodeModules, inputPath, w, h, samplesArg, outDir] = process.argv.slice(2);
+const [gluePath, plainPath, nodeModules, inputPath, w, h, samplesArg, outDir, pngPath] =
+  process.argv.slice(2);
 const kernel = await import(pathToFileURL(gluePath).href);
 const plain = await import(pathToFileURL(plainPath).href);
 await kernel.default();
@@ -51,6 +53,10 @@ const contenders = {
   wasm_resize: () => kernel.resize(rgba, width, height, newWidth, newHeight),
   wasm_encode: () => kernel.encode_jpeg(rgba, width, height, quality),
 };
+if (pngPath) {
+  const png = new Uint8Array(readFileSync(pngPath));
+  contenders.wasm_decode = () => kernel.decode_rgba(png);
+}
 if (jpeg) {
   const frame = { data: rgba, width, height };
   contenders.jpegjs_encode = () => new Uint8Array(jpeg.encode(frame, quality).data);

@@ -1,4 +1,5 @@
-"""imagekit: grayscale, Gaussian blur, bilinear resize and JPEG encoding of a 1920x1080 image.
+"""imagekit: grayscale, Gaussian blur, bilinear resize, JPEG encoding and PNG decoding of a
+1920x1080 image.
 
     python bench/usecases/imagekit.py [--quick]
 
@@ -8,11 +9,14 @@ Contenders, each checked against a reference before it is timed: the wasm module
 through wasmbridge (the image in guest memory as a GuestArray, and again passed as
 a numpy array, which is copied in; the result is copied out either way),
 examples/imagekit/native through ctypes (rustup's cargo, the same src/kernels/),
-pure Python (written below, timed on a small image and scaled per
-pixel), numpy (float64 references of the same definitions) and Pillow (its own
-convert("L"), GaussianBlur, resize and JPEG encoder, which define blur and resize a
-little differently), the plain-JS version in Node (examples/imagekit/js) and the same
-.wasm in Node (imagekit.mjs), and for JPEG encoding jpeg-js in Node (bench/node).
+pure Python (written below and, for JPEG encoding, in imagekit_pure_jpeg.py; timed on
+a small image and scaled per pixel), numpy (float64 references of the same definitions)
+and Pillow (its own convert("L"), GaussianBlur, resize and JPEG encoder, which define
+blur and resize a little differently), the plain-JS version in Node
+(examples/imagekit/js) and the same .wasm in Node (imagekit.mjs), and for JPEG encoding
+jpeg-js in Node (bench/node).
+PNG decoding (of Pillow's PNG of the image) has wasm via wasmbridge (decode_rgba), Pillow
+and the same .wasm in Node: native/ exports no decoder, and there is no pure-Python one.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ if __name__ == "__main__":  # run as a script: bench/ holds _timing
 from _timing import Report, Row, Timing, human, measure, verdict  # noqa: E402
 
 import wasmbridge  # noqa: E402
+from usecases.imagekit_pure_jpeg import encode_jpeg as python_encode_jpeg  # noqa: E402
 from wasmbridge import cli  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,6 +56,8 @@ NODE_BENCH = Path(__file__).with_suffix(".mjs")
 WORK = Path(tempfile.gettempdir()) / "wasmbridge-bench-imagekit"
 SIZE = (1920, 1080)
 SMALL = (64, 36)  # pure Python's image
+JPEG_SMALL, JPEG_CHECK = (64, 48), (256, 144)  # pure Python's JPEG encoder: timed, checked
+MIN_PSNR = 30.0
 SIGMA, QUALITY = 2.0, 75
 NATIVE_TARGET, PURE_PYTHON_TARGET = 1.5, 50.0
 Array = np.ndarray[Any, Any]
@@ -247,7 +254,7 @@ def build_native() -> ctypes.CDLL | str:
     return lib
 
 
-def run_node(pkg: Path, image: Path, out_dir: Path, quick: bool) -> dict[str, Any] | str:
+def run_node(pkg: Path, image: Path, png: Path, out_dir: Path, quick: bool) -> dict[str, Any] | str:
     """imagekit.mjs's timings, or why there are none."""
     node = shutil.which("node")
     if node is None:
@@ -259,7 +266,7 @@ def run_node(pkg: Path, image: Path, out_dir: Path, quick: bool) -> dict[str, An
     except (OSError, subprocess.CalledProcessError) as error:
         modules = f"(jpeg-js could not be installed: {error})"
     argv = [node, str(NODE_BENCH), str(pkg / "imagekit.js"), str(PLAIN_JS), modules, str(image)]
-    argv += [*map(str, SIZE), "5" if quick else "11", str(out_dir)]
+    argv += [*map(str, SIZE), "5" if quick else "11", str(out_dir), str(png)]
     proc = subprocess.run(argv, capture_output=True, text=True)
     if proc.returncode != 0:
         return f"node failed: {proc.stderr.strip()[-300:]}"
@@ -289,6 +296,7 @@ def run(report: Report, quick: bool) -> None:
         "blur": f"gaussian blur σ={SIGMA:g} {label}",
         "resize": f"bilinear resize {label} → {nw}x{nh}",
         "encode": f"JPEG encode q{QUALITY} {label}",
+        "decode": f"PNG decode {label}",
     }
     expected = {
         "grayscale": (numpy_grayscale(img), 0),
@@ -335,10 +343,14 @@ def run(report: Report, quick: bool) -> None:
     guest.free()
     reference_rows(report, img, pillow_rgb, names, timed)
     pure_python(report, names, wasm_times)
+    pure_python_jpeg(report, names, wasm_times)
+    png = decode_rows(report, m, img, names, timed)
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "image.rgba"
         source.write_bytes(img.tobytes())
-        node = run_node(wasm_path.parent, source, Path(scratch), quick)
+        png_path = Path(scratch) / "image.png"
+        png_path.write_bytes(png)
+        node = run_node(wasm_path.parent, source, png_path, Path(scratch), quick)
         node_rows(report, node, Path(scratch), names, expected, wasm_times, wasm_jpeg, img)
     m.close()
 
@@ -476,7 +488,93 @@ def pure_python(report: Report, names: dict[str, str], wasm_times: dict[str, Tim
                 verdict=verdict(speedup >= PURE_PYTHON_TARGET),
             )
         )
-    report.notes.append("imagekit: no pure-Python JPEG encoder row (none is written here).")
+
+
+def pure_python_jpeg(report: Report, names: dict[str, str], wasm_times: dict[str, Timing]) -> None:
+    """imagekit_pure_jpeg's encoder on a 64x48 image, scaled per pixel to 1920x1080;
+    checked on that image (Pillow opens it; PSNR near Pillow's own at the same quality)
+    and on a 256x144 one (PSNR >= 30 dB: at 64x48 the synthetic photo has so much detail
+    per pixel that Pillow's own file is under 30 dB too)."""
+    psnrs: dict[tuple[int, int], tuple[float, float]] = {}
+    for w, h in (JPEG_CHECK, JPEG_SMALL):
+        small = photo(w, h)
+        try:
+            jpeg = python_encode_jpeg(small.tobytes(), w, h, QUALITY)
+            opened = Image.open(io.BytesIO(jpeg))
+            opened.load()
+        except Exception as error:  # noqa: BLE001 - any failure to encode or open
+            sys.exit(f"imagekit: Pillow cannot open pure Python's JPEG ({w}x{h}): {error}")
+        if opened.size != (w, h):
+            sys.exit(f"imagekit: pure Python's JPEG is {opened.size}, not {(w, h)}")
+        pillow = io.BytesIO()
+        Image.fromarray(small[..., :3]).save(pillow, "JPEG", quality=QUALITY)
+        got, theirs = psnrs[w, h] = psnr(jpeg, small), psnr(pillow.getvalue(), small)
+        if (w, h) == JPEG_CHECK and got < MIN_PSNR:
+            sys.exit(f"imagekit: pure Python's JPEG ({w}x{h}) has PSNR {got:.1f} dB < {MIN_PSNR}")
+        if got < theirs - 0.5:
+            sys.exit(
+                f"imagekit: pure Python's JPEG ({w}x{h}): PSNR {got:.1f} dB, Pillow {theirs:.1f}"
+            )
+    w, h = JPEG_SMALL
+    data = small.tobytes()
+    scale = (SIZE[0] * SIZE[1]) / (w * h)
+    per_small = measure(lambda: python_encode_jpeg(data, w, h, QUALITY), repeats=3, target_s=0.1)
+    timing = Timing(per_small.min_s * scale, per_small.median_s * scale, per_small.loops)
+    report.add(
+        Row(
+            f"{names['encode']}: pure Python",
+            timing,
+            note=f"timed on {w}x{h} ({human(per_small.median_s)}), scaled ×{scale:.0f}; "
+            f"imagekit_pure_jpeg.py (4:2:0, separable float DCT); {len(jpeg):,} B at {w}x{h}, "
+            f"PSNR {got:.1f} dB (Pillow {theirs:.1f}); at {JPEG_CHECK[0]}x{JPEG_CHECK[1]} "
+            f"{psnrs[JPEG_CHECK][0]:.1f} dB (Pillow {psnrs[JPEG_CHECK][1]:.1f})",
+        )
+    )
+    speedup = timing.median_s / wasm_times["encode"].median_s
+    report.add(
+        Row(
+            "target: encode wasm ≥ 50× faster than pure Python",
+            value=f"{speedup:,.0f}×",
+            target=f"≥ {PURE_PYTHON_TARGET:.0f}×",
+            verdict=verdict(speedup >= PURE_PYTHON_TARGET),
+        )
+    )
+
+
+def decode_rows(
+    report: Report,
+    m: Any,
+    img: Array,
+    names: dict[str, str],
+    timed: Callable[[Callable[[], object]], Timing],
+) -> bytes:
+    """PNG decoding of Pillow's PNG of the image; returns the PNG (for Node)."""
+    buffer = io.BytesIO()
+    Image.fromarray(img).save(buffer, "PNG")
+    png = buffer.getvalue()
+    want = img.tobytes()
+
+    def pillow() -> bytes:
+        return Image.open(io.BytesIO(png)).convert("RGBA").tobytes()
+
+    if bytes(m.decode_rgba(png)) != want:
+        sys.exit("imagekit: wasm decode_rgba of the PNG is not the image")
+    if pillow() != want:
+        sys.exit("imagekit: Pillow's decoding of the PNG is not the image")
+    rows: list[tuple[str, Callable[[], object], str]] = [
+        (
+            "wasm via wasmbridge",
+            lambda: m.decode_rgba(png),
+            f"decode_rgba: the {len(png):,} B PNG (Pillow's, RGBA) copied in, the pixels out",
+        ),
+        ("Pillow", pillow, "Image.open(...).convert('RGBA').tobytes() (libpng/zlib)"),
+    ]
+    for name, call, note in rows:
+        report.add(Row(f"{names['decode']}: {name}", timed(call), note=note))
+    report.notes.append(
+        "imagekit: no native PNG decode row (examples/imagekit/native exports no decoder)."
+    )
+    return png
 
 
 def node_rows(
@@ -497,6 +595,8 @@ def node_rows(
         check(f"Node wasm {kind}", (outputs / f"wasm_{kind}.bin").read_bytes(), *expected[kind])
     if (outputs / "wasm_encode.bin").read_bytes() != wasm_jpeg:
         sys.exit("imagekit: the .wasm in Node wrote another JPEG than in Python")
+    if "wasm_decode" in node and (outputs / "wasm_decode.bin").read_bytes() != img.tobytes():
+        sys.exit("imagekit: the .wasm in Node decoded the PNG to another image")
     rows = [
         ("grayscale", "plain", "plain JS in Node", "examples/imagekit/js/imagekit_plain.js"),
         ("grayscale", "wasm", "same .wasm in Node", "the generated module: copied in and out"),
@@ -506,11 +606,15 @@ def node_rows(
         ("resize", "wasm", "same .wasm in Node", "the generated module: copied in and out"),
         ("encode", "wasm", "same .wasm in Node", "the generated module: copied in and out"),
         ("encode", "jpegjs", "jpeg-js in Node", "jpeg-js 0.4 (bench/node), pure JS, 4:4:4"),
+        ("decode", "wasm", "same .wasm in Node", "decode_rgba: the PNG copied in, pixels out"),
     ]
     for kind, contender, name, note in rows:
         seconds = node.get(f"{contender}_{kind}")
         if seconds is None:
-            report.notes.append("imagekit: no jpeg-js row (bench/node's modules are missing)")
+            missing = "jpeg-js row (bench/node's modules are missing)"
+            if contender != "jpegjs":
+                missing = f"Node {contender} {kind} row (imagekit.mjs did not time it)"
+            report.notes.append(f"imagekit: no {missing}")
             continue
         if contender == "jpegjs":
             jpeg = (outputs / "jpegjs_encode.bin").read_bytes()
