@@ -49,6 +49,7 @@ CELL = 10.0
 ITERATIONS = 8
 MAX_BODIES = 100_000
 MAX_DT = 0.05
+MIN_DT = 1e-4  # a shorter step does nothing (world.rs says why)
 BASE_WIDTH = 800.0
 BASE_HEIGHT = 600.0
 BASE_BODIES = 2000
@@ -152,7 +153,7 @@ class World:
     def step(self, dt: float) -> None:
         f = f32
         dt = f(dt)
-        if not dt > 0.0:
+        if not dt >= f(MIN_DT):
             return
         dt = min(dt, f(MAX_DT))
         x, y, vx, vy = self.x, self.y, self.vx, self.vy

@@ -389,6 +389,11 @@ BAD_CALLS = [
     ("gaussian_blur", (b"\0" * 4, 1, 1, float("nan")), "sigma must be between 0 and 200"),
     ("resize", (b"\0" * 8, 2, 2, 1, 1), "rgba has 8 bytes, but a 2x2 image needs 16"),
     ("resize", (b"", 0, 5, 3, 3), "cannot resize an empty 0x5 image to 3x3"),
+    # Sizes whose byte count wraps a 64-bit product must not pass for small buffers.
+    ("resize", (b"", 2**31, 2**31, 1, 1), "rgba has 0 bytes, but a 2147483648x2147483648"),
+    ("gaussian_blur", (b"", 2**31, 2**31, 1.0), "rgba has 0 bytes"),
+    ("resize", (b"\0" * 4, 2147418113, 2147549185, 1, 1), "rgba has 4 bytes"),
+    ("resize", (b"\0" * 4, 1, 1, 2**28, 1), "at most 65536 on a side"),
     ("encode_jpeg", (b"\0" * 4, 1, 1, 0), "quality must be 1..=100, got 0"),
     ("encode_jpeg", (b"\0" * 4, 1, 1, 101), "quality must be 1..=100, got 101"),
     ("encode_jpeg", (b"", 0, 0, 75), "JPEG needs a size from 1x1 to 65535x65535, got 0x0"),

@@ -233,3 +233,18 @@ def test_too_many_bodies_is_refused_clearly(pkg: Path) -> None:
         m.World(100_001, 1)
     with pytest.raises(ValueError, match="at most 100000"):
         reference.World(100_001, 1)
+
+
+def test_steps_too_short_to_divide_by_leave_the_world_alone(m: Any) -> None:
+    """Velocities come from the distance moved over ``dt``: a step under 1e-4 s would
+    blow them up (1e-45 made them infinite, then NaN), so it does nothing."""
+    with m.World(2000, 3) as world:
+        for _ in range(300):
+            world.step(DT)
+        before = bytes(world.positions()), bytes(world.velocities())
+        for tiny in (1e-45, 1e-38, 1e-6, 9.9e-5):
+            world.step(tiny)
+        assert (bytes(world.positions()), bytes(world.velocities())) == before
+        for _ in range(60):
+            world.step(DT)
+        assert all(math.isfinite(v) for v in world.positions())

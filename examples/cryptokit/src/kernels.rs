@@ -31,6 +31,16 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// An empty key is refused: an unset secret must not verify tokens anyone can make.
+pub fn check_key(key: &[u8]) -> Result<(), String> {
+    if key.is_empty() {
+        return Err(String::from(
+            "empty key: an HS256 key must not be empty (use 32 bytes or more)",
+        ));
+    }
+    Ok(())
+}
+
 /// A compact HS256 token: `{"alg":"HS256","typ":"JWT"}` and `claims_json`, each
 /// base64url-encoded, then the HMAC-SHA256 of those two parts under `key`.
 pub fn jwt_sign_hs256(claims_json: &str, key: &[u8]) -> String {
@@ -49,12 +59,13 @@ pub fn jwt_sign_hs256(claims_json: &str, key: &[u8]) -> String {
 /// or the signature does not match (compared in constant time). The payload is
 /// only decoded once the signature holds.
 pub fn jwt_verify_hs256(token: &str, key: &[u8]) -> Result<String, String> {
+    check_key(key)?;
     let mut parts = token.split('.');
-    let (header, payload, signature) = match (parts.next(), parts.next(), parts.next(), parts.next())
-    {
-        (Some(header), Some(payload), Some(signature), None) => (header, payload, signature),
-        _ => return Err(malformed("expected three base64url parts separated by '.'")),
-    };
+    let (header, payload, signature) =
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(header), Some(payload), Some(signature), None) => (header, payload, signature),
+            _ => return Err(malformed("expected three base64url parts separated by '.'")),
+        };
     let header_json = decode_part(header, "header")?;
     let header_text =
         core::str::from_utf8(&header_json).map_err(|_| malformed("the header is not UTF-8"))?;

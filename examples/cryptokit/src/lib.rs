@@ -26,8 +26,9 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 /// A compact JSON Web Token of `claims_json` signed with HMAC-SHA256 under
 /// `key`, with the header `{"alg":"HS256","typ":"JWT"}`.
 #[wasmbridge::export]
-pub fn jwt_sign_hs256(claims_json: &str, key: &[u8]) -> String {
-    kernels::jwt_sign_hs256(claims_json, key)
+pub fn jwt_sign_hs256(claims_json: &str, key: &[u8]) -> Result<String, String> {
+    kernels::check_key(key)?;
+    Ok(kernels::jwt_sign_hs256(claims_json, key))
 }
 
 /// The claims JSON of an HS256 token signed with `key`; an error says why

@@ -18,6 +18,7 @@ export const CELL = 10;
 export const ITERATIONS = 8;
 export const MAX_BODIES = 100000;
 export const MAX_DT = 0.05;
+export const MIN_DT = 1e-4; // a shorter step does nothing (world.rs says why)
 const BASE_WIDTH = 800;
 const BASE_HEIGHT = 600;
 const BASE_BODIES = 2000;
@@ -114,7 +115,7 @@ export class World {
 
   step(dt) {
     dt = f(dt);
-    if (!(dt > 0)) return;
+    if (!(dt >= f(MIN_DT))) return;
     if (dt > f(MAX_DT)) dt = f(MAX_DT);
     const { x, y, vx, vy, px, py, n } = this;
     const gdt = f(GRAVITY * dt);

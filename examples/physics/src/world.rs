@@ -42,6 +42,9 @@ pub const ITERATIONS: u32 = 8;
 pub const MAX_BODIES: u32 = 100_000;
 /// A longer step is cut to this (a tab that slept should not explode the pile).
 pub const MAX_DT: f32 = 0.05;
+/// A shorter step does nothing: velocities come from the distance moved divided by
+/// `dt`, which a tiny `dt` would blow up (to infinity, and then NaN, below ~1e-38).
+pub const MIN_DT: f32 = 1e-4;
 
 const INITIAL_SPEED: f32 = 100.0;
 const BOUNCE: f32 = -(1.0 + RESTITUTION);
@@ -244,8 +247,8 @@ impl Sim {
     }
 
     pub fn step(&mut self, dt: f32) {
-        if !(dt > 0.0) {
-            return; // zero, negative and NaN steps leave the world as it is
+        if !(dt >= MIN_DT) {
+            return; // steps under MIN_DT (zero, negative and NaN too) do nothing
         }
         let dt = if dt > MAX_DT { MAX_DT } else { dt };
         let gdt = GRAVITY * dt;

@@ -18,12 +18,15 @@ use std::string::String;
 
 /// `Err` unless `rgba` holds exactly `width * height` RGBA pixels.
 pub fn check_size(rgba: &[u8], width: u32, height: u32) -> Result<usize, String> {
+    // width * height fits in u64; times 4 may not (2^31 x 2^31 would wrap to 0), so the
+    // length is divided instead.
     let pixels = width as u64 * height as u64;
-    if rgba.len() as u64 != pixels * 4 {
+    let len = rgba.len() as u64;
+    if len % 4 != 0 || len / 4 != pixels {
         return Err(format!(
             "rgba has {} bytes, but a {width}x{height} image needs {} (4 per pixel)",
             rgba.len(),
-            pixels * 4
+            pixels as u128 * 4
         ));
     }
     Ok(pixels as usize)

@@ -29,6 +29,11 @@ pub fn resize(
             "cannot resize an empty {width}x{height} image to {new_width}x{new_height}"
         ));
     }
+    if new_width > 1 << 16 || new_height > 1 << 16 {
+        return Err(format!(
+            "{new_width}x{new_height} is too large (at most 65536 on a side)"
+        ));
+    }
     if out_pixels > 1 << 28 {
         return Err(format!(
             "{new_width}x{new_height} is too large (at most 2^28 pixels)"
