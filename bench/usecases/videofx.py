@@ -16,13 +16,10 @@ frame with one call per pixel, per row and per frame.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import hashlib
-import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -38,8 +35,8 @@ if __name__ == "__main__":  # run as a script: bench/ holds _timing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import Report, Row, Timing, human, measure, verdict  # noqa: E402
 
+import usecases  # noqa: E402
 import wasmbridge  # noqa: E402
-from wasmbridge import cli  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 CRATE = REPO / "examples/videofx"
@@ -110,38 +107,14 @@ def synth(nbytes: int, seed: int) -> np.ndarray:
 
 def build_wasm() -> Path:
     """``wasmbridge build --profile speed --target all`` of examples/videofx."""
-    out = WORK / "pkg"
-    err = io.StringIO()
-    saved = os.environ.get("CARGO_TARGET_DIR")
-    os.environ["CARGO_TARGET_DIR"] = str(WORK / "wasm-target")
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-            argv = ["build", str(CRATE), "--profile", "speed", "--target", "all"]
-            code = cli.main([*argv, "--out-dir", str(out)])
-    finally:
-        if saved is None:
-            os.environ.pop("CARGO_TARGET_DIR", None)
-        else:
-            os.environ["CARGO_TARGET_DIR"] = saved
-    if code != 0:
-        sys.exit(f"building {CRATE} failed:\n{err.getvalue()}")
-    return out / "videofx.wasm"
+    return usecases.build_wasm(CRATE, WORK)
 
 
 def build_native() -> ctypes.CDLL | str:
     """examples/videofx/native with rustup's cargo (release: opt-level 3, LTO), or why not."""
-    cargo = Path.home() / ".cargo/bin/cargo"
-    found = str(cargo) if cargo.exists() else shutil.which("cargo")
-    if found is None:
-        return "no cargo for the native build (install Rust with rustup)"
-    env = {k: v for k, v in os.environ.items() if k not in ("RUSTC", "RUSTFLAGS")}
-    env["CARGO_TARGET_DIR"] = str(WORK / "native-target")
-    manifest = str(CRATE / "native/Cargo.toml")
-    argv = [found, "build", "--release", "--quiet", "--manifest-path", manifest]
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return f"the native build failed: {proc.stderr.strip()[-300:]}"
-    lib = ctypes.CDLL(str(WORK / "native-target/release/libvideofx_native.so"))
+    lib = usecases.build_native(CRATE, WORK)
+    if isinstance(lib, str):
+        return lib
     for name in ("videofx_grayscale_contrast", "videofx_grayscale_contrast_scalar"):
         getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_float]
         getattr(lib, name).restype = None
