@@ -39,9 +39,13 @@ static HEAP: classes::SizeClasses = classes::SizeClasses::new();
 /// sits at an address aligned to that size (to the 64 KiB page above that),
 /// so it suits any request of that class. Freed blocks go on a free list
 /// per class and are reused first; otherwise a bump pointer carves new
-/// blocks out of pages from `memory.grow`. Blocks are never split or
-/// merged: up to half of a block is slack, the price of the small size.
-/// Memory grown by the crate itself (`memory_grow`) is left alone.
+/// blocks, first out of the room between the linker's `__heap_base` and
+/// the end of the initial memory, then out of pages from `memory.grow`
+/// (so a short call needs no growth, which costs a host a remap per
+/// instance). Blocks are never split or merged: up to half of a block is
+/// slack, the price of the small size. Memory grown by the crate itself
+/// (`memory_grow`) is left alone. C code linked in that keeps its own heap
+/// from `__heap_base` needs the `allocator` feature off.
 ///
 /// wasm32-unknown-unknown runs one thread per instance, hence plain `Cell`s.
 #[cfg(all(target_arch = "wasm32", feature = "allocator", not(feature = "std")))]
@@ -83,6 +87,23 @@ mod classes {
             unsafe { self.free.get_unchecked(class) }
         }
 
+        /// The first bump region: from the linker's `__heap_base` to the end
+        /// of the memory the module starts with, room a call can use without
+        /// growing memory (growing costs the host a remap per instance).
+        /// Nothing there when memory has already reached 4 GiB (`end` 0).
+        #[cold]
+        unsafe fn first_region(&self) {
+            extern "C" {
+                static __heap_base: u8;
+            }
+            let base = ptr::addr_of!(__heap_base) as usize;
+            let end = wasm32::memory_size(0).wrapping_mul(PAGE);
+            if end > base {
+                self.next.set(base);
+                self.end.set(end);
+            }
+        }
+
         /// Takes a new block of `class` bytes off the bump region; when it
         /// is too small, starts a new region on pages from `memory.grow`
         /// (the old region's rest, less than two blocks, stays unused).
@@ -92,6 +113,9 @@ mod classes {
         unsafe fn carve(&self, class: usize) -> *mut u8 {
             let align = if class < PAGE { class } else { PAGE };
             // `end` is page-aligned, so rounding up never passes it.
+            if self.end.get() == 0 {
+                self.first_region();
+            }
             let mut start = self.next.get().wrapping_add(align - 1) & !(align - 1);
             if self.end.get().wrapping_sub(start) < class {
                 let pages = (class - 1) / PAGE + 1;
