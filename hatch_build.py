@@ -1,5 +1,7 @@
 """Builds the optional C extension (src/wasmbridge/runtime/_native.c) into the wheel.
 
+The one source includes its neighbour _native_codec.h (the compiled codecs).
+
 The compiled call path needs a C compiler and Python's headers; where either
 is missing the wheel is built without it and wasmbridge runs its ctypes call
 path (``wasmbridge doctor`` says which). ``WASMBRIDGE_BUILD_NATIVE=0`` skips

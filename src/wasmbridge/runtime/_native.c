@@ -52,6 +52,8 @@ static _Thread_local size_t checked_stack __attribute__((tls_model("initial-exec
 static _Thread_local size_t checked_stack = 0;
 #endif
 
+#include "_native_codec.h"
+
 /* -- Arena: start, top, end, busy of one instance's scratch arena ---------------------- */
 
 typedef struct {
@@ -919,6 +921,57 @@ failed:
     return ONESHOT_TRAP;
 }
 
+/* A call under way: the store, and the handler's result in guest memory once it ran. */
+typedef struct {
+    OneShotCall call;
+    void *store;
+    uint8_t *result;
+    uint32_t result_len;
+} OneShotRun;
+
+/* Runs the handler on `request` in a fresh store, with the GIL released; leaves the store
+   alive (the result lies in its memory) for oneshot_finish(). Returns the code. */
+static int
+oneshot_start(OneShotObject *self, const uint8_t *request, size_t len, double deadline,
+              OneShotRun *run)
+{
+    Py_buffer view = {.buf = (void *)request, .len = (Py_ssize_t)len};
+    int code;
+    run->call.deadline = deadline;
+    run->call.timed_out = 0;
+    run->result = NULL;
+    run->result_len = 0;
+    Py_BEGIN_ALLOW_THREADS
+    run->store = ws.store_new(self->engine, NULL, NULL);
+    void *ctx = ws.store_context(run->store);
+    ws.store_limiter(run->store, self->caps[0], self->caps[1], self->caps[2], self->caps[3],
+                     self->caps[4]);
+    if (self->epoch) {
+        ws.set_deadline(ctx, 1);
+        ws.set_deadline_callback(run->store, oneshot_deadline, &run->call, NULL);
+    }
+    /* The ticker's tick after the deadline may have come before this store existed:
+       then no tick would stop the guest, so a deadline already passed ends the call here. */
+    if (self->epoch && monotonic_now() >= deadline) {
+        run->call.timed_out = 1;
+        code = ONESHOT_TRAP;
+    }
+    else
+        code = oneshot_guest(self, ctx, &view, &run->result, &run->result_len);
+    Py_END_ALLOW_THREADS
+    if (code != ONESHOT_OK && run->call.timed_out)
+        code = ONESHOT_TIMEOUT;
+    return code;
+}
+
+static void
+oneshot_finish(OneShotRun *run)
+{
+    Py_BEGIN_ALLOW_THREADS
+    ws.store_delete(run->store);
+    Py_END_ALLOW_THREADS
+}
+
 static PyObject *
 oneshot_run(OneShotObject *self, PyObject *args)
 {
@@ -926,42 +979,50 @@ oneshot_run(OneShotObject *self, PyObject *args)
     double deadline;
     if (!PyArg_ParseTuple(args, "y*d", &request, &deadline))
         return NULL;
-    OneShotCall call = {deadline, 0};
-    uint8_t *result = NULL;
-    uint32_t result_len = 0;
-    int code;
-    void *store;
-    Py_BEGIN_ALLOW_THREADS
-    store = ws.store_new(self->engine, NULL, NULL);
-    void *ctx = ws.store_context(store);
-    ws.store_limiter(store, self->caps[0], self->caps[1], self->caps[2], self->caps[3],
-                     self->caps[4]);
-    if (self->epoch) {
-        ws.set_deadline(ctx, 1);
-        ws.set_deadline_callback(store, oneshot_deadline, &call, NULL);
-    }
-    /* The ticker's tick after the deadline may have come before this store existed:
-       then no tick would stop the guest, so a deadline already passed ends the call here. */
-    if (self->epoch && monotonic_now() >= deadline) {
-        call.timed_out = 1;
-        code = ONESHOT_TRAP;
+    OneShotRun run;
+    int code = oneshot_start(self, request.buf, (size_t)request.len, deadline, &run);
+    PyBuffer_Release(&request);
+    PyObject *answer = code == ONESHOT_OK
+        ? PyBytes_FromStringAndSize((const char *)run.result, (Py_ssize_t)run.result_len)
+        : PyLong_FromLong(code);
+    oneshot_finish(&run);
+    return answer;
+}
+
+/* What OneShot.call() returns besides run()'s codes: the argument is not one the
+   compiled codec encodes, or the result is not one it decodes (the caller's Python
+   codecs take over either way). */
+enum { ONESHOT_UNENCODED = 4, ONESHOT_UNDECODED = 5 };
+
+static PyObject *
+oneshot_call(OneShotObject *self, PyObject *args)
+{
+    CodecObject *arg_codec, *result_codec;
+    PyObject *value;
+    double deadline;
+    int fields;
+    if (!PyArg_ParseTuple(args, "O!O!Odp", &CodecType, &arg_codec, &CodecType, &result_codec,
+                          &value, &deadline, &fields))
+        return NULL;
+    Encoded request;
+    int encoded = codec_encode(arg_codec, value, fields, &request);
+    if (encoded < 0)
+        return NULL;
+    if (encoded == 0)
+        return PyLong_FromLong(ONESHOT_UNENCODED);
+    OneShotRun run;
+    int code = oneshot_start(self, request.data, request.len, deadline, &run);
+    PyMem_Free(request.data);
+    PyObject *answer;
+    if (code == ONESHOT_OK) {
+        /* Read straight from guest memory: nothing runs in the store until it is deleted. */
+        answer = codec_decode(result_codec, run.result, run.result_len);
+        if (answer == NULL && !PyErr_Occurred())
+            answer = PyLong_FromLong(ONESHOT_UNDECODED);
     }
     else
-        code = oneshot_guest(self, ctx, &request, &result, &result_len);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&request);
-    PyObject *answer = NULL;
-    if (code == ONESHOT_OK)
-        answer = PyBytes_FromStringAndSize((const char *)result, (Py_ssize_t)result_len);
-    else if (call.timed_out)
-        code = ONESHOT_TIMEOUT;
-    Py_BEGIN_ALLOW_THREADS
-    ws.store_delete(store);
-    Py_END_ALLOW_THREADS
-    if (code == ONESHOT_OK && answer == NULL)
-        return NULL;
-    if (answer == NULL)
-        return PyLong_FromLong(code);
+        answer = PyLong_FromLong(code);
+    oneshot_finish(&run);
     return answer;
 }
 
@@ -970,6 +1031,11 @@ static PyMethodDef oneshot_methods[] = {
      "run(request: bytes, deadline: float) -> bytes | int: the handler's encoded result, or "
      "1 (it trapped), 2 (past the deadline, a time.monotonic() value) or 3 (the module broke "
      "the ABI: an export missing, a result outside memory)."},
+    {"call", (PyCFunction)oneshot_call, METH_VARARGS,
+     "call(arg_codec, result_codec, value, deadline, fields) -> result | int: run() with the "
+     "argument encoded and the result decoded by the compiled codecs, or run()'s codes, "
+     "4 (the codec does not encode this argument) or 5 (it cannot decode the result). "
+     "fields: value is a tuple of the argument record's fields."},
     {NULL},
 };
 
@@ -1088,7 +1154,7 @@ PyMODINIT_FUNC
 PyInit__native(void)
 {
     if (PyType_Ready(&ArenaType) < 0 || PyType_Ready(&CallerType) < 0 ||
-        PyType_Ready(&OneShotType) < 0)
+        PyType_Ready(&OneShotType) < 0 || PyType_Ready(&CodecType) < 0)
         return NULL;
     PyObject *module = PyModule_Create(&native_module);
     if (module == NULL)
@@ -1096,6 +1162,7 @@ PyInit__native(void)
     if (PyModule_AddObjectRef(module, "Arena", (PyObject *)&ArenaType) < 0 ||
         PyModule_AddObjectRef(module, "Caller", (PyObject *)&CallerType) < 0 ||
         PyModule_AddObjectRef(module, "OneShot", (PyObject *)&OneShotType) < 0 ||
+        PyModule_AddObjectRef(module, "Codec", (PyObject *)&CodecType) < 0 ||
         PyModule_AddIntConstant(module, "WASMTIME_MAJOR", WASMTIME_MAJOR) < 0 ||
         PyModule_AddIntConstant(module, "MAX_SLOTS", MAX_SLOTS) < 0) {
         Py_DECREF(module);

@@ -129,13 +129,11 @@ class BridgeHandler:
     def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
         fields = self._fields(request, match)
         if self._shot is not None:
-            req = self._shot.argument(*fields)
-            reply = self._shot(req)
+            reply = self._shot.call_fields(fields)
             if reply is not None:
                 return self._response(reply)
             # Not a clean answer: the general path runs it again and reports why.
-        else:
-            req = self._request(*fields)
+        req = self._request(*fields)
         made = self._fresh.take()
         instance, services = made
         if services is not None:
@@ -164,9 +162,8 @@ class BridgeHandler:
         shot = self._shot
         if shot is None or time.monotonic() < self._inline_after:
             return None
-        req = shot.argument(*self._fields(request, match))
         try:
-            reply = shot(req, timeout=INLINE_S)
+            reply = shot.call_fields(self._fields(request, match), timeout=INLINE_S)
         except TimeLimitExceeded:
             self._inline_after = time.monotonic() + INLINE_BACKOFF_S
             return None

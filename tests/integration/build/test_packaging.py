@@ -82,6 +82,7 @@ def test_the_sdist_holds_the_package_sdk_docs_and_license_and_no_tests(dist: Pat
         "pyproject.toml", "src",
     }  # fmt: skip
     assert "src/wasmbridge/runtime/_native.c" in names
+    assert "src/wasmbridge/runtime/_native_codec.h" in names  # included by _native.c
     assert not [n for n in names if n.endswith(".so")]
     assert "docs/pypi.md" in names
     assert not [n for n in names if "fixtures" in n or "/target/" in n or n.endswith("Cargo.lock")]

@@ -7,9 +7,13 @@ that takes one compound value (a record, tuple or list) and returns one, of a
 module that needs nothing from the host, ``OneShot`` does it all in C
 (``_native.OneShot``): a store with the limits' caps and deadline, an instance
 of the pre-linked module, the encoded argument placed with the guest's
-allocator, the call, the encoded result copied out, the store deleted. Python
-only encodes the argument and decodes the result, with the codecs every other
-call uses.
+allocator, the call, the result decoded, the store deleted. Where the argument
+and result types have a compiled codec (bridge/compiled_codec.py: integers,
+strings, lists, tuples and records), encoding and decoding happen in that same
+C call too; otherwise, and for any value that codec does not take, Python
+encodes the argument and decodes the result with the codecs every other call
+uses. Python code run right after a guest call runs on cold caches, so this
+matters more than the codecs' own cost suggests.
 
 A module qualifies when it imports nothing but the SDK's panic hook (so a call
 can do nothing but compute its answer: running it again gives the same one),
@@ -25,6 +29,7 @@ SIGINT never lands).
 
     shot = OneShot.make(module, "handle", limits)   # None: does not qualify
     result = shot(request) if shot else None         # None: call it the general way
+    result = shot.call_fields(fields)                # the same, the request made of fields
 """
 
 from __future__ import annotations
@@ -36,10 +41,12 @@ from typing import TYPE_CHECKING, Any
 from ...interface import abi
 from ..bridge import native
 from ..bridge._short import describe_call
+from ..bridge.compiled_codec import compiled_codec
 from ..bridge.records import type_space
 from ..bridge.values import Codec, LiftError, LowerError, Record, Tuple, decode, encode
 from ..sandbox import traps
 from ..sandbox.guard import check_thread_stack
+from ..sandbox.ticker import get_ticker
 from ..sandbox.traps import LimitHit
 
 if TYPE_CHECKING:
@@ -49,8 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OneShot"]
 
-# _native.OneShot.run's codes besides the result itself.
-_TRAP, _TIMEOUT, _BROKEN = 1, 2, 3
+# _native.OneShot.run's and .call's codes besides the result itself.
+_TRAP, _TIMEOUT, _BROKEN, _UNENCODED, _UNDECODED = 1, 2, 3, 4, 5
 _CAP_ORDER = ("memory_size", "table_elements", "instances", "tables", "memories")
 _checked = threading.local()  # the wasm stack sizes this thread was checked to hold
 
@@ -68,6 +75,10 @@ class OneShot:
         self._result = result
         self._wasm_stack = wasm_stack
         self._timeout = limits.timeout_s if limits is not None else None
+        self._ticker = get_ticker()
+        # Both compiled, or neither: a call then encodes and decodes in C.
+        compiled = compiled_codec(arg), compiled_codec(result)
+        self._compiled = compiled if None not in compiled else None
 
     @classmethod
     def make(cls, module: Module, export: str, limits: Limits | None) -> OneShot | None:
@@ -121,28 +132,42 @@ class OneShot:
         ``timeout``: seconds instead of the limits' (which must have one), to try a
         call briefly before running it where it may take its whole time.
         """
+        return self._call(value, False, timeout)
+
+    def call_fields(self, fields: tuple[Any, ...], timeout: float | None = None) -> Any:
+        """As calling it with ``self.argument(*fields)``, without making the record
+        when the compiled codec encodes the fields as they are."""
+        return self._call(fields, True, timeout)
+
+    def _call(self, value: Any, fields: bool, timeout: float | None) -> Any:
         if getattr(_checked, "stack", 0) < self._wasm_stack:
             check_thread_stack(self._parts.name, self._wasm_stack)
             _checked.stack = self._wasm_stack
-        try:
-            request = encode(self._arg, value)
-        except LowerError:
-            return None  # the general path says what is wrong with it
         deadline = float("inf")
         if self._timeout is not None:
-            from ..sandbox.ticker import get_ticker
-
             deadline = time.monotonic() + (self._timeout if timeout is None else timeout)
-            get_ticker().keep_busy(deadline)
-        answer = self._shot.run(request, deadline)
-        if isinstance(answer, int):
-            if answer == _TIMEOUT:
-                raise self._time_limit(value)
-            return None
-        try:
-            return decode(self._result, answer)
-        except LiftError:
-            return None
+            self._ticker.keep_busy(deadline)
+        answer = _UNENCODED
+        if self._compiled is not None:
+            answer = self._shot.call(*self._compiled, value, deadline, fields)
+            if answer.__class__ is not int:
+                return answer
+        if answer == _UNENCODED:
+            if fields:
+                value, fields = self.argument(*value), False
+            try:
+                request = encode(self._arg, value)
+            except LowerError:
+                return None  # the general path says what is wrong with it
+            answer = self._shot.run(request, deadline)
+            if answer.__class__ is bytes:
+                try:
+                    return decode(self._result, answer)
+                except LiftError:
+                    return None
+        if answer == _TIMEOUT:
+            raise self._time_limit(self.argument(*value) if fields else value)
+        return None  # a trap, a broken ABI, a result the codecs refuse
 
     def _time_limit(self, value: Any) -> BaseException:
         context = traps.FailureContext(self._parts.name, self._parts.wasm, self._limits)

@@ -1,0 +1,71 @@
+"""The compiled twin of a Python codec: ``_native.Codec``, built from the codec's plan.
+
+The C codec (runtime/_native_codec.h) writes and reads the encoded buffers of
+docs/abi-compound.md for integers, strings, lists, tuples and records, nested,
+exactly as the codecs of values.py do, without a Python call per field. A type
+with anything else in it (floats, bools, chars, enums, options) has no plan and
+keeps its Python codec. For values it does not take (see the C file) it answers
+None and the Python codec runs, so the two never disagree.
+
+    compiled = compiled_codec(codec)     # None: no plan, or no compiled call path
+    buffer = compiled.encode(value) if compiled else None
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import native
+from .values import Codec, List, Number, Record, Text, Tuple
+
+__all__ = ["compiled_codec", "plan_of"]
+
+# The plan is nested tuples; the C side refuses anything deeper or larger.
+MAX_DEPTH = 40
+
+Plan = tuple[Any, ...]
+
+
+def plan_of(codec: Codec, depth: int = 0) -> Plan | None:
+    """The plan of ``codec`` for ``_native.Codec``, or None when a part of it has none."""
+    if depth > MAX_DEPTH:
+        return None
+    if isinstance(codec, Number):
+        if codec.is_float:
+            return None
+        return ("int", codec.size, codec.low < 0)
+    if isinstance(codec, Text):
+        return ("text",)
+    if isinstance(codec, List):
+        element = plan_of(codec.element, depth + 1)
+        return None if element is None else ("list", element)
+    if isinstance(codec, Tuple):
+        items = _fields([(c, offset) for c, offset in codec.items], depth)
+        return None if items is None else ("tuple", codec.size, codec.align, items)
+    if isinstance(codec, Record):
+        if codec.info is None:
+            return None
+        fields = _fields([(c, offset) for _, c, offset in codec.fields], depth)
+        if fields is None:
+            return None
+        return ("record", codec.size, codec.align, codec.cls, codec.make, fields)
+    return None
+
+
+def _fields(parts: list[tuple[Codec, int]], depth: int) -> tuple[Any, ...] | None:
+    planned = []
+    for codec, offset in parts:
+        plan = plan_of(codec, depth + 1)
+        if plan is None:
+            return None
+        planned.append((plan, offset))
+    return tuple(planned)
+
+
+def compiled_codec(codec: Codec) -> Any | None:
+    """A ``_native.Codec`` for ``codec``, or None (no plan, or no compiled call path)."""
+    codec_type = getattr(native.NATIVE, "Codec", None)
+    plan = plan_of(codec)
+    if codec_type is None or plan is None:
+        return None
+    return codec_type(plan)
