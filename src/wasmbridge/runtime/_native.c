@@ -1002,7 +1002,8 @@ oneshot_call(OneShotObject *self, PyObject *args)
     double deadline;
     int fields;
     if (!PyArg_ParseTuple(args, "O!O!Odp", &CodecType, &arg_codec, &CodecType, &result_codec,
-                          &value, &deadline, &fields))
+                          &value, &deadline, &fields) ||
+        !codec_ready(arg_codec) || !codec_ready(result_codec))
         return NULL;
     Encoded request;
     int encoded = codec_encode(arg_codec, value, fields, &request);

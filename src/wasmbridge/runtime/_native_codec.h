@@ -210,7 +210,7 @@ codec_init(CodecObject *self, PyObject *args, PyObject *kwds)
     PyObject *plan;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", names, &PyTuple_Type, &plan))
         return -1;
-    if (self->plan != NULL) {
+    if (self->nodes != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a Codec is built once");
         return -1;
     }
@@ -230,11 +230,23 @@ codec_init(CodecObject *self, PyObject *args, PyObject *kwds)
         PyErr_NoMemory();
         return -1;
     }
-    self->root = plan_build(&b, plan);
-    if (self->root == NULL)
+    CodecNode *root = plan_build(&b, plan);
+    if (root == NULL)
         return -1;
     self->plan = Py_NewRef(plan);
+    self->root = root; /* set last: a Codec without a root refuses to run */
     return 0;
+}
+
+/* Whether the codec was built (a bare Codec.__new__() or a failed __init__ was not). */
+static int
+codec_ready(const CodecObject *codec)
+{
+    if (codec->root == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "this Codec was not built from a plan");
+        return 0;
+    }
+    return 1;
 }
 
 /* -- encoding --------------------------------------------------------------------------- */
@@ -534,11 +546,13 @@ codec_decode(const CodecObject *codec, const uint8_t *buf, uint64_t len)
 /* -- the Python type -------------------------------------------------------------------- */
 
 static PyObject *
-codec_py_encode(CodecObject *self, PyObject *args)
+codec_py_encode(CodecObject *self, PyObject *args, PyObject *kwds)
 {
+    static char *names[] = {"value", "fields", NULL};
     PyObject *value;
     int fields = 0;
-    if (!PyArg_ParseTuple(args, "O|p", &value, &fields))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|p", names, &value, &fields) ||
+        !codec_ready(self))
         return NULL;
     Encoded out;
     int done = codec_encode(self, value, fields, &out);
@@ -555,7 +569,7 @@ static PyObject *
 codec_py_decode(CodecObject *self, PyObject *arg)
 {
     Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+    if (!codec_ready(self) || PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
     PyObject *value = codec_decode(self, view.buf, (uint64_t)view.len);
     PyBuffer_Release(&view);
@@ -565,7 +579,7 @@ codec_py_decode(CodecObject *self, PyObject *arg)
 }
 
 static PyMethodDef codec_methods[] = {
-    {"encode", (PyCFunction)codec_py_encode, METH_VARARGS,
+    {"encode", (PyCFunction)(void (*)(void))codec_py_encode, METH_VARARGS | METH_KEYWORDS,
      "encode(value, fields=False) -> bytearray | None: the encoded buffer, or None when "
      "the value is not one encoded here (encode it with the Python codec). fields: value "
      "is a tuple of the root record's fields."},

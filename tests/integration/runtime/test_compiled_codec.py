@@ -20,9 +20,6 @@ What is checked, for integers of every width, text, lists, tuples and records ne
   1- to 4-byte UTF-8;
 * plans: ``_native.Codec`` refuses malformed plans with an exception, and ``plan_of``
   has no plan for floats, bools, chars, enums and options.
-
-Tests marked ``xfail(strict=True)`` with a reason starting "BUG" are defects of the
-compiled codec found here; they pass (and the mark must go) once it is fixed.
 """
 
 from __future__ import annotations
@@ -890,15 +887,9 @@ def test_no_plan_for_an_unbound_record() -> None:
     assert plan_of(record) is None
 
 
-# -- defects found here ------------------------------------------------------------------
+# -- edges: unbuilt codecs, plans over the limits, keywords --------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: Codec.__new__(Codec) without __init__ (or after a failed __init__) "
-    "has no root node, and encode/decode dereference it: the process dies of SIGSEGV",
-)
 def test_an_unbuilt_codec_raises_instead_of_crashing() -> None:
     script = (
         "from wasmbridge.runtime.bridge import native\n"
@@ -931,13 +922,6 @@ def doubling_records(levels: int) -> Interface:
     return Interface(1, records=tuple(records))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: compiled_codec raises ValueError ('a codec plan has too many nodes') "
-    "for a legal record of more than 4096 nodes, where it should answer None; "
-    "OneShot.__init__ calls it unguarded",
-)
 def test_a_record_too_large_for_a_plan_has_no_compiled_codec() -> None:
     interface = doubling_records(11)  # R11: 2**13 - 1 nodes, 4096 bytes, 12 levels deep
     assert interface_problems(interface) == []
@@ -951,12 +935,6 @@ def test_a_record_too_large_for_a_plan_has_no_compiled_codec() -> None:
         check_round_trip(codec, compiled, value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG (interface): Codec.encode's docstring says encode(value, fields=False), "
-    "but it takes no keyword arguments",
-)
 def test_encode_takes_fields_as_a_keyword() -> None:
     codec = codec_of("mixed")
     compiled = compiled_of(codec)

@@ -68,4 +68,7 @@ def compiled_codec(codec: Codec) -> Any | None:
     plan = plan_of(codec)
     if codec_type is None or plan is None:
         return None
-    return codec_type(plan)
+    try:
+        return codec_type(plan)
+    except ValueError:  # over the C side's node or depth limits: the Python codec serves
+        return None
