@@ -63,6 +63,11 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 # Set by the server from the body it sends; a handler's own would contradict it.
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+# Response headers already found valid and not framing (handlers repeat theirs): up to
+# this many, each short, so a handler inventing headers costs bounded memory.
+_PASSED_HEADERS: set[tuple[str, str]] = set()
+PASSED_HEADERS_MAX = 1024
+PASSED_HEADER_CHARS = 256
 
 
 def route_limits(route: Route) -> Limits:
@@ -201,12 +206,24 @@ class BridgeHandler:
                 hint="return a final status, 200 to 599",
             )
         out = []
-        for name, value in headers:
+        for header in headers:
+            if header.__class__ is tuple and header in _PASSED_HEADERS:
+                out.append(header)
+                continue
+            name, value = header
             if not valid_header(name, value):
                 raise BadResponse(f"{self._label}: handle() returned header {name!r}: {value!r}")
             if name.lower() not in FRAMING_HEADERS:
                 out.append((name, value))
+                _remember_header((name, value))
         return HttpResponse(status, out, bytes(body))
+
+
+def _remember_header(header: tuple[str, str]) -> None:
+    if len(header[0]) + len(header[1]) <= PASSED_HEADER_CHARS:
+        if len(_PASSED_HEADERS) >= PASSED_HEADERS_MAX:
+            _PASSED_HEADERS.clear()
+        _PASSED_HEADERS.add(header)
 
 
 def unavailable(name: str) -> Callable[..., Any]:

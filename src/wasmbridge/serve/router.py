@@ -25,6 +25,10 @@ __all__ = ["Match", "Router", "check_pattern"]
 
 T = TypeVar("T")
 PREFIX_SUFFIX = "/..."
+# Matches of recent paths are kept (a Match is immutable): up to this many paths, each
+# at most this long, so a client sending endless distinct paths costs bounded memory.
+CACHED_PATHS = 4096
+CACHED_PATH_CHARS = 256
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,22 @@ class Router(Generic[T]):
         prefixes.sort(key=lambda p: (-len(p.segments), -p.literals))
         self._patterns = tuple(patterns)
         self._prefixes = tuple(prefixes)
+        self._cache: dict[str, Match[T] | None] = {}
 
     def match(self, path: str) -> Match[T] | None:
         """The most specific route for the raw ``path``, or None."""
+        try:
+            return self._cache[path]
+        except KeyError:
+            pass
+        found = self._find(path)
+        if len(path) <= CACHED_PATH_CHARS:
+            if len(self._cache) >= CACHED_PATHS:
+                self._cache.clear()
+            self._cache[path] = found
+        return found
+
+    def _find(self, path: str) -> Match[T] | None:
         exact = self._exact.get(path)
         if exact is not None:
             return Match(exact[1], exact[0], (), path, "")

@@ -157,3 +157,26 @@ def test_a_prefix_may_hold_params() -> None:
     )
     found = router.match("/users/7")
     assert found is not None and (found.target, found.path_info) == ("user", "")
+
+
+def test_a_path_matched_again_gets_the_same_answer_from_the_cache(router: Router[str]) -> None:
+    first = router.match("/items/a%20b/reviews/9")
+    assert router.match("/items/a%20b/reviews/9") is first
+    assert router.match("/nowhere/at/all") == router.match("/nowhere/at/all")
+    assert Router([("/x", "x")]).match("/y") is None
+    assert Router([("/x", "x")]).match("/y") is None  # a miss is cached as a miss
+
+
+def test_the_cache_holds_bounded_short_paths_and_answers_stay_right() -> None:
+    from wasmbridge.serve import router as router_module
+
+    routes = Router([("/items/:id", "item"), ("/...", "site")])
+    long_path = "/items/" + "x" * (router_module.CACHED_PATH_CHARS + 1)
+    for _ in range(2):
+        found = routes.match(long_path)
+        assert found is not None and found.target == "item"
+    assert long_path not in routes._cache
+    for n in range(router_module.CACHED_PATHS * 2 + 7):
+        found = routes.match(f"/items/{n}")
+        assert found is not None and found.params == (("id", str(n)),)
+        assert len(routes._cache) <= router_module.CACHED_PATHS
