@@ -49,6 +49,42 @@ def test_bodies_of_every_size_come_back_intact(make_app: MakeApp, pure_wasm: Pat
         assert response.status_code == 200 and response.content == body, size
 
 
+def test_headers_and_bodies_cross_both_ways_over_many_requests(
+    make_app: MakeApp, pure_wasm: Path
+) -> None:
+    """Random header lists and bodies through the compiled codecs, request after request,
+    with refused headers between them: each answer is exactly its own request's."""
+    app = make_app([bridge_route(pure_wasm, limits=RouteLimits(max_body_kb=256))])
+    rng = random.Random(2024)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-_.~!*'() /:;,=éü€"
+    for index in range(300):
+        if index % 7 == 3:
+            refused = get(app, "/bad-header")
+            assert refused.status_code == 500 and "Injected" not in refused.headers
+            continue
+        headers = {
+            f"x-h{n}-{rng.randrange(10**6)}": "".join(
+                rng.choice(alphabet) for _ in range(rng.choice([0, 1, 7, 64, 700]))
+            )
+            .strip()
+            .encode()  # UTF-8 on the wire; the guest sees it as Latin-1 text
+            for n in range(rng.choice([0, 1, 3, 20]))
+        }
+        body = rng.randbytes(rng.choice([0, 1, 4095, 4096, 65537, 200_000]))
+        response = get(app, "/echo-headers", "POST", content=body, headers=headers)
+        assert response.status_code == 200 and response.content == body
+        received = {name.decode(): value for name, value in response.headers.raw}
+        for name, value in headers.items():
+            assert received[name] == value
+        assert int(response.headers["x-echoed"]) >= len(headers)
+    framed = get(app, "/framing-header")
+    assert (framed.status_code, framed.content, framed.headers["content-length"]) == (
+        200,
+        b"zzz",
+        "3",
+    )
+
+
 def test_failures_are_reported_by_the_general_path(make_app: MakeApp, pure_wasm: Path) -> None:
     app = make_app(
         [bridge_route(pure_wasm, limits=RouteLimits(memory_mb=16, max_response_kb=1024))],
