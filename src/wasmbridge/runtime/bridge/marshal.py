@@ -17,6 +17,7 @@ from ...errors import MemoryLimitExceeded, ProtocolError
 from ...interface.plan import SCALAR_FACTS, Lifting, Lowering, ParamPlan, ResultPlan, ScalarFacts
 from ...interface.types import SEQUENCES, TEXT, Kind, Type, shown
 from . import values
+from .compiled_codec import compiled_codec
 from .memory import Arena, GuestMemory
 from .values import Codec, LiftError, LowerError
 
@@ -290,12 +291,16 @@ class Marshal:
         encode = values.encode
         place = self._place
         prefix = f"{info.func}() argument '{info.name}'"
+        compiled = compiled_codec(codec)
+        encode_compiled = compiled.encode if compiled is not None else _not_compiled
 
         def general(value: Any) -> int:
-            try:
-                data = encode(codec, value)
-            except LowerError as exc:
-                raise exc.build(prefix, info.name) from None
+            data = encode_compiled(value)
+            if data is None:
+                try:
+                    data = encode(codec, value)
+                except LowerError as exc:
+                    raise exc.build(prefix, info.name) from None
             return place(data, len(data), 8, False)
 
         packer = codec.struct if isinstance(codec, values.Record) else None
@@ -358,6 +363,8 @@ class Marshal:
         decode = values.decode
         flat = codec.struct if isinstance(codec, (values.Record, values.Tuple)) else None
         size = codec.size
+        compiled = compiled_codec(codec)
+        decode_compiled = compiled.decode if compiled is not None else _not_compiled
 
         def lift(at: int) -> Any:
             ptr, n = _U32X2.unpack_from(memory.view, at)
@@ -371,8 +378,12 @@ class Marshal:
                             f"{memory.size:,}-byte memory"
                         )
                     ) from None
-            try:
-                return decode(codec, memory.view[ptr : ptr + n])
+            buffer = memory.view[ptr : ptr + n]
+            value = decode_compiled(buffer)
+            if value is not None:
+                return value
+            try:  # not decoded in C: the Python codec decodes it, or says what is wrong
+                return decode(codec, buffer)
             except LiftError as exc:
                 raise bad(exc) from None
 
@@ -486,6 +497,13 @@ class Marshal:
 
 
 _U32X2 = struct.Struct("<II")
+
+
+def _not_compiled(value: Any) -> None:
+    """Stands in for a compiled codec's encode or decode where there is none."""
+    return None
+
+
 _U32 = struct.Struct("<I")
 _I32 = struct.Struct("<i")
 
