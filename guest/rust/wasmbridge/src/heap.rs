@@ -40,7 +40,7 @@ static HEAP: classes::SizeClasses = classes::SizeClasses::new();
 /// so it suits any request of that class. Freed blocks go on a free list
 /// per class and are reused first; otherwise a bump pointer carves new
 /// blocks, first out of the room between the linker's `__heap_base` and
-/// the end of the initial memory, then out of pages from `memory.grow`
+/// the end of its page, then out of pages from `memory.grow`
 /// (so a short call needs no growth, which costs a host a remap per
 /// instance). Blocks are never split or merged: up to half of a block is
 /// slack, the price of the small size. Memory grown by the crate itself
@@ -64,6 +64,9 @@ mod classes {
         /// The next free address of the bump region and the region's end.
         next: Cell<usize>,
         end: Cell<usize>,
+        /// Whether the first region was taken (`end` alone cannot say: it is
+        /// 0 again once memory reaches 4 GiB).
+        started: Cell<bool>,
         /// Heads of the free lists, by log2 of the class (0 is empty).
         free: [Cell<usize>; CLASSES],
     }
@@ -75,7 +78,12 @@ mod classes {
         pub const fn new() -> Self {
             #[allow(clippy::declare_interior_mutable_const)]
             const EMPTY: Cell<usize> = Cell::new(0);
-            SizeClasses { next: EMPTY, end: EMPTY, free: [EMPTY; CLASSES] }
+            SizeClasses {
+                next: EMPTY,
+                end: EMPTY,
+                started: Cell::new(false),
+                free: [EMPTY; CLASSES],
+            }
         }
 
         /// The free list of a class. Unchecked: a bounds check would pull
@@ -88,16 +96,18 @@ mod classes {
         }
 
         /// The first bump region: from the linker's `__heap_base` to the end
-        /// of the memory the module starts with, room a call can use without
-        /// growing memory (growing costs the host a remap per instance).
-        /// Nothing there when memory has already reached 4 GiB (`end` 0).
+        /// of its 64 KiB page, room a call can use without growing memory
+        /// (growing costs the host a remap per instance). The linker makes
+        /// the initial memory end at that page boundary or later, so the
+        /// region is never memory the crate grew for itself; and it is not
+        /// the current memory size, which counts such growth.
         #[cold]
         unsafe fn first_region(&self) {
             extern "C" {
                 static __heap_base: u8;
             }
             let base = ptr::addr_of!(__heap_base) as usize;
-            let end = wasm32::memory_size(0).wrapping_mul(PAGE);
+            let end = base.wrapping_add(PAGE - 1) & !(PAGE - 1);
             if end > base {
                 self.next.set(base);
                 self.end.set(end);
@@ -113,7 +123,8 @@ mod classes {
         unsafe fn carve(&self, class: usize) -> *mut u8 {
             let align = if class < PAGE { class } else { PAGE };
             // `end` is page-aligned, so rounding up never passes it.
-            if self.end.get() == 0 {
+            if !self.started.get() {
+                self.started.set(true);
                 self.first_region();
             }
             let mut start = self.next.get().wrapping_add(align - 1) & !(align - 1);
