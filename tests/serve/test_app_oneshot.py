@@ -61,6 +61,8 @@ def test_headers_and_bodies_cross_both_ways_over_many_requests(
         if index % 7 == 3:
             refused = get(app, "/bad-header")
             assert refused.status_code == 500 and "Injected" not in refused.headers
+            padded = get(app, "/space-header")
+            assert padded.status_code == 500 and "x-space" not in padded.headers
             continue
         headers = {
             f"x-h{n}-{rng.randrange(10**6)}": "".join(

@@ -58,9 +58,11 @@ KIB = 1024
 # whose request did not finish in it stays off that path for INLINE_BACKOFF_S.
 INLINE_S = 0.002
 INLINE_BACKOFF_S = 1.0
-# RFC 9110 field names (tokens) and values (visible ASCII, obs-text, space and tab).
+# RFC 9110 field names (tokens) and values: visible ASCII and obs-text, with spaces and
+# tabs only between them (leading or trailing ones are not part of a value, and h11
+# refuses to send them).
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+_VALUE = re.compile(r"(?:[\x21-\x7e\x80-\xff](?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?")
 # Set by the server from the body it sends; a handler's own would contradict it.
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 # Response headers already found valid and not framing (handlers repeat theirs): up to
@@ -85,7 +87,8 @@ def route_limits(route: Route) -> Limits:
 
 
 def valid_header(name: str, value: str) -> bool:
-    """Whether HTTP/1.1 can carry the header as given (no CR, LF or NUL anywhere)."""
+    """Whether HTTP/1.1 can carry the header as given (no CR, LF or NUL anywhere, no
+    space or tab at either end of the value)."""
     return _TOKEN.fullmatch(name) is not None and _VALUE.fullmatch(value) is not None
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BuildFailed, ManifestError, ModuleError, WasmbridgeError
 from ..interface import parse
 from ..interface.binary import BinaryFormatError
-from ..interface.types import shown
+from ..interface.types import Kind, Type, shown
 from .config import Route
 
 if TYPE_CHECKING:
@@ -171,8 +171,6 @@ def _check_bridge(route: Route, module: Module) -> Any:
 
 
 def _handle_problem(interface: Interface, handle: Function) -> str | None:
-    from ..interface.types import Kind
-
     params = handle.params
     if len(params) != 1 or params[0].type.kind is not Kind.NAMED:
         return f"takes ({', '.join(p.type.rust() for p in params)})"
@@ -194,7 +192,18 @@ def _handle_problem(interface: Interface, handle: Function) -> str | None:
 
 
 def _fields(record: RecordDef) -> tuple[tuple[str, str], ...]:
-    return tuple((f.name, f.type.rust()) for f in record.fields)
+    """The fields in Rust spelling. A field that uses a record of the module's own never
+    matches the SDK's, whatever that record is called ("String" is a valid name)."""
+    return tuple((f.name, _spelling(f.type)) for f in record.fields)
+
+
+def _spelling(t: Type) -> str:
+    return f"{t.rust()} (a record of the module's)" if _uses_records(t) else t.rust()
+
+
+def _uses_records(t: Type) -> bool:
+    parts = ((t.inner,) if t.inner is not None else ()) + t.items
+    return t.kind is Kind.NAMED or any(_uses_records(p) for p in parts)
 
 
 def _check_command(route: Route, module: Module, data: bytes) -> None:

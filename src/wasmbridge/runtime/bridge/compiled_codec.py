@@ -20,15 +20,33 @@ from .values import Codec, List, Number, Record, Text, Tuple
 
 __all__ = ["compiled_codec", "plan_of"]
 
-# The plan is nested tuples; the C side refuses anything deeper or larger.
+# The plan is nested tuples; the C side refuses anything deeper or larger. Types share
+# records (a record used twice is one codec), but a plan spells each use out, so the
+# count of nodes is checked as the plan grows: a hostile module's records, each using
+# the one before several times, would otherwise make it exponentially large.
 MAX_DEPTH = 40
+MAX_NODES = 4096
 
 Plan = tuple[Any, ...]
 
 
-def plan_of(codec: Codec, depth: int = 0) -> Plan | None:
-    """The plan of ``codec`` for ``_native.Codec``, or None when a part of it has none."""
-    if depth > MAX_DEPTH:
+class _Budget:
+    """The nodes a plan may still have."""
+
+    def __init__(self) -> None:
+        self.left = MAX_NODES
+
+    def take(self) -> bool:
+        self.left -= 1
+        return self.left >= 0
+
+
+def plan_of(codec: Codec, depth: int = 0, budget: _Budget | None = None) -> Plan | None:
+    """The plan of ``codec`` for ``_native.Codec``, or None when a part of it has none
+    or it would be deeper than ``MAX_DEPTH`` or larger than ``MAX_NODES`` nodes."""
+    if budget is None:
+        budget = _Budget()
+    if depth > MAX_DEPTH or not budget.take():
         return None
     if isinstance(codec, Number):
         if codec.is_float:
@@ -37,25 +55,25 @@ def plan_of(codec: Codec, depth: int = 0) -> Plan | None:
     if isinstance(codec, Text):
         return ("text",)
     if isinstance(codec, List):
-        element = plan_of(codec.element, depth + 1)
+        element = plan_of(codec.element, depth + 1, budget)
         return None if element is None else ("list", element)
     if isinstance(codec, Tuple):
-        items = _fields([(c, offset) for c, offset in codec.items], depth)
+        items = _fields([(c, offset) for c, offset in codec.items], depth, budget)
         return None if items is None else ("tuple", codec.size, codec.align, items)
     if isinstance(codec, Record):
         if codec.info is None:
             return None
-        fields = _fields([(c, offset) for _, c, offset in codec.fields], depth)
+        fields = _fields([(c, offset) for _, c, offset in codec.fields], depth, budget)
         if fields is None:
             return None
         return ("record", codec.size, codec.align, codec.cls, codec.make, fields)
     return None
 
 
-def _fields(parts: list[tuple[Codec, int]], depth: int) -> tuple[Any, ...] | None:
+def _fields(parts: list[tuple[Codec, int]], depth: int, budget: _Budget) -> tuple[Any, ...] | None:
     planned = []
     for codec, offset in parts:
-        plan = plan_of(codec, depth + 1)
+        plan = plan_of(codec, depth + 1, budget)
         if plan is None:
             return None
         planned.append((plan, offset))
