@@ -29,6 +29,7 @@ import collections
 import random
 import subprocess
 import sys
+import time
 import tracemalloc
 from collections.abc import Iterator
 from typing import Any
@@ -940,3 +941,19 @@ def test_encode_takes_fields_as_a_keyword() -> None:
     compiled = compiled_of(codec)
     record = record_codec("Mixed").cls(1, 2, 3, "d")
     assert compiled.encode(tuple(record), fields=True) == values.encode(codec, record)
+
+
+def test_records_reusing_the_one_before_many_times_plan_in_bounded_time() -> None:
+    """R<n> holds 8 lists of R<n-1>: a plan spelled out would have 8**n nodes. Planning
+    stops at the node budget, so a hostile module costs next to nothing here."""
+    u8 = Type(Kind.U8)
+    records = [RecordDef("R0", tuple(Field(f"f{i}", u8) for i in range(8)))]
+    for level in range(1, 13):
+        inner = vec(named(f"R{level - 1}"))
+        records.append(RecordDef(f"R{level}", tuple(Field(f"f{i}", inner) for i in range(8))))
+    space = TypeSpace(Interface(1, records=tuple(records)), "fanout")
+    started = time.perf_counter()
+    for level in (3, 6, 12):
+        assert compiled_codec(record_codec(f"R{level}", space)) is None
+    assert time.perf_counter() - started < 5.0  # without the budget: minutes, GiBs
+    assert compiled_codec(record_codec("R1", space)) is not None  # 73 nodes: planned
