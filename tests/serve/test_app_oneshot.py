@@ -99,6 +99,7 @@ def test_failures_are_reported_by_the_general_path(make_app: MakeApp, pure_wasm:
     assert hoard.status_code == 500 and "memory" in hoard.text.lower()
     big = get(app, "/big")
     assert big.status_code == 500 and "max_response_kb" in big.text
+    assert "bytes encoded" in big.text  # refused before its body became Python objects
     assert get(app, "/hello").text == "hello"  # the route goes on
 
 

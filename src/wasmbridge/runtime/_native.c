@@ -746,8 +746,9 @@ static struct {
 #define ITEM_BYTES 64
 #define NAME_BYTES 64
 
-/* What a OneShot.run() call came to. */
-enum { ONESHOT_OK = 0, ONESHOT_TRAP = 1, ONESHOT_TIMEOUT = 2, ONESHOT_BROKEN = 3 };
+/* What a OneShot.run() call came to (6: a result over max_result, not read). */
+enum { ONESHOT_OK = 0, ONESHOT_TRAP = 1, ONESHOT_TIMEOUT = 2, ONESHOT_BROKEN = 3,
+       ONESHOT_TOO_LARGE = 6 };
 
 typedef struct {
     PyObject_HEAD
@@ -758,6 +759,7 @@ typedef struct {
     int epoch;       /* the engine checks epochs: a deadline must be set, or the guest traps */
     char handler[NAME_BYTES];
     char alloc[NAME_BYTES];
+    long long max_result; /* the largest encoded result decoded or copied out (-1: any) */
     PyObject *keep;  /* whatever owns the engine and the pre-linked module */
 } OneShotObject;
 
@@ -813,16 +815,18 @@ copy_name(char *into, PyObject *name, const char *what)
 static int
 oneshot_init(OneShotObject *self, PyObject *args, PyObject *kwds)
 {
-    static char *names[] = {"engine", "pre", "caps", "epoch", "handler", "alloc", "keep", NULL};
+    static char *names[] = {"engine", "pre",  "caps",       "epoch", "handler",
+                            "alloc",  "keep", "max_result", NULL};
     unsigned long long engine, pre;
     PyObject *caps, *handler, *alloc, *keep;
     int epoch;
+    long long max_result = -1;
     if (!ws.ready) {
         PyErr_SetString(PyExc_RuntimeError, "call init_oneshot() first");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "KKOpUUO", names, &engine, &pre, &caps, &epoch,
-                                     &handler, &alloc, &keep))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "KKOpUUO|L", names, &engine, &pre, &caps,
+                                     &epoch, &handler, &alloc, &keep, &max_result))
         return -1;
     if (!engine || !pre) {
         PyErr_SetString(PyExc_ValueError, "an engine or module address is 0");
@@ -843,6 +847,7 @@ oneshot_init(OneShotObject *self, PyObject *args, PyObject *kwds)
     self->engine = (void *)(uintptr_t)engine;
     self->pre = (const void *)(uintptr_t)pre;
     self->epoch = epoch;
+    self->max_result = max_result;
     Py_XSETREF(self->keep, Py_NewRef(keep));
     return 0;
 }
@@ -964,6 +969,14 @@ oneshot_start(OneShotObject *self, const uint8_t *request, size_t len, double de
     return code;
 }
 
+/* Whether the result is larger than the caller takes: it is then neither copied out nor
+   decoded (a guest could otherwise make the host build a list of its whole memory). */
+static int
+over_cap(const OneShotObject *self, const OneShotRun *run)
+{
+    return self->max_result >= 0 && (long long)run->result_len > self->max_result;
+}
+
 static void
 oneshot_finish(OneShotRun *run)
 {
@@ -982,6 +995,8 @@ oneshot_run(OneShotObject *self, PyObject *args)
     OneShotRun run;
     int code = oneshot_start(self, request.buf, (size_t)request.len, deadline, &run);
     PyBuffer_Release(&request);
+    if (code == ONESHOT_OK && over_cap(self, &run))
+        code = ONESHOT_TOO_LARGE;
     PyObject *answer = code == ONESHOT_OK
         ? PyBytes_FromStringAndSize((const char *)run.result, (Py_ssize_t)run.result_len)
         : PyLong_FromLong(code);
@@ -1014,6 +1029,8 @@ oneshot_call(OneShotObject *self, PyObject *args)
     OneShotRun run;
     int code = oneshot_start(self, request.data, request.len, deadline, &run);
     PyMem_Free(request.data);
+    if (code == ONESHOT_OK && over_cap(self, &run))
+        code = ONESHOT_TOO_LARGE;
     PyObject *answer;
     if (code == ONESHOT_OK) {
         /* Read straight from guest memory: nothing runs in the store until it is deleted. */
@@ -1030,8 +1047,9 @@ oneshot_call(OneShotObject *self, PyObject *args)
 static PyMethodDef oneshot_methods[] = {
     {"run", (PyCFunction)oneshot_run, METH_VARARGS,
      "run(request: bytes, deadline: float) -> bytes | int: the handler's encoded result, or "
-     "1 (it trapped), 2 (past the deadline, a time.monotonic() value) or 3 (the module broke "
-     "the ABI: an export missing, a result outside memory)."},
+     "1 (it trapped), 2 (past the deadline, a time.monotonic() value), 3 (the module broke "
+     "the ABI: an export missing, a result outside memory) or 6 (a result over max_result "
+     "bytes)."},
     {"call", (PyCFunction)oneshot_call, METH_VARARGS,
      "call(arg_codec, result_codec, value, deadline, fields) -> result | int: run() with the "
      "argument encoded and the result decoded by the compiled codecs, or run()'s codes, "

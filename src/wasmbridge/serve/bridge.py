@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadResponse, ResponseTooLarge, TimeLimitExceeded
+from ..errors import BadResponse, OutputLimitExceeded, ResponseTooLarge, TimeLimitExceeded
 from ..runtime.store.oneshot import OneShot
 from .config import Route
 from .fresh import FreshInstances, Maker
@@ -53,6 +53,9 @@ __all__ = [
 ServicesFor = Callable[[Route], "HostServices"]
 
 KIB = 1024
+# Room for a Response's status, header list and layout beside its body: a one-shot
+# result larger than max_response_kb plus this is refused before it is decoded.
+RESPONSE_HEADROOM = 64 * KIB
 # A one-shot request first runs on the event loop this long at most (the deadline is
 # checked at the epoch ticker's ticks, so in practice up to a tick more), and a route
 # whose request did not finish in it stays off that path for INLINE_BACKOFF_S.
@@ -116,7 +119,9 @@ class BridgeHandler:
         # Made once now: the engine for these limits, the linker, the pool slot.
         self._close_instance(self._make_instance())
         # A module that needs no host service runs each request in C (store/oneshot.py).
-        self._shot = OneShot.make(self.module, "handle", self.limits)
+        self._shot = OneShot.make(
+            self.module, "handle", self.limits, self.max_response + RESPONSE_HEADROOM
+        )
         self._inline_after = 0.0  # monotonic time from which ``inline`` may try again
         self._fresh = FreshInstances(
             self._make_instance, self._close_instance, maker or Maker(), depth=2
@@ -137,7 +142,7 @@ class BridgeHandler:
     def __call__(self, request: HttpRequest, match: Match[Any], request_id: str) -> HttpResponse:
         fields = self._fields(request, match)
         if self._shot is not None:
-            reply = self._shot.call_fields(fields)
+            reply = self._one_shot(fields)
             if reply is not None:
                 return self._response(reply)
             # Not a clean answer: the general path runs it again and reports why.
@@ -171,11 +176,24 @@ class BridgeHandler:
         if shot is None or time.monotonic() < self._inline_after:
             return None
         try:
-            reply = shot.call_fields(self._fields(request, match), timeout=INLINE_S)
+            reply = self._one_shot(self._fields(request, match), timeout=INLINE_S)
         except TimeLimitExceeded:
             self._inline_after = time.monotonic() + INLINE_BACKOFF_S
             return None
         return None if reply is None else self._response(reply)
+
+    def _one_shot(self, fields: tuple[Any, ...], timeout: float | None = None) -> Any:
+        """The one-shot call's reply, or None (run it the general way)."""
+        assert self._shot is not None
+        try:
+            return self._shot.call_fields(fields, timeout)
+        except OutputLimitExceeded:
+            raise ResponseTooLarge(
+                f"{self._label}: the response is over the route's max_response_kb = "
+                f"{self.route.limits.max_response_kb} (more than "
+                f"{self.max_response + RESPONSE_HEADROOM:,} bytes encoded)",
+                hint="raise limits.max_response_kb, or send less",
+            ) from None
 
     def close(self) -> None:
         """Close the instances made ahead (requests still running make their own)."""

@@ -38,6 +38,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from ...errors import OutputLimitExceeded
 from ...interface import abi
 from ..bridge import native
 from ..bridge._short import describe_call
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
 __all__ = ["OneShot"]
 
 # _native.OneShot.run's and .call's codes besides the result itself.
-_TRAP, _TIMEOUT, _BROKEN, _UNENCODED, _UNDECODED = 1, 2, 3, 4, 5
+_TRAP, _TIMEOUT, _BROKEN, _UNENCODED, _UNDECODED, _TOO_LARGE = 1, 2, 3, 4, 5, 6
 _CAP_ORDER = ("memory_size", "table_elements", "instances", "tables", "memories")
 _checked = threading.local()  # the wasm stack sizes this thread was checked to hold
 
@@ -66,8 +67,10 @@ class OneShot:
     """``shot(value)``: the export's result for ``value`` from a fresh instance, or None."""
 
     def __init__(self, parts: ModuleParts, export: str, limits: Limits | None, native_shot: Any,
-                 arg: Codec, result: Codec, wasm_stack: int) -> None:  # fmt: skip
+                 arg: Codec, result: Codec, wasm_stack: int,
+                 max_result_bytes: int | None = None) -> None:  # fmt: skip
         self._parts = parts
+        self._max_result = max_result_bytes
         self._export = export
         self._limits = limits
         self._shot = native_shot
@@ -81,9 +84,19 @@ class OneShot:
         self._compiled = compiled if None not in compiled else None
 
     @classmethod
-    def make(cls, module: Module, export: str, limits: Limits | None) -> OneShot | None:
+    def make(
+        cls,
+        module: Module,
+        export: str,
+        limits: Limits | None,
+        max_result_bytes: int | None = None,
+    ) -> OneShot | None:
         """The one-shot caller of ``export``, or None when the module or export does not
-        qualify (see the module's docstring) or the compiled call path is not there."""
+        qualify (see the module's docstring) or the compiled call path is not there.
+
+        ``max_result_bytes``: a larger encoded result is neither copied out nor decoded
+        (OutputLimitExceeded), so a guest cannot make the host build its whole memory
+        into Python objects."""
         found = module.one_shot_parts(limits)
         oneshot_type = getattr(native.NATIVE, "OneShot", None)
         if found is None or oneshot_type is None:
@@ -118,8 +131,9 @@ class OneShot:
             handler=export,
             alloc=abi.ALLOC_EXPORT,
             keep=linked,
+            max_result=-1 if max_result_bytes is None else max_result_bytes,
         )
-        return cls(parts, export, limits, shot, *codecs, settings.max_wasm_stack)
+        return cls(parts, export, limits, shot, *codecs, settings.max_wasm_stack, max_result_bytes)
 
     def argument(self, *fields: Any) -> Any:
         """The argument record (or tuple) of ``fields``, unchecked: the call checks every
@@ -167,6 +181,12 @@ class OneShot:
                     return None
         if answer == _TIMEOUT:
             raise self._time_limit(self.argument(*value) if fields else value)
+        if answer == _TOO_LARGE:
+            raise OutputLimitExceeded(
+                f"{self._parts.name}.{self._export}() returned a result of more than "
+                f"{self._max_result:,} bytes (encoded)",
+                hint="return less",
+            )
         return None  # a trap, a broken ABI, a result the codecs refuse
 
     def _time_limit(self, value: Any) -> BaseException:
