@@ -32,6 +32,10 @@ class Timing:
     def fmt(self) -> str:
         return f"{human(self.min_s)} / {human(self.median_s)}"
 
+    def scaled(self, factor: float) -> Timing:
+        """This timing times ``factor``: a run on a small input scaled to a large one."""
+        return Timing(self.min_s * factor, self.median_s * factor, self.loops)
+
 
 def human(seconds: float) -> str:
     if seconds < 1e-6:

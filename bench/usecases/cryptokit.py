@@ -301,7 +301,7 @@ class Contenders:
         native = self.timed(lambda: self.soft.sha256(data))
         per_byte = self.timed(lambda: py_sha256(small))
         scale = size / len(small)
-        pure = Timing(per_byte.min_s * scale, per_byte.median_s * scale, per_byte.loops)
+        pure = per_byte.scaled(scale)
         for row_label, timing, note in (
             ("wasm via wasmbridge", wasm, "speed profile, rustc 1.63"),
             ("native, same Rust (portable code)", native, "sha2 force-soft: the code wasm runs"),

@@ -445,7 +445,7 @@ def pure_python(report: Report, names: dict[str, str], wasm_times: dict[str, Tim
     for kind, (call, want, tolerance) in calls.items():
         check(f"pure Python {kind}", call(), want, tolerance)
         per_small = measure(call, repeats=3, target_s=0.1)
-        timing = Timing(per_small.min_s * scale, per_small.median_s * scale, per_small.loops)
+        timing = per_small.scaled(scale)
         report.add(
             Row(
                 f"{names[kind]}: pure Python",
@@ -493,7 +493,7 @@ def pure_python_jpeg(report: Report, names: dict[str, str], wasm_times: dict[str
     data = small.tobytes()
     scale = (SIZE[0] * SIZE[1]) / (w * h)
     per_small = measure(lambda: python_encode_jpeg(data, w, h, QUALITY), repeats=3, target_s=0.1)
-    timing = Timing(per_small.min_s * scale, per_small.median_s * scale, per_small.loops)
+    timing = per_small.scaled(scale)
     report.add(
         Row(
             f"{names['encode']}: pure Python",

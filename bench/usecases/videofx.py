@@ -281,7 +281,7 @@ def pure_python(report: Report, wasm_times: dict[str, Timing], label: str, n: in
         check(f"pure Python {kind}", np.frombuffer(data, np.uint8), want)
         buffer = bytearray(small.tobytes())
         per_small = measure(functools.partial(python, buffer), repeats=3, target_s=0.1)
-        timing = Timing(per_small.min_s * scale, per_small.median_s * scale, per_small.loops)
+        timing = per_small.scaled(scale)
         report.add(
             Row(
                 f"{kind} {label}: pure Python",
@@ -373,7 +373,7 @@ def avoid_the_bridge(
         sys.exit("videofx: grayscale_pixel differs from numpy")
     sample = measure(per_pixel, repeats=3, target_s=0.1)
     scale = height / rows_timed
-    timing = Timing(sample.min_s * scale, sample.median_s * scale, sample.loops)
+    timing = sample.scaled(scale)
     report.add(
         Row(
             f"{label}: one per pixel (wasmbridge)",
