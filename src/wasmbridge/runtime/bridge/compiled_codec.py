@@ -13,6 +13,7 @@ None and the Python codec runs, so the two never disagree.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from . import native
@@ -80,13 +81,26 @@ def _fields(parts: list[tuple[Codec, int]], depth: int, budget: _Budget) -> tupl
     return tuple(planned)
 
 
+# Each codec's compiled twin, made once: callers are bound per instance, and a module's
+# codecs live as long as the module.
+_built: weakref.WeakKeyDictionary[Codec, Any] = weakref.WeakKeyDictionary()
+_NONE = object()  # built, and there is none
+
+
 def compiled_codec(codec: Codec) -> Any | None:
     """A ``_native.Codec`` for ``codec``, or None (no plan, or no compiled call path)."""
+    compiled = _built.get(codec)
+    if compiled is None:
+        compiled = _built[codec] = _build(codec)
+    return None if compiled is _NONE else compiled
+
+
+def _build(codec: Codec) -> Any:
     codec_type = getattr(native.NATIVE, "Codec", None)
     plan = plan_of(codec)
     if codec_type is None or plan is None:
-        return None
+        return _NONE
     try:
         return codec_type(plan)
     except ValueError:  # over the C side's node or depth limits: the Python codec serves
-        return None
+        return _NONE
