@@ -130,7 +130,7 @@ def result_type(t: Type, uses: Uses) -> str:
 
 def value_type(t: Type, uses: Uses) -> str:
     """What a value inside a record, tuple or list is in Python (a list of numbers
-    included: ``list[int]``)."""
+    included: ``list[int]``; a list of u8 is ``bytes``)."""
     return _value(t, uses, given=False)
 
 
@@ -147,6 +147,10 @@ def _value(t: Type, uses: Uses, *, given: bool) -> str:
         return f"{uses('tuple')}[{items}]"
     if kind in (Kind.SLICE, Kind.VEC):
         assert t.inner is not None
+        if t.inner.kind is Kind.U8:  # bytes, as at the top level
+            return (
+                f"{uses('bytes')} | {uses('Iterable')}[{uses('int')}]" if given else uses("bytes")
+            )
         container = "Iterable" if given else "list"
         return f"{uses(container)}[{_value(t.inner, uses, given=given)}]"
     if kind in (Kind.NAMED, Kind.BORROW):

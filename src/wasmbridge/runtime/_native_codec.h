@@ -497,6 +497,9 @@ decode_node(const CodecNode *node, Decoding *d, uint64_t at)
         uint64_t end = off + count * element->size;
         if (end > d->len || !claim(d, end - off))
             return NULL;
+        if (element->kind == NODE_INT && element->int_bytes == 1 && !element->is_signed)
+            /* list<u8> is bytes, as in the Python codec */
+            return PyBytes_FromStringAndSize((const char *)d->buf + off, (Py_ssize_t)count);
         PyObject *list = PyList_New((Py_ssize_t)count);
         if (list == NULL)
             return NULL;

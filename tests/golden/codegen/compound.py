@@ -102,7 +102,7 @@ if TYPE_CHECKING:
         at: Point | None
         tags: list[str]
         span: tuple[_int, str]
-        int: list[_int]
+        int: bytes
 
 
     class Weird:
@@ -148,7 +148,7 @@ class Geo(Protocol):
         """
         ...
 
-    def chunks(self, data: bytes | bytearray | memoryview) -> list[list[int]]:
+    def chunks(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """``chunks(data: Vec<u8>) -> Vec<Vec<u8>>``"""
         ...
 

@@ -82,7 +82,7 @@ class Tagged:
     at: Point | None
     tags: list[str]
     span: tuple[_int, str]
-    int: list[_int]
+    int: bytes
 
 class Weird:
     """Fields (positional; getattr() reads them): "class", "a b"."""
@@ -123,7 +123,7 @@ class Geo(Protocol):
         Raises wasmbridge.ReturnedError when it returns ``Err``; its ``.value`` is the GeoError.
         """
 
-    def chunks(self, data: bytes | bytearray | memoryview) -> list[list[int]]:
+    def chunks(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """``chunks(data: Vec<u8>) -> Vec<Vec<u8>>``"""
 
     def join(self, parts: Iterable[str], sep: str) -> str:

@@ -92,6 +92,8 @@ def same(actual: Any, expected: Any) -> bool:
             same(getattr(actual, f.name), getattr(expected, f.name))
             for f in dataclasses.fields(expected)
         )
+    if isinstance(actual, bytes) and isinstance(expected, list):
+        return list(actual) == expected  # a Vec<u8> inside a list: bytes here, number[] in JS
     if isinstance(expected, (list, tuple)):
         return (
             type(actual) is type(expected)

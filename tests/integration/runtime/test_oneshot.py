@@ -96,7 +96,7 @@ def test_failures_give_none_and_the_instance_goes_on(module: Any) -> None:
 
 def test_an_unchecked_argument_is_checked_as_it_crosses(module: Any) -> None:
     echo = shot(module, "echo")
-    assert echo(echo.argument("ab", b"\x01\x02", 1)).data == [2, 1, 2, 1]
+    assert echo(echo.argument("ab", b"\x01\x02", 1)).data == b"\x02\x01\x02\x01"
     assert echo(echo.argument("ab", b"", 2**32)) is None  # n is a u32
     assert echo(echo.argument("\ud800", b"", 1)) is None  # a lone surrogate is no UTF-8
     assert echo(echo.argument(7, b"", 1)) is None
@@ -106,7 +106,7 @@ def test_a_value_that_cannot_cross_gives_none(module: Any) -> None:
     echo = shot(module, "echo")
     assert echo({"name": "x", "data": b"", "n": -1}) is None  # n is a u32
     assert echo({"name": "x"}) is None  # fields missing
-    assert echo({"name": "x", "data": b"ab", "n": 1}).data == [98, 97] * 2  # a mapping crosses
+    assert echo({"name": "x", "data": b"ab", "n": 1}).data == b"baba"  # a mapping crosses
 
 
 @pytest.mark.parametrize("timeout", [0.02, 0.1, 0.5])

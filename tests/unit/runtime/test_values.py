@@ -168,6 +168,8 @@ def to_python(space: TypeSpace, t: Type, plain: Any) -> Any:
     kind = t.kind
     if kind in (Kind.VEC, Kind.SLICE):
         assert t.inner is not None
+        if t.inner.kind is Kind.U8:
+            return bytes(plain)  # list<u8> is bytes in Python
         return [to_python(space, t.inner, v) for v in plain]
     if kind is Kind.OPTION:
         assert t.inner is not None
@@ -453,6 +455,32 @@ def test_bad_values_name_where(
 def test_list_of_char_accepts_a_string(space: TypeSpace) -> None:
     codec = space.codec(vec(CHAR))
     assert values.decode(codec, values.encode(codec, "hé")) == ["h", "é"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 65535, 65536, 65537, 2 << 20])
+def test_list_of_u8_is_bytes_both_ways(space: TypeSpace, size: int) -> None:
+    codec = space.codec(vec(U8))
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    encoded = bytes(values.encode(codec, data))
+    assert encoded == struct.pack("<II", 8, size) + data
+    assert bytes(values.encode(codec, bytearray(data))) == encoded
+    decoded = values.decode(codec, encoded)
+    assert type(decoded) is bytes and decoded == data
+    assert codec.check(bytearray(data)) == data and type(codec.check(bytearray(data))) is bytes
+
+
+def test_list_of_u8_inside_a_list_and_a_checked_list_are_bytes(space: TypeSpace) -> None:
+    codec = space.codec(vec(vec(U8)))
+    assert values.decode(codec, values.encode(codec, [b"ab", [1, 2], bytearray()])) == [
+        b"ab",
+        b"\x01\x02",
+        b"",
+    ]
+    inner = space.codec(vec(U8))
+    assert inner.check([1, 255]) == b"\x01\xff"
+    for bad in ([True], [1, 256], [-1], "ab", [1.0]):
+        with pytest.raises(LowerError):
+            inner.check(bad)
 
 
 # -- record classes ------------------------------------------------------------------

@@ -584,19 +584,26 @@ class List(Codec):
             self.allow = (bytes, bytearray, memoryview)
         self.what = f"an iterable of {element.description}"
         self.number = element if isinstance(element, Number) else None
+        # list<u8> is ``bytes`` in Python, as a u8 slice or Vec is at the top level.
         self.bytes_in = self.number is not None and self.number.code == "B"
+        if self.bytes_in:
+            self.annotation = bytes
+            self.description = "bytes (a list of u8)"
         self.text = isinstance(element, Text)
         self.records = element if isinstance(element, Record) and element.struct else None
         self.tuples = element if isinstance(element, Tuple) and element.struct else None
 
     def check(self, value: Any) -> Any:
+        cls = value.__class__
+        if self.bytes_in and (cls is bytes or cls is bytearray):
+            return bytes(value)
         checked = []
         for index, item in enumerate(_items(value, self.what, self.allow)):
             try:
                 checked.append(self.element.check(item))
             except LowerError as exc:
                 raise exc.within(f"[{index}]") from None
-        return checked
+        return bytes(checked) if self.bytes_in else checked
 
     # -- put ------------------------------------------------------------------
 
@@ -718,6 +725,8 @@ class List(Codec):
         _claim(end - off)
         if self.text:
             return _get_texts(buf, off, n)
+        if self.bytes_in:
+            return bytes(buf[off:end])
         if self.number is not None:
             numbers = array.array(self.number.code)
             numbers.frombytes(buf[off:end])
