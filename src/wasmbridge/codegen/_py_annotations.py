@@ -134,6 +134,12 @@ def value_type(t: Type, uses: Uses) -> str:
     return _value(t, uses, given=False)
 
 
+def given_type(t: Type, uses: Uses) -> str:
+    """What a caller may pass for a value inside a record, tuple or list
+    (``Iterable[str]`` for a ``list[str]`` field, ``bytes | Iterable[int]`` for ``bytes``)."""
+    return _value(t, uses, given=True)
+
+
 def _value(t: Type, uses: Uses, *, given: bool) -> str:
     """A value inside an encoded one: as returned, or (``given``) as a caller may pass it."""
     kind = t.kind

@@ -23,7 +23,7 @@ from ..interface.names import (
     python_param_names,
 )
 from ..interface.types import ClassDef, EnumDef, Function, Interface, Kind, Receiver, RecordDef
-from ._py_annotations import TYPE_NAMES, Uses, param_type, result_type, value_type
+from ._py_annotations import TYPE_NAMES, Uses, given_type, param_type, result_type, value_type
 from ._writer import Writer
 
 MAX_LINE = 99  # wrap longer signatures, one parameter per line
@@ -126,8 +126,18 @@ def _record(
             if record.doc.strip():
                 w.line(docstring(record.doc.strip()))
                 w.blank()
-            for attr, item in zip(attrs, record.fields, strict=True):
-                w.line(f"{attr}: {value_type(item.type, body)}")
+            read = [value_type(item.type, body) for item in record.fields]
+            given = [given_type(item.type, body) for item in record.fields]
+            for attr, spelled in zip(attrs, read, strict=True):
+                w.line(f"{attr}: {spelled}")
+            if given != read:  # the constructor takes more than the fields hold
+                w.blank()
+                w.line("def __init__(")
+                with w.indent():
+                    w.line("self,")
+                    for attr, spelled in zip(attrs, given, strict=True):
+                        w.line(f"{attr}: {spelled},")
+                w.line(") -> None: ...")
         return
     # Fields Python cannot name: constructed positionally, read with getattr().
     w.line(f"class {record.name}:")

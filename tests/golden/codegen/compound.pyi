@@ -84,6 +84,14 @@ class Tagged:
     span: tuple[_int, str]
     int: bytes
 
+    def __init__(
+        self,
+        at: Point | None,
+        tags: Iterable[str],
+        span: tuple[_int, str],
+        int: bytes | Iterable[_int],
+    ) -> None: ...
+
 class Weird:
     """Fields (positional; getattr() reads them): "class", "a b"."""
 

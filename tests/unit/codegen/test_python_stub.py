@@ -253,7 +253,7 @@ area: float = m.area(m.Shape.Square, 2.0)
 shape: Shape = m.Shape.Triangle
 found: Point | None = m.centroid([p, p])
 chunks: list[bytes] = m.chunks(b"abc")
-tagged = m.Tagged(None, ["x"], (1, "c"), b"\x01\x02")
+tagged = m.Tagged(None, ["x"], (1, "c"), [1, 2])
 first: str = tagged.tags[0]
 with m.Counter("c") as c:
     n: int = c.incr(2)

@@ -8,6 +8,7 @@ reading of the spec; hypothesis draws the types and values.
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import enum
 import math
@@ -481,6 +482,27 @@ def test_list_of_u8_inside_a_list_and_a_checked_list_are_bytes(space: TypeSpace)
     for bad in ([True], [1, 256], [-1], "ab", [1.0]):
         with pytest.raises(LowerError):
             inner.check(bad)
+
+
+def test_a_buffer_for_a_list_of_u8_is_its_raw_bytes_as_at_the_top_level(space: TypeSpace) -> None:
+    codec = space.codec(vec(U8))
+    ints = array.array("i", [1, 2])
+    grid = memoryview(bytes(range(6))).cast("B", (2, 3))
+    for value, raw in ((ints, ints.tobytes()), (grid, bytes(range(6))), (memoryview(b"xy"), b"xy")):
+        assert codec.check(value) == raw
+        assert values.decode(codec, values.encode(codec, value)) == raw
+    released = memoryview(b"ab")
+    released.release()
+    with pytest.raises(LowerError, match="released"):
+        values.encode(codec, released)
+
+
+@pytest.mark.parametrize("t", [vec(U8), vec(U32), vec(F64), tuple_of(vec(U8), U32)])
+def test_bools_are_no_numbers_on_the_unchecked_path_either(space: TypeSpace, t: Type) -> None:
+    value: Any = ([True, False], 1) if t.kind is Kind.TUPLE else [1, True]
+    with pytest.raises(LowerError) as info:
+        values.encode(space.codec(t), value)
+    assert "got bool" in str(info.value.build("f() argument 'v'", "v"))
 
 
 # -- record classes ------------------------------------------------------------------

@@ -160,7 +160,10 @@ class Number(Codec):
         if cls is not int:
             if cls is bool or not hasattr(value, "__index__"):
                 raise self.expected(value)
-            value = value.__index__()
+            try:
+                value = value.__index__()
+            except TypeError:  # e.g. a numpy array of more than one item
+                raise self.expected(value) from None
         if not self.low <= value <= self.high:
             raise LowerError(
                 f"{value} is out of range for {self.name} ({self.low}..{self.high})",
@@ -498,6 +501,8 @@ def _items(value: Any, what: str, allow: type | tuple[type, ...] = ()) -> Any:
         return list(value)
     except TypeError:
         raise LowerError(f"expected {what}, got {type_name(value)}") from None
+    except (ValueError, NotImplementedError) as exc:  # e.g. a released or 2-D memoryview
+        raise LowerError(f"expected {what}, got {type_name(value)} ({exc})") from None
 
 
 class Tuple(Codec):
@@ -594,9 +599,10 @@ class List(Codec):
         self.tuples = element if isinstance(element, Tuple) and element.struct else None
 
     def check(self, value: Any) -> Any:
-        cls = value.__class__
-        if self.bytes_in and (cls is bytes or cls is bytearray):
-            return bytes(value)
+        if self.bytes_in:
+            raw = self._raw_bytes(value)
+            if raw is not None:
+                return raw
         checked = []
         for index, item in enumerate(_items(value, self.what, self.allow)):
             try:
@@ -608,11 +614,12 @@ class List(Codec):
     # -- put ------------------------------------------------------------------
 
     def put(self, out: bytearray, at: int, value: Any) -> None:
-        if self.bytes_in and value.__class__ in (bytes, bytearray):
-            # list<u8> from bytes: the bytes themselves (a list of ints costs ~20x more)
+        raw = self._raw_bytes(value) if self.bytes_in else None
+        if raw is not None:
+            # list<u8> from a buffer: its bytes themselves (a list of ints costs ~20x more)
             start = _append(out, 0, 1)
-            out += value
-            _U32X2.pack_into(out, at, start, len(value))
+            out += raw
+            _U32X2.pack_into(out, at, start, len(raw))
             return
         items = _items(value, self.what, self.allow)
         n = len(items)
@@ -637,6 +644,22 @@ class List(Codec):
             except LowerError as exc:
                 raise exc.within(f"[{index}]") from None
 
+    def _raw_bytes(self, value: Any) -> bytes | None:
+        """A buffer's raw bytes, as a top-level ``&[u8]`` takes them (numpy arrays and
+        ``array.array`` included); None for anything else (a list or tuple of ints)."""
+        cls = value.__class__
+        if cls is bytes:
+            return value  # type: ignore[no-any-return]
+        if cls is list or cls is tuple or cls is str:
+            return None
+        try:
+            with memoryview(value) as view:
+                return view.tobytes()
+        except TypeError:
+            return None  # not a buffer
+        except ValueError as exc:  # a released memoryview
+            raise LowerError(f"expected {self.what}, got {type_name(value)} ({exc})") from None
+
     def _numbers(self, items: Any) -> bytes:
         number = self.number
         assert number is not None
@@ -644,6 +667,8 @@ class List(Codec):
             data = items.tobytes()
         else:
             try:
+                if bool in set(map(type, items)):  # array.array takes them; a number is no bool
+                    raise TypeError
                 data = array.array(number.code, items).tobytes()
             except (TypeError, OverflowError):
                 for index, item in enumerate(items):
