@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import ManifestError
 from .config import FileMount, KvStoreConfig, Route
+from .services.outbound import parse_allowed
 from .toml_locate import KeyPath, ManifestSource, printable
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -353,12 +354,14 @@ def outbound_problem(entry: str) -> tuple[str, str] | None:
     host, port = split_host_port(origin)
     if not host or not _HOST.fullmatch(host):
         return "has a bad host", 'a host is a name, an IP address, "*", or "*.example.com"'
-    if port is None:
-        if scheme in _DEFAULT_PORT_SCHEMES:
-            return None
+    if port is None and scheme not in _DEFAULT_PORT_SCHEMES:
         return "needs a port", f'write "{scheme}://{host}:<port>" or "{scheme}://{host}:*"'
-    if port != "*" and not (port.isdigit() and 1 <= int(port) <= 65535):
+    if port is not None and port != "*" and not (port.isdigit() and 1 <= int(port) <= 65535):
         return f'has a bad port "{port}"', 'a port is a number from 1 to 65535, or "*"'
+    try:  # what the server will read it as (services/outbound.py) must take it too
+        parse_allowed(entry)
+    except ValueError as exc:
+        return f"cannot be read ({exc})", 'write "scheme://host:port", e.g. "http://[::1]:8080"'
     return None
 
 

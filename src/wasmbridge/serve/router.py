@@ -1,8 +1,9 @@
 """Route patterns: exact paths, ``:param`` segments and prefixes ending in ``/...``.
 
 The most specific route wins, whatever the manifest's order: an exact path
-first, then patterns with ``:param`` segments (more segments first, then more
-literal segments), then prefixes (longer first). ``/...`` matches every path.
+first, then patterns with ``:param`` segments (more segments first, then, at
+the first segment where two differ, a literal before a parameter), then
+prefixes (the same order). ``/...`` matches every path.
 Matching works on the raw (still percent-encoded) path; parameters are
 decoded. For Wagi's CGI variables a match also carries ``script_name``
 (the route without ``/...``, at least ``/``) and ``path_info`` (the rest of
@@ -64,7 +65,7 @@ def check_pattern(pattern: str) -> str | None:
 class _Pattern(Generic[T]):
     """A pattern with parameters, or a prefix: its literal segments and parameter names."""
 
-    __slots__ = ("pattern", "target", "segments", "literals")
+    __slots__ = ("pattern", "target", "segments")
 
     def __init__(self, pattern: str, target: T, matched: str) -> None:
         self.pattern = pattern  # as written
@@ -74,7 +75,6 @@ class _Pattern(Generic[T]):
         self.segments = tuple(
             (True, s[1:]) if s.startswith(":") else (False, s) for s in matched.split("/")[1:]
         )
-        self.literals = sum(1 for is_param, _ in self.segments if not is_param)
 
     def match(self, parts: list[str]) -> tuple[tuple[str, str], ...] | None:
         """The parameters when ``parts`` (the path's segments) start with this pattern's."""
@@ -87,6 +87,11 @@ class _Pattern(Generic[T]):
             elif text != part:
                 return None
         return tuple(params)
+
+
+def _specificity(pattern: _Pattern[T]) -> tuple[int, tuple[bool, ...]]:
+    """Sorts the more specific pattern first."""
+    return (-len(pattern.segments), tuple(is_param for is_param, _ in pattern.segments))
 
 
 class Router(Generic[T]):
@@ -107,9 +112,11 @@ class Router(Generic[T]):
                 patterns.append(_Pattern(pattern, target, pattern))
             else:
                 self._exact.setdefault(pattern, (pattern, target))
-        # More segments first, then more literal segments; the manifest's order breaks ties.
-        patterns.sort(key=lambda p: (-len(p.segments), -p.literals))
-        prefixes.sort(key=lambda p: (-len(p.segments), -p.literals))
+        # More segments first; then, at the first segment where they differ, a literal
+        # before a parameter. Two patterns left tied have literals in the same places,
+        # so at most one of them matches a path unless they are the same route.
+        patterns.sort(key=_specificity)
+        prefixes.sort(key=_specificity)
         self._patterns = tuple(patterns)
         self._prefixes = tuple(prefixes)
         self._cache: dict[str, Match[T] | None] = {}

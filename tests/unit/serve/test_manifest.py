@@ -180,6 +180,11 @@ def test_caret_sits_under_the_column_after_tabs(
         ("http://", "has a bad host"),
         ("http://user@example.com", "must be scheme://host[:port] only"),
         ("http://example.com:0", 'has a bad port "0"'),
+        ("http://[::1", "cannot be read ('http://[::1': an IPv6 address needs its closing ']')"),
+        (
+            "http://[1.2.3.4]:80",
+            "cannot be read ('http://[1.2.3.4]:80': [1.2.3.4] is not an IPv6 address)",
+        ),
     ],
     ids=str,
 )
@@ -188,6 +193,27 @@ def test_outbound_host_forms(entry: str, problem: str | None) -> None:
 
     found = outbound_problem(entry)
     assert (found[0] if found else None) == problem
+
+
+def test_every_outbound_host_the_manifest_takes_the_server_reads() -> None:
+    """The start-up check and the server's parser must agree: an entry passing the
+    check once crashed the server at its first request."""
+    from itertools import product
+
+    from wasmbridge.serve.manifest_checks import outbound_problem
+    from wasmbridge.serve.services.outbound import parse_allowed
+
+    schemes = ["http://", "https://", "*://", "HTTP://", ""]
+    hosts = ["h", "a_b.com", "héllo.com", "*", "*.x.com", "x*.com", "1.2.3.4", "1.2.3.4.5",
+             "[::1", "[::1]", "[::1]]", "[1.2.3.4]", "[fe80::1%eth0]", "[::ffff:1.2.3.4]", ""]  # fmt: skip
+    tails = ["", ":", ":80", ":*", ":5-5", ":0", ":65536", ":x", "x", "]", "/", ":80/", "@h"]
+    taken = 0
+    for scheme, host, tail in product(schemes, hosts, tails):
+        entry = scheme + host + tail
+        if outbound_problem(entry) is None:
+            parse_allowed(entry)  # raises if the server could not read it
+            taken += 1
+    assert taken > 20
 
 
 def test_byte_order_mark_is_not_part_of_the_toml(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from itertools import product
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -180,3 +183,39 @@ def test_the_cache_holds_bounded_short_paths_and_answers_stay_right() -> None:
         found = routes.match(f"/items/{n}")
         assert found is not None and found.params == (("id", str(n)),)
         assert len(routes._cache) <= router_module.CACHED_PATHS
+
+
+def test_a_literal_beats_a_parameter_at_the_first_place_two_routes_differ() -> None:
+    routes = [("/a/:x/b", "x-first"), ("/a/c/:y", "c-first")]
+    for order in (routes, routes[::-1]):
+        router = Router(order)
+        assert router.match("/a/c/b").target == "c-first"  # type: ignore[union-attr]
+        assert router.match("/a/d/b").target == "x-first"  # type: ignore[union-attr]
+    prefixes = [("/p/:x/q/...", "x"), ("/p/c/:y/...", "c")]
+    for order in (prefixes, prefixes[::-1]):
+        assert Router(order).match("/p/c/q/z").target == "c"  # type: ignore[union-attr]
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", ":p"]), min_size=1, max_size=4),
+        min_size=1,
+        max_size=12,
+        unique_by=lambda s: tuple("" if x.startswith(":") else x for x in s),
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_the_winner_never_depends_on_the_manifest_order(
+    shapes: list[list[str]], rng: random.Random
+) -> None:
+    routes = []
+    for index, segments in enumerate(shapes):
+        named = [f":p{i}" if s == ":p" else s for i, s in enumerate(segments)]
+        suffix = "/..." if index % 3 == 0 else ""
+        routes.append(("/" + "/".join(named) + suffix, index))
+    shuffled = routes[:]
+    rng.shuffle(shuffled)
+    first, second = Router(routes), Router(shuffled)
+    for path in ("/" + "/".join(p) for n in range(1, 6) for p in product("ab", repeat=n)):
+        one, two = first.match(path), second.match(path)
+        assert (one and one.target) == (two and two.target), path

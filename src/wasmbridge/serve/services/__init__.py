@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .host import HostServices
 from .kv import KeyValueStore, StoreError, StoreSet, open_store
-from .outbound import OutboundError, OutboundPolicy, OutboundReply
+from .outbound import OutboundError, OutboundPolicy, OutboundReply, parse_allowed
 
 __all__ = [
     "HostServices",
@@ -19,4 +19,5 @@ __all__ = [
     "StoreError",
     "StoreSet",
     "open_store",
+    "parse_allowed",
 ]
