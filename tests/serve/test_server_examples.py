@@ -12,7 +12,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from server_helpers import EXAMPLES, ServeProcess, copy_tree, toml_path, write_manifest
+from server_helpers import (
+    EXAMPLES,
+    ServeProcess,
+    copy_tree,
+    toml_path,
+    wait_for,
+    write_manifest,
+)
 
 from build_helpers import require
 
@@ -118,6 +125,30 @@ key_value_stores = ["default"]
     assert (tmp_path / ".wasmbridge" / "kv.sqlite").is_file()
     with ServeProcess(manifest) as second:
         assert second.get("/api/counter").json() == {"count": 3}
+
+
+def test_workers_load_the_crates_the_server_built_at_start(examples: Path, tmp_path: Path) -> None:
+    manifest = write_manifest(
+        tmp_path,
+        f"""name = "built-once"
+[[route]]
+path = "/api/..."
+module = {toml_path(examples / "serve-counter")}
+key_value_stores = ["default"]
+
+[[route]]
+path = "/wagi/rust"
+module = {toml_path(examples / "serve-wagi-rust")}
+kind = "wagi"
+""",
+    )
+    with ServeProcess(manifest, "--workers", "2") as server:
+        wait_for(lambda: server.stderr.count("Application startup complete") == 2, "two workers")
+        assert server.get("/wagi/rust", params={"name": "W"}).text.startswith("Hello, W!")
+        assert [server.get("/api/counter").json()["count"] for _ in range(3)] == [1, 2, 3]
+        assert server.stop() == 0
+    assert server.stderr.count("Compiling serve-counter") == 1, server.stderr
+    assert server.stderr.count("Building ") == 1, server.stderr
 
 
 def test_a_spin_toml_wagi_app_is_served_unchanged(examples: Path) -> None:

@@ -16,6 +16,7 @@ give (``env.serve_*`` services, and WASI for wagi routes).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -93,7 +94,7 @@ def load_route_module(route: Route, *, cache: bool = True) -> RouteModule:
     sources: tuple[Path, ...]
     if source.is_dir():
         wasm = build_crate(route, source)
-        sources = (source / "Cargo.toml", source / "src")
+        sources = crate_sources(source)
     elif source.is_file():
         wasm, sources = source, (source,)
     else:
@@ -251,6 +252,31 @@ class _LogReporter:
         return self._err.getvalue()
 
 
+# Crate folders built in this process: str(crate) -> (str(wasm), stamp of its sources).
+# ``--workers N`` hands them to the workers (``take_built``), which load those .wasm
+# files instead of building again while the sources are unchanged.
+BUILT: dict[str, tuple[str, str]] = {}
+_PREBUILT: dict[str, tuple[str, str]] = {}
+
+
+def crate_sources(crate: Path) -> tuple[Path, ...]:
+    """What a crate folder's build depends on (and ``--watch`` looks at)."""
+    return (crate / "Cargo.toml", crate / "Cargo.lock", crate / "src")
+
+
+def take_built(built: dict[str, tuple[str, str]]) -> None:
+    """Use the builds of ``built`` (a parent's ``BUILT``) while their sources are unchanged."""
+    _PREBUILT.clear()
+    _PREBUILT.update(built)
+
+
+def _sources_stamp(crate: Path) -> str:
+    from .watch import snapshot
+
+    state = sorted(snapshot(crate_sources(crate)).items())
+    return hashlib.sha256(json.dumps(state).encode()).hexdigest()
+
+
 def build_crate(route: Route, crate: Path) -> Path:
     """Build the crate folder a route names; the .wasm it produced."""
     if not (crate / "Cargo.toml").is_file():
@@ -258,18 +284,26 @@ def build_crate(route: Route, crate: Path) -> Path:
             f"{route_label(route)}: module {crate} is a folder without a Cargo.toml",
             hint="name a .wasm file or a Rust crate folder",
         )
+    key = str(crate.resolve())
+    prebuilt = _PREBUILT.get(key)
+    if prebuilt is not None and prebuilt[1] == _sources_stamp(crate):
+        if Path(prebuilt[0]).is_file():
+            return Path(prebuilt[0])  # the server's parent built it from these very sources
     try:
         if route.kind == "wagi":
-            return _build_wasi_command(crate)
-        from ..build.pipeline import BuildOptions, build
+            wasm = _build_wasi_command(crate)
+        else:
+            from ..build.pipeline import BuildOptions, build
 
-        reporter = _LogReporter()
-        result = build(BuildOptions(crate_dir=crate, targets=frozenset(), quiet=True), reporter)
-        return result.wasm
+            reporter = _LogReporter()
+            options = BuildOptions(crate_dir=crate, targets=frozenset(), quiet=True)
+            wasm = build(options, reporter).wasm
     except WasmbridgeError as exc:
         raise BuildFailed(
             f"{route_label(route)}: building {crate} failed: {exc}", hint=exc.hint
         ) from exc
+    BUILT[key] = (str(wasm), _sources_stamp(crate))  # after the build: it may write Cargo.lock
+    return wasm
 
 
 def _build_wasi_command(crate: Path) -> Path:

@@ -45,6 +45,8 @@ DEFAULT_PORT = 3000
 LISTEN_ENV = "WASMBRIDGE_LISTEN"
 # The options of a server, as JSON, for the worker processes it spawns.
 WORKER_ENV = "WASMBRIDGE_SERVE_WORKER"
+# The crate folders the server built at start, as JSON (modules.BUILT), for the same.
+BUILT_ENV = "WASMBRIDGE_SERVE_BUILT"
 STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
 
 log = logging.getLogger("wasmbridge.serve")
@@ -212,7 +214,10 @@ def _serve_here(options: ServeOptions, app: ServeApp, sock: socket.socket) -> in
 def _serve_workers(options: ServeOptions, sock: socket.socket) -> int:
     from uvicorn.supervisors import Multiprocess
 
-    os.environ[WORKER_ENV] = options.to_json()  # spawned workers inherit it
+    from .modules import BUILT
+
+    os.environ[WORKER_ENV] = options.to_json()  # spawned workers inherit these
+    os.environ[BUILT_ENV] = json.dumps(BUILT)
     config = _uvicorn_config(options, f"{__name__}:worker_app")
     config.workers = options.workers
     supervisor = Multiprocess(config, sockets=[sock])
@@ -322,7 +327,10 @@ def _quiet_signals() -> Iterator[None]:
 
 def worker_app() -> WorkerApp:
     """The app of one spawned worker (a uvicorn factory), from the options in ``WORKER_ENV``."""
+    from .modules import take_built
+
     options = ServeOptions.from_json(os.environ[WORKER_ENV])
+    take_built({k: (v[0], v[1]) for k, v in json.loads(os.environ.get(BUILT_ENV, "{}")).items()})
     return WorkerApp(load_app(options), options)
 
 
