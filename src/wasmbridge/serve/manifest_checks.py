@@ -356,13 +356,20 @@ def outbound_problem(entry: str) -> tuple[str, str] | None:
         return "has a bad host", 'a host is a name, an IP address, "*", or "*.example.com"'
     if port is None and scheme not in _DEFAULT_PORT_SCHEMES:
         return "needs a port", f'write "{scheme}://{host}:<port>" or "{scheme}://{host}:*"'
-    if port is not None and port != "*" and not (port.isdigit() and 1 <= int(port) <= 65535):
-        return f'has a bad port "{port}"', 'a port is a number from 1 to 65535, or "*"'
+    if port is not None and port != "*" and not all(_port_ok(p) for p in port.split("-", 1)):
+        return (
+            f'has a bad port "{port}"',
+            'a port is a number from 1 to 65535, a range such as "8000-8999", or "*"',
+        )
     try:  # what the server will read it as (services/outbound.py) must take it too
         parse_allowed(entry)
     except ValueError as exc:
         return f"cannot be read ({exc})", 'write "scheme://host:port", e.g. "http://[::1]:8080"'
     return None
+
+
+def _port_ok(text: str) -> bool:
+    return text.isdigit() and 1 <= int(text) <= 65535
 
 
 def split_host_port(origin: str) -> tuple[str, str | None]:

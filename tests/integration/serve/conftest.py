@@ -3,6 +3,8 @@ a loopback HTTP server that records every connection, the serve_services crate."
 
 from __future__ import annotations
 
+import gzip
+
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -96,6 +98,14 @@ def http_recorder() -> Iterator[Callable[[], Recorder]]:
                     self.send_header("set-cookie", "session=SECRET; Path=/")
                     self.send_header("content-length", "0")
                     self.end_headers()
+                    return
+                if self.path.startswith("/gzip"):  # a compressed reply, whatever was asked
+                    packed = gzip.compress(b"unpacked " * 100)
+                    self.send_response(200)
+                    self.send_header("content-encoding", "gzip")
+                    self.send_header("content-length", str(len(packed)))
+                    self.end_headers()
+                    self.wfile.write(packed)
                     return
                 if self.path.startswith("/redirect"):
                     self.send_response(302)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -121,6 +122,19 @@ def test_an_allowed_port_answers_and_a_denied_one_sees_no_connection(
     assert caught.value.kind is OutboundFailure.NOT_ALLOWED
     assert caught.value.hint == f'add "{denied.origin}" to the route\'s allowed_outbound_hosts'
     assert denied.connections == [] and denied.requests == []
+
+
+def test_a_reply_comes_back_as_sent_and_a_request_carries_the_guests_headers(
+    http_recorder: Callable[[], Recorder],
+) -> None:
+    server = http_recorder()
+    reply = OutboundPolicy([server.origin]).send("GET", f"{server.origin}/gzip", timeout=10)
+    length = dict(reply.headers)["content-length"]
+    assert dict(reply.headers)["content-encoding"] == "gzip" and int(length) == len(reply.body)
+    assert gzip.decompress(reply.body) == b"unpacked " * 100
+    sent = server.requests[0][2]
+    assert "accept-encoding" not in sent and "user-agent" not in sent, sent
+    assert set(sent) <= {"host", "connection", "content-length"}, sent
 
 
 def test_redirects_come_back_unfollowed(http_recorder: Callable[[], Recorder]) -> None:

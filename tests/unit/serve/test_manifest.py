@@ -180,6 +180,12 @@ def test_caret_sits_under_the_column_after_tabs(
         ("http://", "has a bad host"),
         ("http://user@example.com", "must be scheme://host[:port] only"),
         ("http://example.com:0", 'has a bad port "0"'),
+        ("http://example.com:8000-8999", None),
+        (
+            "http://example.com:9-8",
+            "cannot be read ('http://example.com:9-8': port '9-8' is outside 1-65535)",
+        ),
+        ("http://example.com:1-", 'has a bad port "1-"'),
         ("http://[::1", "cannot be read ('http://[::1': an IPv6 address needs its closing ']')"),
         (
             "http://[1.2.3.4]:80",

@@ -246,6 +246,8 @@ def _show_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+# httpx's default request headers the guest's requests do not carry.
+UNSENT_DEFAULT_HEADERS = ("accept", "accept-encoding", "user-agent")
 # One client per process: connection pools and TLS contexts are costly to make.
 _client: tuple[int, httpx.Client] | None = None
 _client_lock = threading.Lock()
@@ -262,6 +264,10 @@ def _shared_client() -> httpx.Client:
             # route of the process, and no state may pass from one request to another.
             jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
             client = httpx.Client(follow_redirects=False, trust_env=False, cookies=jar)
+            # A request carries the guest's headers, not the client's defaults: no
+            # Accept-Encoding the guest did not ask for, no User-Agent naming httpx.
+            for name in UNSENT_DEFAULT_HEADERS:
+                del client.headers[name]
             _client = (pid, client)
         return _client[1]
 
@@ -306,7 +312,8 @@ def send(
 def _read_capped(response: httpx.Response, max_bytes: int, where: str) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes():
+    # The body as sent (a gzip body stays gzip): its headers describe these bytes.
+    for chunk in response.iter_raw():
         size += len(chunk)
         if size > max_bytes:
             raise OutboundError(
