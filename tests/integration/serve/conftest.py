@@ -4,7 +4,6 @@ a loopback HTTP server that records every connection, the serve_services crate."
 from __future__ import annotations
 
 import gzip
-
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
