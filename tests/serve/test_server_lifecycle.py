@@ -163,6 +163,29 @@ def test_a_bad_manifest_exits_1_without_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_a_store_that_cannot_open_at_start_names_its_table(
+    fetch_wasm: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the store's folder should be")
+    manifest = write_manifest(
+        tmp_path,
+        f"""name = "x"
+[[route]]
+path = "/..."
+module = {toml_path(fetch_wasm)}
+key_value_stores = ["s"]
+
+[kv.s]
+path = "not-a-folder/kv.sqlite"
+""",
+    )
+    done = run_serve(manifest, "--listen", "127.0.0.1:0")
+    assert done.returncode == 1, done.stderr
+    assert f"error: {manifest}:7:1: key-value store 's' of app 'x' (SQLite " in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_port_in_use_exits_3(fetch_wasm: Path, tmp_path: Path) -> None:
     manifest = fetch_manifest(tmp_path, fetch_wasm)
     with ServeProcess(manifest) as first:

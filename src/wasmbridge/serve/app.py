@@ -366,9 +366,16 @@ class _Services:
 def _check_stores(stores: StoreSet, config: AppConfig) -> None:
     """Open every store the routes name and read from it once, so a bad path or an
     unreachable Redis stops the server at start (StoreError), not each request."""
+    from .services.kv import StoreError
+
     try:
         for store in config.kv:
-            stores.open(store.name).exists("wasmbridge:start-check")
+            try:
+                stores.open(store.name).exists("wasmbridge:start-check")
+            except StoreError as exc:
+                if not store.where:
+                    raise
+                raise StoreError(f"{store.where}: {exc.message}", hint=exc.hint) from exc
     except BaseException:
         stores.close()
         raise

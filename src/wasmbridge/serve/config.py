@@ -10,7 +10,7 @@ these objects without checking them again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +73,7 @@ class KvStoreConfig:
     backend: KvBackend = "sqlite"
     path: Path | None = None  # sqlite file; default <manifest dir>/.wasmbridge/kv.sqlite
     url: str | None = None  # redis://host:port/db
+    where: str = field(default="", compare=False)  # "wasmbridge.toml:20:1" of [kv.name]
 
 
 @dataclass(frozen=True)

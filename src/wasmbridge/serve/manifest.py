@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 from ..errors import ManifestError
@@ -41,6 +41,7 @@ from .manifest_checks import (
     default_store,
     describe,
     did_you_mean,
+    redis_url_problem,
     store_name_ok,
 )
 from .toml_locate import MAX_NESTING, KeyPath, ManifestSource, printable
@@ -244,28 +245,30 @@ class _WasmbridgeToml:
                     hint='add backend = "redis", or remove url',
                 )
             if file is None:
-                return default_store(name, self.base)
+                return replace(default_store(name, self.base), where=reader.where())
             if (self.base / file).is_dir():
                 raise reader.error(
                     "path",
                     f'path "{file}" is a folder; an SQLite store needs a file name',
                     value=True,
                 )
-            return KvStoreConfig(name=name, backend="sqlite", path=(self.base / file).resolve())
+            path = (self.base / file).resolve()
+            return KvStoreConfig(name, "sqlite", path=path, where=reader.where())
         if file is not None:
             raise reader.error(
                 "path", '"path" is for backend = "sqlite"; a Redis store takes "url"'
             )
         if url is None:
             raise reader.missing("url", 'a Redis store needs url = "redis://host:port/db"')
-        if not url.startswith(("redis://", "rediss://", "unix://")):
+        problem = redis_url_problem(url)
+        if problem is not None:
             raise reader.error(
                 "url",
-                f'url "{url}" is not a Redis URL',
+                f'url "{printable(url, 80)}" {problem}',
                 value=True,
-                hint='write "redis://host:port/db" (or rediss:// for TLS)',
+                hint='write "redis://host:port/db" (rediss:// for TLS, unix:///path for a socket)',
             )
-        return KvStoreConfig(name=name, backend="redis", url=url)
+        return KvStoreConfig(name, "redis", url=url, where=reader.where())
 
     def route(
         self, index: int, table: dict[str, object], stores: Mapping[str, KvStoreConfig]

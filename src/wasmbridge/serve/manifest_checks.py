@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from ..errors import ManifestError
 from .config import FileMount, KvStoreConfig, Route
@@ -379,6 +380,25 @@ def split_host_port(origin: str) -> tuple[str, str | None]:
         return host + "]", tail[1:] if tail.startswith(":") else None
     host, colon, port = origin.partition(":")
     return host, port if colon else None
+
+
+def redis_url_problem(url: str) -> str | None:
+    """What is wrong with a Redis store's url, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        return "is not a Redis URL"
+    if parts.scheme == "unix":
+        return None if parts.path else "names no socket file"
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return "has a bad port (a number from 1 to 65535)"
+    if not parts.hostname:
+        return "names no host"
+    database = parts.path.lstrip("/")
+    if database and not database.isdigit():
+        return f'has a bad database "{database}" (a number, e.g. /0)'
+    return None
 
 
 def default_store(name: str, base: Path) -> KvStoreConfig:
