@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,18 @@ def test_stdout_flood_is_capped_as_500(make_app: MakeApp, serve_wagi_wasm: Path)
     response = get(app, "/flood")
     assert response.status_code == 500
     assert response.text.startswith("OutputLimitExceeded: `_start()` in serve_wagi.wasm wrote more")
+
+
+def test_a_command_writing_on_past_its_cap_is_stopped_there(
+    make_app: MakeApp, serve_wagi_wasm: Path
+) -> None:
+    limits = RouteLimits(max_response_kb=64, timeout_ms=60_000)
+    app = make_app([wagi_route(serve_wagi_wasm, limits=limits)], debug=True)
+    started = time.monotonic()
+    response = get(app, "/flood-on")
+    assert response.status_code == 500
+    assert response.text.startswith("OutputLimitExceeded: `_start()` in serve_wagi.wasm wrote more")
+    assert time.monotonic() - started < 30  # stopped at the cap, not at the 60 s timeout
 
 
 def test_a_looping_command_is_504(make_app: MakeApp, serve_wagi_wasm: Path) -> None:

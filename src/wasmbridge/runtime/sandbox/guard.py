@@ -156,6 +156,8 @@ class CallGuard:
         """
         if interrupt.stop_requested():
             return None
+        if self._failure.limit_hit is not None:  # e.g. output over its cap: the call fails
+            return None
         if time.monotonic() < self.deadline:
             return 1
         self._failure.hit(LimitHit("time"))
