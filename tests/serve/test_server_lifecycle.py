@@ -186,6 +186,27 @@ path = "not-a-folder/kv.sqlite"
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"not wasm", "is not WebAssembly (starts 6e 6f 74 20)"),
+        (b"\0asm\1\0\0\0\1\5", "is not valid WebAssembly: truncated: "),
+    ],
+)
+def test_a_module_that_is_no_webassembly_is_named_once(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    module = tmp_path / "fake.wasm"
+    module.write_bytes(content)
+    manifest = write_manifest(
+        tmp_path, f'name = "x"\n[[route]]\npath = "/"\nmodule = {toml_path(module)}\n'
+    )
+    done = run_serve(manifest, "--listen", "127.0.0.1:0")
+    assert done.returncode == 1, done.stderr
+    assert f"{module} {says}" in done.stderr
+    assert done.stderr.count("WebAssembly") == 1 and "Traceback" not in done.stderr
+
+
 def test_a_port_in_use_exits_3(fetch_wasm: Path, tmp_path: Path) -> None:
     manifest = fetch_manifest(tmp_path, fetch_wasm)
     with ServeProcess(manifest) as first:

@@ -195,6 +195,11 @@ def check_route_path(reader: TableReader, key: str, path: str) -> str:
                 "has an empty segment",
                 hint=f'write "{trimmed}", or "{trimmed.rstrip("/")}/..." for everything under it',
             )
+        elif segment in (".", ".."):
+            raise bad(
+                f'has a "{segment}" segment, which clients resolve before they send a path',
+                hint="write the path as it is requested, without . or .. segments",
+            )
         elif segment.startswith(":"):
             if not _PARAM.fullmatch(segment):
                 raise bad(

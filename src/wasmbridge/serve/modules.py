@@ -123,7 +123,13 @@ def _check_imports(route: Route, wasm: Path, data: bytes) -> tuple[str, ...]:
     try:
         parsed = parse(data)
     except BinaryFormatError as exc:
-        raise ModuleError(f"{route_label(route)}: {wasm} is not WebAssembly: {exc}") from exc
+        detail = str(exc)
+        if not detail.startswith("is not WebAssembly"):
+            detail = f"is not valid WebAssembly: {detail}"
+        raise ModuleError(
+            f"{route_label(route)}: {wasm} {detail}",
+            hint="name a .wasm file built for this route (or the crate folder to build it)",
+        ) from exc
     services: list[str] = []
     refused: list[str] = []
     for imp in parsed.imports:
