@@ -113,3 +113,16 @@ def test_wasmbridge_run_with_fuel_and_no_timeout_still_ends(tmp_path: Path) -> N
         "WASI poll_oneoff",
         "  hint:  raise Limits(fuel=...)",
     ]
+
+
+def test_an_output_cap_hit_in_one_call_is_not_the_next_calls(wasi_lib: Path) -> None:
+    """A write refused at the cap, the error ignored, the call returned: the next call
+    on the instance runs to its end (it was stopped at its first tick)."""
+    from wasmbridge.runtime.sandbox.grants import Grants
+
+    module = wasmbridge.compile(wasi_lib, limits=Limits(timeout_s=5, max_output_bytes=1024))
+    with module.instantiate(wasi=Grants.build("wasi_lib.wasm", stdout="capture")) as m:
+        expected = m.churn(20_000_000)
+        for _ in range(5):
+            assert m.blurt(4096) == 0  # over the 1 KiB cap: refused; the guest returns
+            assert m.churn(20_000_000) == expected

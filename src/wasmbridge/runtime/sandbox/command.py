@@ -85,6 +85,8 @@ def run_command(instance: Instance, entry: str = START) -> RunResult:
     live = instance._instance
     session = live.wasi
     assert session is not None
+    if live.guard is not None:
+        live.guard.stop_at_limit = True  # it fails anyway: no need to let it run on
     try:
         try:
             instance.exports[entry]()

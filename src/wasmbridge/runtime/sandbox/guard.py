@@ -104,6 +104,9 @@ class CallGuard:
         self.limits = limits
         self.module = module
         self.deadline = NO_DEADLINE
+        # A command (sandbox/command.py) fails once a host function enforced a limit
+        # (output past its cap), so it is stopped at the next tick, not left to run on.
+        self.stop_at_limit = False
         self._failure = failure
         self._keep: object = None
         # Totals over every memory and table of the instance (limits.store_limits).
@@ -126,6 +129,7 @@ class CallGuard:
         keep_busy = get_ticker().keep_busy
         fuel = self.limits.fuel
         refill = _capi.fuel_refill(ctx, fuel) if fuel is not None else None
+        failure = self._failure
 
         def arm() -> None:
             # A call made from inside a host import runs under the outer call's
@@ -133,6 +137,9 @@ class CallGuard:
             inside = state.callback_thread
             if inside is not None and inside == get_ident():
                 return
+            # A limit a host function enforced in an earlier call that still returned
+            # (a write refused at the output cap, the error ignored) is not this call's.
+            failure.limit_hit = None
             try:
                 checked = local.checked_stack
             except AttributeError:
@@ -156,7 +163,7 @@ class CallGuard:
         """
         if interrupt.stop_requested():
             return None
-        if self._failure.limit_hit is not None:  # e.g. output over its cap: the call fails
+        if self.stop_at_limit and self._failure.limit_hit is not None:
             return None
         if time.monotonic() < self.deadline:
             return 1
