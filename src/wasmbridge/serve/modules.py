@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -263,6 +264,7 @@ class _LogReporter:
 # files instead of building again while the sources are unchanged.
 BUILT: dict[str, tuple[str, str]] = {}
 _PREBUILT: dict[str, tuple[str, str]] = {}
+_DEP_SPLIT = re.compile(r"(?<!\\) ")  # dep-info names are split by spaces not escaped
 
 
 def crate_sources(crate: Path) -> tuple[Path, ...]:
@@ -276,11 +278,29 @@ def take_built(built: dict[str, tuple[str, str]]) -> None:
     _PREBUILT.update(built)
 
 
-def _sources_stamp(crate: Path) -> str:
+def _sources_stamp(crate: Path) -> str | None:
+    """A digest of every file the crate's builds read (None: not known, so build)."""
     from .watch import snapshot
 
-    state = sorted(snapshot(crate_sources(crate)).items())
+    inputs = _dep_info_inputs(crate)
+    if not inputs:
+        return None
+    state = sorted(snapshot([*crate_sources(crate), *inputs]).items())
     return hashlib.sha256(json.dumps(state).encode()).hexdigest()
+
+
+def _dep_info_inputs(crate: Path) -> list[Path]:
+    """The files cargo's dep-info lists for the crate's release builds: its sources,
+    files it includes (``include_str!``), path dependencies, build scripts."""
+    inputs: list[Path] = []
+    for dep_info in sorted((crate / "target").glob("*/release/*.d")):
+        try:
+            rule = dep_info.read_text(errors="replace").partition("\n")[0]
+        except OSError:
+            return []
+        _, _, listed = rule.partition(": ")
+        inputs += [Path(name.replace("\\ ", " ")) for name in _DEP_SPLIT.split(listed) if name]
+    return inputs
 
 
 def build_crate(route: Route, crate: Path) -> Path:
@@ -292,7 +312,7 @@ def build_crate(route: Route, crate: Path) -> Path:
         )
     key = str(crate.resolve())
     prebuilt = _PREBUILT.get(key)
-    if prebuilt is not None and prebuilt[1] == _sources_stamp(crate):
+    if prebuilt is not None and prebuilt[1] == _sources_stamp(crate) and prebuilt[1]:
         if Path(prebuilt[0]).is_file():
             return Path(prebuilt[0])  # the server's parent built it from these very sources
     try:
@@ -308,7 +328,9 @@ def build_crate(route: Route, crate: Path) -> Path:
         raise BuildFailed(
             f"{route_label(route)}: building {crate} failed: {exc}", hint=exc.hint
         ) from exc
-    BUILT[key] = (str(wasm), _sources_stamp(crate))  # after the build: it may write Cargo.lock
+    stamp = _sources_stamp(crate)  # after the build: it writes the dep-info, maybe Cargo.lock
+    if stamp is not None:
+        BUILT[key] = (str(wasm), stamp)
     return wasm
 
 
