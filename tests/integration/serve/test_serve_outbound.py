@@ -137,6 +137,26 @@ def test_a_reply_comes_back_as_sent_and_a_request_carries_the_guests_headers(
     assert set(sent) <= {"host", "connection", "content-length"}, sent
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("Transfer-Encoding", "chunked"),
+        ("content-length", "100"),
+        ("Host", "evil.test"),
+        ("connection", "close"),
+        ("upgrade", "websocket"),
+    ],  # fmt: skip
+)
+def test_a_guest_cannot_frame_the_request_itself(
+    http_recorder: Callable[[], Recorder], header: tuple[str, str]
+) -> None:
+    server = http_recorder()
+    with pytest.raises(OutboundError, match=f"header {header[0]} is set by the server") as caught:
+        OutboundPolicy([server.origin]).send("POST", f"{server.origin}/", [header], b"abcdef")
+    assert caught.value.kind is OutboundFailure.INVALID_REQUEST
+    assert server.connections == []
+
+
 def test_redirects_come_back_unfollowed(http_recorder: Callable[[], Recorder]) -> None:
     server = http_recorder()
     reply = OutboundPolicy([server.origin]).send("GET", f"{server.origin}/redirect", timeout=10)

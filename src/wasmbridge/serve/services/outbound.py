@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+import h11
 import httpx
 
 from ...errors import OutboundError
@@ -246,6 +247,8 @@ def _show_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+# Request headers the server sets itself, from the URL and the body; a guest may not.
+FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "upgrade"})
 # httpx's default request headers the guest's requests do not carry.
 UNSENT_DEFAULT_HEADERS = ("accept", "accept-encoding", "user-agent")
 # One client per process: connection pools and TLS contexts are costly to make.
@@ -299,7 +302,12 @@ def send(
     except httpx.TimeoutException as exc:
         message = f"{where} timed out after {timeout:g} s ({exc})"
         raise OutboundError(OutboundFailure.TIMEOUT, message) from None
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
+    except (
+        httpx.InvalidURL,
+        httpx.UnsupportedProtocol,
+        httpx.LocalProtocolError,
+        h11.LocalProtocolError,  # raised through httpx's transport unwrapped in some cases
+    ) as exc:
         message = f"{where} is malformed: {exc}"
         raise OutboundError(OutboundFailure.INVALID_REQUEST, message) from None
     except httpx.HTTPError as exc:
@@ -330,6 +338,13 @@ def _check_request(method: str, headers: Sequence[tuple[str, str]]) -> None:
     for name, value in headers:
         if not _TOKEN.fullmatch(name):
             raise OutboundError(OutboundFailure.INVALID_REQUEST, f"bad header name {name!r:.60}")
+        if name.lower() in FRAMING_HEADERS:
+            # The server frames the request from the URL and the body it sends; a guest's
+            # own framing could contradict it (two lengths: a smuggled request).
+            raise OutboundError(
+                OutboundFailure.INVALID_REQUEST,
+                f"header {name} is set by the server from the URL and the body; leave it out",
+            )
         if any(c in value for c in "\r\n\0"):
             raise OutboundError(
                 OutboundFailure.INVALID_REQUEST,
