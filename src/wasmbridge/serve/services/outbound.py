@@ -248,7 +248,9 @@ def _show_host(host: str) -> str:
 
 
 # Request headers the server sets itself, from the URL and the body; a guest may not.
-FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "upgrade"})
+FRAMING_HEADERS = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "upgrade"}
+)
 # httpx's default request headers the guest's requests do not carry.
 UNSENT_DEFAULT_HEADERS = ("accept", "accept-encoding", "user-agent")
 # One client per process: connection pools and TLS contexts are costly to make.
