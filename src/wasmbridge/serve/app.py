@@ -218,7 +218,12 @@ class ServeApp:
     ) -> HttpResponse:
         served = match.target
         declared = request.header("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > served.max_body:
+        if (
+            declared is not None
+            and declared.isascii()
+            and declared.isdigit()
+            and int(declared) > served.max_body
+        ):
             return _too_large(served)
         body = await _read_body(receive, served.max_body)
         if body is None:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ..errors import ManifestError
 from .config import FileMount, KvStoreConfig, Route
@@ -195,7 +195,7 @@ def check_route_path(reader: TableReader, key: str, path: str) -> str:
                 "has an empty segment",
                 hint=f'write "{trimmed}", or "{trimmed.rstrip("/")}/..." for everything under it',
             )
-        elif segment in (".", ".."):
+        elif unquote(segment) in (".", ".."):  # "%2e%2e" too: URL parsers resolve it
             raise bad(
                 f'has a "{segment}" segment, which clients resolve before they send a path',
                 hint="write the path as it is requested, without . or .. segments",
@@ -375,7 +375,7 @@ def outbound_problem(entry: str) -> tuple[str, str] | None:
 
 
 def _port_ok(text: str) -> bool:
-    return text.isdigit() and 1 <= int(text) <= 65535
+    return text.isascii() and text.isdigit() and 1 <= int(text) <= 65535
 
 
 def split_host_port(origin: str) -> tuple[str, str | None]:
@@ -389,19 +389,20 @@ def split_host_port(origin: str) -> tuple[str, str | None]:
 
 def redis_url_problem(url: str) -> str | None:
     """What is wrong with a Redis store's url, or None."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an IPv6 host without its "]"
+        return f"cannot be read ({exc})"
     if parts.scheme not in ("redis", "rediss", "unix"):
         return "is not a Redis URL"
     if parts.scheme == "unix":
         return None if parts.path else "names no socket file"
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
+    # No host or no port is fine: the Redis client's localhost and 6379.
+    port = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+    if port and not _port_ok(port):
         return "has a bad port (a number from 1 to 65535)"
-    if not parts.hostname:
-        return "names no host"
-    database = parts.path.lstrip("/")
-    if database and not database.isdigit():
+    database = parts.path.strip("/")
+    if database and not (database.isascii() and database.isdigit()):
         return f'has a bad database "{database}" (a number, e.g. /0)'
     return None
 

@@ -181,6 +181,8 @@ def test_caret_sits_under_the_column_after_tabs(
         ("http://user@example.com", "must be scheme://host[:port] only"),
         ("http://example.com:0", 'has a bad port "0"'),
         ("http://example.com:8000-8999", None),
+        ("http://127.0.0.1:²", 'has a bad port "²"'),
+        ("http://127.0.0.1:٣", 'has a bad port "٣"'),
         (
             "http://example.com:9-8",
             "cannot be read ('http://example.com:9-8': port '9-8' is outside 1-65535)",
@@ -326,3 +328,34 @@ def test_reserved_and_star_route_paths(path: str, problem: str | None) -> None:
     with pytest.raises(ManifestError) as caught:
         check_route_path(reader, "path", path)
     assert problem in str(caught.value).splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("redis://127.0.0.1:6379/0", None),
+        ("redis://", None),  # the Redis client's localhost:6379, database 0
+        ("redis://:secret@/1", None),
+        ("redis://[::1]:6379/2", None),
+        ("rediss://user:p%40ss@cache:6380/0?ssl_cert_reqs=none", None),
+        ("unix:///run/redis.sock?db=2", None),
+        ("redis://h:0/0", "has a bad port (a number from 1 to 65535)"),
+        ("redis://h:٣/0", "has a bad port (a number from 1 to 65535)"),
+        ("redis://h/²", 'has a bad database "²" (a number, e.g. /0)'),
+        ("redis://[::1/0", "cannot be read (Invalid IPv6 URL)"),
+        ("http://h/0", "is not a Redis URL"),
+    ],
+    ids=str,
+)
+def test_redis_url_forms(url: str, problem: str | None) -> None:
+    from wasmbridge.serve.manifest_checks import redis_url_problem
+
+    assert redis_url_problem(url) == problem
+
+
+def test_a_redis_password_never_shows_in_messages() -> None:
+    from wasmbridge.serve.services.kv_redis import redacted
+
+    assert redacted("redis://u:pw@h:1/0") == "redis://u:***@h:1/0"
+    assert redacted("redis://h:1/0?password=TopSecret&db=2") == "redis://h:1/0?password=***&db=2"
+    assert "TopSecret" not in redacted("redis://[::1/0?password=TopSecret")

@@ -158,7 +158,7 @@ def _ports(entry: str, scheme: str, text: str | None) -> tuple[int, int] | None:
     if text == "*":
         return None
     low, sep, high = text.partition("-")
-    if not low.isdigit() or (sep and not high.isdigit()):
+    if not (low.isascii() and low.isdigit()) or (sep and not (high.isascii() and high.isdigit())):
         raise ValueError(f"{entry!r}: port {text!r} is not a number, a range a-b or '*'")
     ports = (int(low), int(high) if sep else int(low))
     if not 0 < ports[0] <= ports[1] <= 65535:
