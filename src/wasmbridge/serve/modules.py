@@ -312,7 +312,7 @@ def build_crate(route: Route, crate: Path) -> Path:
         )
     key = str(crate.resolve())
     prebuilt = _PREBUILT.get(key)
-    if prebuilt is not None and prebuilt[1] == _sources_stamp(crate) and prebuilt[1]:
+    if prebuilt is not None and prebuilt[1] == _sources_stamp(crate):
         if Path(prebuilt[0]).is_file():
             return Path(prebuilt[0])  # the server's parent built it from these very sources
     try:
