@@ -31,6 +31,13 @@ typedef struct CodecNode {
     PyObject *make;              /* NODE_RECORD: make(tuple of fields) -> record */
 } CodecNode;
 
+/* A u8 element: its lists are bytes on both sides. */
+static int
+is_u8(const CodecNode *node)
+{
+    return node->kind == NODE_INT && node->int_bytes == 1 && !node->is_signed;
+}
+
 typedef struct {
     PyObject_HEAD
     CodecNode *root;
@@ -346,8 +353,7 @@ encode_node(const CodecNode *node, Encoded *out, size_t at, PyObject *value)
     }
     case NODE_LIST: {
         const CodecNode *element = node->element;
-        if (element->kind == NODE_INT && element->int_bytes == 1 && !element->is_signed &&
-            (PyBytes_CheckExact(value) || PyByteArray_CheckExact(value))) {
+        if (is_u8(element) && (PyBytes_CheckExact(value) || PyByteArray_CheckExact(value))) {
             /* list<u8> from bytes: the bytes themselves */
             Py_ssize_t size = PyBytes_Check(value) ? PyBytes_GET_SIZE(value)
                                                    : PyByteArray_GET_SIZE(value);
@@ -497,8 +503,7 @@ decode_node(const CodecNode *node, Decoding *d, uint64_t at)
         uint64_t end = off + count * element->size;
         if (end > d->len || !claim(d, end - off))
             return NULL;
-        if (element->kind == NODE_INT && element->int_bytes == 1 && !element->is_signed)
-            /* list<u8> is bytes, as in the Python codec */
+        if (is_u8(element)) /* list<u8> is bytes, as in the Python codec */
             return PyBytes_FromStringAndSize((const char *)d->buf + off, (Py_ssize_t)count);
         PyObject *list = PyList_New((Py_ssize_t)count);
         if (list == NULL)

@@ -37,7 +37,7 @@ from ..errors import (
 from .bridge import BridgeHandler, ServicesFor
 from .config import AppConfig, Route
 from .fresh import Maker
-from .http import HttpRequest, HttpResponse
+from .http import HttpRequest, HttpResponse, digits
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import Metrics
 from .modules import load_route_module, route_label
@@ -218,12 +218,7 @@ class ServeApp:
     ) -> HttpResponse:
         served = match.target
         declared = request.header("content-length")
-        if (
-            declared is not None
-            and declared.isascii()
-            and declared.isdigit()
-            and int(declared) > served.max_body
-        ):
+        if declared is not None and digits(declared) and int(declared) > served.max_body:
             return _too_large(served)
         body = await _read_body(receive, served.max_body)
         if body is None:

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["HttpRequest", "HttpResponse"]
+__all__ = ["HttpRequest", "HttpResponse", "digits"]
+
+
+def digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits only, as HTTP and URLs write numbers
+    (``str.isdigit`` also takes "²" and "٣", which ``int`` may refuse)."""
+    return text.isascii() and text.isdigit()
 
 
 @dataclass

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import ManifestError
 from .config import FileMount, KvStoreConfig, Route
+from .http import digits
 from .services.outbound import parse_allowed
 from .toml_locate import KeyPath, ManifestSource, printable
 
@@ -375,7 +376,7 @@ def outbound_problem(entry: str) -> tuple[str, str] | None:
 
 
 def _port_ok(text: str) -> bool:
-    return text.isascii() and text.isdigit() and 1 <= int(text) <= 65535
+    return digits(text) and 1 <= int(text) <= 65535
 
 
 def split_host_port(origin: str) -> tuple[str, str | None]:
@@ -402,7 +403,7 @@ def redis_url_problem(url: str) -> str | None:
     if port and not _port_ok(port):
         return "has a bad port (a number from 1 to 65535)"
     database = parts.path.strip("/")
-    if database and not (database.isascii() and database.isdigit()):
+    if database and not digits(database):
         return f'has a bad database "{database}" (a number, e.g. /0)'
     return None
 

@@ -26,7 +26,7 @@ from ..errors import CgiError
 from ..interface.types import shown
 from .bridge import FRAMING_HEADERS, ServicesFor, route_limits, unavailable, valid_header
 from .config import Route
-from .http import HttpRequest, HttpResponse
+from .http import HttpRequest, HttpResponse, digits
 from .modules import RouteModule, route_label
 from .router import Match
 
@@ -65,7 +65,7 @@ def _origin(request: HttpRequest) -> _Origin:
     given = request.header("host") or request.host
     if given:
         name, sep, given_port = given.rpartition(":") if not given.endswith("]") else ("", "", "")
-        if sep and given_port.isascii() and given_port.isdigit():
+        if sep and digits(given_port):
             host, port = name, given_port
         else:
             host = given
@@ -176,7 +176,7 @@ def parse_cgi(output: bytes) -> HttpResponse:
 def _status(value: str) -> int:
     code = value.split(" ", 1)[0]
     # 1xx are interim responses: a CGI script's final answer cannot be one.
-    if len(code) != 3 or not (code.isascii() and code.isdigit()) or not 200 <= int(code) <= 599:
+    if len(code) != 3 or not digits(code) or not 200 <= int(code) <= 599:
         raise CgiError(f"the handler wrote an invalid CGI Status: {value!r}")
     return int(code)
 

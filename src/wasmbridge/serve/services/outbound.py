@@ -35,6 +35,7 @@ import h11
 import httpx
 
 from ...errors import OutboundError
+from ..http import digits
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -158,7 +159,7 @@ def _ports(entry: str, scheme: str, text: str | None) -> tuple[int, int] | None:
     if text == "*":
         return None
     low, sep, high = text.partition("-")
-    if not (low.isascii() and low.isdigit()) or (sep and not (high.isascii() and high.isdigit())):
+    if not digits(low) or (sep and not digits(high)):
         raise ValueError(f"{entry!r}: port {text!r} is not a number, a range a-b or '*'")
     ports = (int(low), int(high) if sep else int(low))
     if not 0 < ports[0] <= ports[1] <= 65535:
