@@ -154,6 +154,32 @@ def test_threads_incrementing_one_key_lose_no_update(kv_store: KeyValueStore) ->
     assert kv_store.get("cas") == str(threads * rounds).encode()
 
 
+def test_threads_opening_a_new_sqlite_file_at_once_all_get_in(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    """Switching a new file to WAL does not wait for a lock as statements do: threads
+    whose first use of the store came together got "database is locked"."""
+    for index in range(60):
+        config = KvStoreConfig("default", "sqlite", path=tmp_path / f"kv{index}.sqlite")
+        store = open_store(make_app(kv=(config,)), config)
+        failed: list[BaseException] = []
+
+        def work(store: KeyValueStore = store, failed: list[BaseException] = failed) -> None:
+            try:
+                for _ in range(20):
+                    store.increment("hits", 1)
+            except BaseException as exc:  # noqa: BLE001 - reported by the assert below
+                failed.append(exc)
+
+        running = [threading.Thread(target=work) for _ in range(8)]
+        for thread in running:
+            thread.start()
+        for thread in running:
+            thread.join()
+        assert failed == [] and store.get("hits") == b"160", failed[:1]
+        store.close()
+
+
 PROCESS_SCRIPT = textwrap.dedent(
     """
     import sys
